@@ -1,0 +1,1 @@
+"""Pure domain rules and types: no SQLAlchemy, no Qt."""

@@ -1,0 +1,35 @@
+"""The persistence model: SQLAlchemy 2.0 typed ORM classes (no engine, no session, no Qt)."""
+
+from app.models.base import Base, UtcDateTime
+from app.models.drafts import Approval, Draft, DraftTarget, DraftVersion
+from app.models.org import Organization, Person, RoleAssignment, Unit
+from app.models.rules import ApprovalRule, PolicyRule, RoutingRule
+from app.models.social import Account, Author, Conversation, ConversationTag, Message, Note, Tag
+from app.models.strategy import AuditEntry, MetaEntry, StrategyItem, StrategyLink
+
+__all__ = [
+    "Account",
+    "Approval",
+    "ApprovalRule",
+    "AuditEntry",
+    "Author",
+    "Base",
+    "Conversation",
+    "ConversationTag",
+    "Draft",
+    "DraftTarget",
+    "DraftVersion",
+    "Message",
+    "MetaEntry",
+    "Note",
+    "Organization",
+    "Person",
+    "PolicyRule",
+    "RoleAssignment",
+    "RoutingRule",
+    "StrategyItem",
+    "StrategyLink",
+    "Tag",
+    "Unit",
+    "UtcDateTime",
+]

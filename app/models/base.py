@@ -1,0 +1,58 @@
+"""Declarative base, naming convention and the portable UTC timestamp type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Dialect, MetaData
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def to_epoch_ms(value: datetime) -> int:
+    """Milliseconds since the epoch of an aware datetime.
+
+    Raises:
+        ValueError: ``value`` is naive (its zone would be a guess).
+    """
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: Quiver stores aware UTC times only")
+    return int(value.timestamp() * 1000)
+
+
+def from_epoch_ms(value: int) -> datetime:
+    """The aware UTC datetime of a millisecond timestamp."""
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime stored as integer milliseconds since the epoch.
+
+    Integers are compact, index well, sort correctly and mean the same on SQLite and PostgreSQL.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
+        return None if value is None else to_epoch_ms(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else from_epoch_ms(int(value))
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

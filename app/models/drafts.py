@@ -1,0 +1,113 @@
+"""Drafts with their versions, targets and approvals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UtcDateTime, utcnow
+
+DRAFT_STATES_SQL = (
+    "state IN ('draft', 'pending_approval', 'approved', 'scheduled', 'publishing', 'published', "
+    "'rejected', 'changes_requested', 'failed')"
+)
+
+
+class Draft(Base):
+    """A post, reply or direct message on its way out, with its state and current version."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        CheckConstraint("kind IN ('post', 'reply', 'dm')", name="kind"),
+        CheckConstraint(DRAFT_STATES_SQL, name="state"),
+        CheckConstraint("current_version >= 1", name="current_version"),
+        CheckConstraint("kind = 'post' OR conversation_id IS NOT NULL", name="reply_needs_thread"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    in_reply_to_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    current_version: Mapped[int] = mapped_column(default=1)
+    schedule_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    social_goal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strategy_items.id", ondelete="SET NULL")
+    )
+    tactic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("strategy_items.id", ondelete="SET NULL")
+    )
+    failure_reason: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    versions: Mapped[list[DraftVersion]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="DraftVersion.version"
+    )
+    targets: Mapped[list[DraftTarget]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    approvals: Mapped[list[Approval]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DraftVersion(Base):
+    """The text of one version of a draft; editing after approval makes a new one."""
+
+    __tablename__ = "draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DraftTarget(Base):
+    """One account a draft goes out to, with what the network answered."""
+
+    __tablename__ = "draft_targets"
+    __table_args__ = (
+        UniqueConstraint("draft_id", "account_id"),
+        CheckConstraint("state IN ('pending', 'publishing', 'published', 'failed')", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class Approval(Base):
+    """One person's decision on one version of a draft; a rejection needs a reason."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        UniqueConstraint("draft_id", "version", "person_id"),
+        CheckConstraint(
+            "decision IN ('approved', 'rejected', 'changes_requested')", name="decision"
+        ),
+        CheckConstraint("decision = 'approved' OR length(reason) > 0", name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    decision: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

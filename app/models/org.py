@@ -1,0 +1,87 @@
+"""Organization, the unit tree, people and their roles per unit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UtcDateTime, utcnow
+
+ROLES_SQL = "role IN ('agent', 'supervisor', 'strategist', 'admin')"
+UNIT_KINDS_SQL = "kind IN ('company', 'division', 'department', 'office', 'queue')"
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mission: Mapped[str] = mapped_column(Text, default="")
+    executive_sponsor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Unit(Base):
+    """A department, office or division; ``path`` is the materialised path ("/1/4/9/")."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        UniqueConstraint("parent_id", "name"),
+        CheckConstraint(UNIT_KINDS_SQL, name="kind"),
+        CheckConstraint("colour LIKE '#%'", name="colour"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="RESTRICT"), index=True
+    )
+    path: Mapped[str] = mapped_column(String(400), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="department")
+    colour: Mapped[str] = mapped_column(String(9), default="#607d8b")
+    head_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    languages: Mapped[str] = mapped_column(String(100), default="")  # "de,en"
+    goals: Mapped[str] = mapped_column(Text, default="")
+    is_triage: Mapped[bool] = mapped_column(default=False)
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+
+
+class RoleAssignment(Base):
+    """A person's role in a unit (a supervisor of a unit supervises its sub-units too)."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        UniqueConstraint("person_id", "unit_id", "role"),
+        CheckConstraint(ROLES_SQL, name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+    unit: Mapped[Unit] = relationship()

@@ -1,0 +1,1 @@
+"""Use cases: primitives in, frozen rows out; permissions and audit live here."""

@@ -1,0 +1,46 @@
+"""Engines per workspace URL with the connection settings every Quiver database needs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+log = logging.getLogger("quiver.storage")
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def _set_sqlite_pragmas(foreign_keys: bool, dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA cache_size=-32000")  # 32 MB page cache per connection
+        cursor.execute("PRAGMA temp_store=MEMORY")
+    finally:
+        cursor.close()
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def build_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
+    """Create the engine for a workspace URL (SQLite gets WAL, foreign keys and a busy timeout).
+
+    Args:
+        url: The SQLAlchemy URL of the workspace.
+        foreign_keys: Turn SQLite foreign-key enforcement on (migrations turn it off).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    engine = create_engine(parsed, connect_args={"check_same_thread": True})
+    event.listen(engine, "connect", functools.partial(_set_sqlite_pragmas, foreign_keys))
+    return engine

@@ -1,0 +1,217 @@
+"""The inbox's hot read queries in SQLAlchemy Core: keyset pages, threads and counts.
+
+Pages are ordered by ``(last_activity_at DESC, id DESC)`` and continue after a key with a row-value
+comparison, on an index that matches the filter. A sub-tree of several units is read as a
+``UNION ALL`` of one indexed arm per unit, each already ordered and limited, so SQLite merges at
+most ``units * limit`` rows instead of sorting the whole sub-tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    type_coerce,
+    union_all,
+)
+
+from app.domain.rows import ConversationRow, MessageRow
+from app.models import Author, Conversation, Message
+
+conv = Conversation.__table__
+authors = Author.__table__
+messages = Message.__table__
+
+_activity = type_coerce(conv.c.last_activity_at, BigInteger)
+
+_FEED_COLUMNS = (
+    conv.c.id,
+    _activity.label("last_activity_ms"),
+    conv.c.network,
+    conv.c.kind,
+    conv.c.status,
+    conv.c.priority,
+    conv.c.unit_id,
+    conv.c.account_id,
+    conv.c.preview,
+    conv.c.message_count,
+    conv.c.sentiment,
+    conv.c.author_id,
+)
+
+
+def _arm(
+    unit_param: str | None,
+    *,
+    networks: bool,
+    statuses: bool,
+    accounts: bool,
+    after: bool,
+) -> Select[tuple[object, ...]]:
+    """One ordered, limited scan of the feed: one unit (or all), optional filters and keyset."""
+    where = []
+    if unit_param is not None:
+        where.append(conv.c.unit_id == bindparam(unit_param))
+    if networks:
+        where.append(conv.c.network.in_(bindparam("networks", expanding=True)))
+    if statuses:
+        where.append(conv.c.status.in_(bindparam("statuses", expanding=True)))
+    if accounts:
+        where.append(conv.c.account_id.in_(bindparam("accounts", expanding=True)))
+    if after:
+        where.append(
+            tuple_(_activity, conv.c.id)
+            < tuple_(bindparam("after_ms", type_=BigInteger), bindparam("after_id"))
+        )
+    return (
+        select(*_FEED_COLUMNS)
+        .where(and_(*where) if where else literal_column("1") == 1)
+        .order_by(_activity.desc(), conv.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+def _page_statement(
+    unit_count: int | None, *, networks: bool, statuses: bool, accounts: bool, after: bool
+) -> Select[tuple[object, ...]]:
+    flags = {"networks": networks, "statuses": statuses, "accounts": accounts, "after": after}
+    if unit_count is None or unit_count == 1:
+        inner = _arm(None if unit_count is None else "u0", **flags).subquery("page")
+    else:
+        arms = [select(_arm(f"u{i}", **flags).subquery(f"arm{i}")) for i in range(unit_count)]
+        merged = union_all(*arms).subquery("merged")
+        inner = (
+            select(merged)
+            .order_by(merged.c.last_activity_ms.desc(), merged.c.id.desc())
+            .limit(bindparam("limit"))
+            .subquery("page")
+        )
+    return (
+        select(
+            *(c for c in inner.c if c.name != "author_id"),
+            func.coalesce(authors.c.display_name, "").label("author_name"),
+            authors.c.handle.label("author_handle"),
+        )
+        .select_from(inner.outerjoin(authors, authors.c.id == inner.c.author_id))
+        .order_by(inner.c.last_activity_ms.desc(), inner.c.id.desc())
+    )
+
+
+_statements: dict[tuple[int | None, bool, bool, bool, bool], Select[tuple[object, ...]]] = {}
+
+
+def feed_page(
+    conn: Connection,
+    *,
+    unit_ids: Sequence[int] | None,
+    networks: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    account_ids: Sequence[int] = (),
+    after: tuple[int, int] | None = None,
+    limit: int = 200,
+) -> list[ConversationRow]:
+    """One page of the inbox, newest activity first.
+
+    Args:
+        conn: An open connection.
+        unit_ids: The units to show (a resolved sub-tree), or ``None`` for every unit.
+        networks: Networks to keep (empty: all).
+        statuses: Statuses to keep (empty: all).
+        account_ids: Accounts to keep (empty: all).
+        after: The key ``(last_activity_ms, id)`` of the last row already shown.
+        limit: The page size.
+    """
+    if unit_ids is not None and not unit_ids:
+        return []
+    shape = (
+        None if unit_ids is None else len(unit_ids),
+        bool(networks),
+        bool(statuses),
+        bool(account_ids),
+        after is not None,
+    )
+    stmt = _statements.get(shape)
+    if stmt is None:
+        stmt = _statements[shape] = _page_statement(
+            shape[0], networks=shape[1], statuses=shape[2], accounts=shape[3], after=shape[4]
+        )
+    params: dict[str, object] = {"limit": limit}
+    if unit_ids is not None:
+        params.update({f"u{i}": uid for i, uid in enumerate(unit_ids)})
+    if networks:
+        params["networks"] = list(networks)
+    if statuses:
+        params["statuses"] = list(statuses)
+    if account_ids:
+        params["accounts"] = list(account_ids)
+    if after is not None:
+        params["after_ms"], params["after_id"] = after
+    return [ConversationRow(*row) for row in conn.execute(stmt, params)]
+
+
+def conversation_row(conn: Connection, conversation_id: int) -> ConversationRow | None:
+    stmt = (
+        select(
+            *(c for c in _FEED_COLUMNS if c.name != "author_id"),
+            func.coalesce(authors.c.display_name, "").label("author_name"),
+            authors.c.handle,
+        )
+        .select_from(conv.outerjoin(authors, authors.c.id == conv.c.author_id))
+        .where(conv.c.id == conversation_id)
+    )
+    row = conn.execute(stmt).first()
+    return None if row is None else ConversationRow(*row)
+
+
+def thread_messages(
+    conn: Connection, conversation_id: int, *, limit: int = 500
+) -> tuple[list[MessageRow], bool]:
+    """The newest ``limit`` messages of a conversation in time order, and whether there are more."""
+    created = type_coerce(messages.c.created_at, BigInteger)
+    stmt = (
+        select(
+            messages.c.id,
+            messages.c.direction,
+            messages.c.kind,
+            messages.c.text,
+            created,
+            func.coalesce(authors.c.display_name, "").label("author_name"),
+            authors.c.handle,
+            messages.c.permalink,
+        )
+        .select_from(messages.outerjoin(authors, authors.c.id == messages.c.author_id))
+        .where(messages.c.conversation_id == conversation_id)
+        .order_by(created.desc(), messages.c.id.desc())
+        .limit(limit + 1)
+    )
+    rows = [MessageRow(*r) for r in conn.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+    return rows, more
+
+
+def status_counts(conn: Connection) -> dict[tuple[int, str], int]:
+    """Conversation counts per ``(unit_id, status)``: one pass over the covering index."""
+    stmt = select(conv.c.unit_id, conv.c.status, func.count()).group_by(
+        conv.c.unit_id, conv.c.status
+    )
+    return {(u, s): n for u, s, n in conn.execute(stmt)}
+
+
+def author_followers(conn: Connection, conversation_id: int) -> int | None:
+    stmt = (
+        select(authors.c.followers_count)
+        .select_from(conv.join(authors, authors.c.id == conv.c.author_id))
+        .where(conv.c.id == conversation_id)
+    )
+    return conn.execute(stmt).scalar()

@@ -1,0 +1,211 @@
+"""Opening a workspace: check the URL and file, migrate if due, build the engine and sessions.
+
+Every refusal is a :class:`WorkspaceError` whose message says what happened and what to do, and
+nothing on disk is modified before the checks pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.storage.engine import build_engine
+from app.storage.migrate import (
+    MigrationError,
+    current_revision,
+    upgrade_connection,
+    upgrade_sqlite_file,
+)
+from app.storage.schema import HEAD_REVISION, KNOWN_REVISIONS
+from app.storage.uow import UnitOfWork
+
+log = logging.getLogger("quiver.storage")
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be opened; the message is meant for a person."""
+
+
+@dataclass
+class Database:
+    """An open workspace: its engine and a factory of units of work."""
+
+    url: URL
+    engine: Engine
+    session_factory: sessionmaker[Session] = field(repr=False)
+    backup: Path | None = None  # the backup taken before a migration on this open, if any
+
+    @property
+    def display_name(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return self.url.render_as_string(hide_password=True)
+
+    @property
+    def path(self) -> Path | None:
+        if self.url.get_backend_name() == "sqlite" and self.url.database:
+            return Path(self.url.database)
+        return None
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def parse_workspace(value: str) -> URL:
+    """A workspace given as a SQLAlchemy URL or a plain file path.
+
+    Raises:
+        WorkspaceError: the text is neither.
+    """
+    if "://" not in value:
+        return make_url(sqlite_url(Path(value).expanduser().resolve()))
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise WorkspaceError(
+            f"“{value}” is not a workspace URL. Give a file path or a URL such as "
+            "sqlite:///path/to/quiver.sqlite."
+        ) from exc
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise WorkspaceError(
+                "A workspace must be stored in a file: give a path such as "
+                "sqlite:///path/to/quiver.sqlite."
+            )
+        url = url.set(database=str(Path(url.database).expanduser().resolve()))
+    return url
+
+
+def open_database(url: str | URL, *, create: bool = False) -> Database:
+    """Open (and if needed create or migrate) the workspace at ``url``.
+
+    Args:
+        url: SQLAlchemy URL or file path of the workspace.
+        create: Create a new, empty workspace if the file does not exist yet.
+
+    Raises:
+        WorkspaceError: the workspace is missing, unreadable, not writable, not a Quiver
+            database, written by a newer Quiver, or its migration failed.
+    """
+    parsed = parse_workspace(url) if isinstance(url, str) else url
+    backup: Path | None = None
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        _check_sqlite_file(path, create=create)
+        revision = _sqlite_revision(path) if path.exists() else None
+        _check_revision(revision, str(path))
+        if revision != HEAD_REVISION:
+            log.info("migrating %s from %s to %s", path, revision or "empty", HEAD_REVISION)
+            try:
+                backup = upgrade_sqlite_file(path)
+            except MigrationError as exc:
+                raise WorkspaceError(
+                    f"Quiver could not upgrade the workspace {path}: {exc}. The file was left "
+                    "exactly as it was; please report this problem."
+                ) from exc
+        engine = build_engine(parsed)
+    else:
+        engine = build_engine(parsed)
+        try:
+            revision = current_revision(engine)
+            _check_revision(revision, parsed.render_as_string(hide_password=True))
+            if revision != HEAD_REVISION:
+                with engine.begin() as conn:  # PostgreSQL: DDL is transactional
+                    upgrade_connection(conn)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise WorkspaceError(
+                f"Quiver could not open the workspace database: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]}. Check that the server is running and the URL is "
+                "right."
+            ) from exc
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    return Database(url=parsed, engine=engine, session_factory=factory, backup=backup)
+
+
+def _check_revision(revision: str | None, where: str) -> None:
+    if revision is not None and revision not in KNOWN_REVISIONS:
+        raise WorkspaceError(
+            f"The workspace {where} was written by a newer version of Quiver (schema "
+            f"“{revision}”; this version knows up to “{HEAD_REVISION}”). Update Quiver to open "
+            "it; the workspace was not changed."
+        )
+
+
+def _check_sqlite_file(path: Path, *, create: bool) -> None:
+    if not path.exists():
+        if not create:
+            raise WorkspaceError(
+                f"There is no workspace at {path}. Check the path, or start Quiver with "
+                "--create to make a new workspace there."
+            )
+        parent = path.parent
+        if not parent.is_dir():
+            raise WorkspaceError(
+                f"Cannot create a workspace at {path}: the folder {parent} does not exist."
+            )
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise WorkspaceError(
+                f"Cannot create a workspace at {path}: the folder {parent} is not writable. "
+                "Choose a folder you can write to."
+            )
+        return
+    if path.is_dir():
+        raise WorkspaceError(f"{path} is a folder, not a workspace file.")
+    if not os.access(path, os.R_OK):
+        raise WorkspaceError(f"The workspace {path} cannot be read: check its permissions.")
+    with path.open("rb") as fh:
+        header = fh.read(len(SQLITE_HEADER))
+    if header and header != SQLITE_HEADER:
+        raise WorkspaceError(
+            f"{path} is not a Quiver workspace (it is not a SQLite database). Nothing was changed."
+        )
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise WorkspaceError(
+            f"The workspace {path} is read-only (Quiver needs to write to the file and to its "
+            "folder). Check the permissions, or copy it somewhere you can write to."
+        )
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    """Read the stamped revision with plain sqlite3, only reading, before anything else runs."""
+    if path.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise WorkspaceError(f"The workspace {path} cannot be opened: {exc}.") from exc
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            return None if row is None else str(row[0])
+        if tables:
+            raise WorkspaceError(
+                f"{path} is a SQLite database, but not a Quiver workspace (it has other tables). "
+                "Nothing was changed."
+            )
+        return None
+    except sqlite3.DatabaseError as exc:
+        raise WorkspaceError(
+            f"{path} is not a Quiver workspace or is damaged ({exc}). Nothing was changed."
+        ) from exc
+    finally:
+        conn.close()
