@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from app.services.container import Services
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
 from app.storage.workspace import Database, open_database
-
-
-@dataclass
-class Services:
-    db: Database
-    inbox: InboxService
-    directory: DirectoryService
-
-    def close(self) -> None:
-        self.db.close()
 
 
 def build_services(workspace: str, *, create: bool = False) -> Services:
@@ -25,8 +14,7 @@ def build_services(workspace: str, *, create: bool = False) -> Services:
     Raises:
         app.storage.workspace.WorkspaceError: the workspace cannot be opened.
     """
-    db = open_database(workspace, create=create)
-    return services_for(db)
+    return services_for(open_database(workspace, create=create))
 
 
 def services_for(db: Database) -> Services:

@@ -7,23 +7,11 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 PROCESS_START = time.time()
 
 DEFAULT_DEMO_CONVERSATIONS = 50_000
 DEFAULT_SEED = 20261123
-
-
-@dataclass(frozen=True)
-class GuiOptions:
-    """What the GUI entry point needs from the command line."""
-
-    workspace: str | None
-    demo: bool
-    operator: str | None
-    create: bool
-    process_start: float
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args)
     if args.command == "migrate":
         return _migrate(args)
+    from app.bootstrap import build_services
+    from app.config import GuiOptions
     from app.ui.app import run_gui  # late: only the GUI pulls in PySide6
 
     return run_gui(
@@ -78,7 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             operator=args.operator,
             create=args.create,
             process_start=PROCESS_START,
-        )
+            demo_conversations=DEFAULT_DEMO_CONVERSATIONS,
+            demo_seed=DEFAULT_SEED,
+        ),
+        open_workspace=build_services,
     )
 
 

@@ -21,6 +21,19 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
 @dataclass(frozen=True)
+class GuiOptions:
+    """What the GUI entry point needs from the command line."""
+
+    workspace: str | None
+    demo: bool
+    operator: str | None
+    create: bool
+    process_start: float  # time.time() when the process started (for the first-paint figure)
+    demo_conversations: int = 50_000
+    demo_seed: int = 20261123
+
+
+@dataclass(frozen=True)
 class Paths:
     data_dir: Path
     config_dir: Path

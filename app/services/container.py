@@ -1,0 +1,30 @@
+"""The services of one open workspace, as the entry points hand them to the UI and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.services.directory import DirectoryService
+from app.services.inbox import InboxService
+from app.storage.workspace import Database, WorkspaceError
+
+__all__ = ["Services", "WorkspaceError"]
+
+
+@dataclass
+class Services:
+    db: Database
+    inbox: InboxService
+    directory: DirectoryService
+
+    @property
+    def workspace_url(self) -> str:
+        """The workspace URL as text (the key under which local preferences are kept)."""
+        return self.db.url.render_as_string(hide_password=True)
+
+    @property
+    def workspace_name(self) -> str:
+        return self.db.display_name
+
+    def close(self) -> None:
+        self.db.close()
