@@ -74,6 +74,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_services(demo_template: Path, tmp_path: Path) -> Iterator[Services]:
     """Services on a private copy of the small demo workspace."""
-    services = services_for(open_database(str(_copy_workspace(demo_template, tmp_path, "d.sqlite"))))
+    services = services_for(
+        open_database(str(_copy_workspace(demo_template, tmp_path, "d.sqlite")))
+    )
     yield services
     services.close()

@@ -43,8 +43,11 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = BigInteger
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
-        return None if value is None else to_epoch_ms(value)
+    def process_bind_param(self, value: datetime | int | None, dialect: Dialect) -> int | None:
+        # Bulk writers (ingest, demo) may pass epoch milliseconds directly.
+        if value is None or isinstance(value, int):
+            return value
+        return to_epoch_ms(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else from_epoch_ms(int(value))

@@ -66,7 +66,9 @@ class Unit(Base):
     sort_order: Mapped[int] = mapped_column(default=0)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+    # passive_deletes="all": the database refuses to delete a unit that has sub-units, instead
+    # of the ORM quietly detaching them.
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", passive_deletes="all")
 
 
 class RoleAssignment(Base):

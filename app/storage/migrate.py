@@ -95,7 +95,7 @@ class MigrationError(Exception):
 
 def _sqlite_copy(src: Path, dst: Path) -> None:
     """Copy a SQLite database consistently (including committed WAL content)."""
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True) if src.exists() else None
+    source = sqlite3.connect(src) if src.exists() else None
     target = sqlite3.connect(dst)
     try:
         if source is not None:

@@ -185,11 +185,15 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
 
 
 def _sqlite_revision(path: Path) -> str | None:
-    """Read the stamped revision with plain sqlite3, only reading, before anything else runs."""
+    """Read the stamped revision with plain sqlite3, only reading, before anything else runs.
+
+    A read-write connection that only reads: unlike ``mode=ro`` on a WAL database, it removes
+    the ``-wal`` and ``-shm`` files it needed when it closes, so the folder is left as it was.
+    """
     if path.stat().st_size == 0:
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(path)
     except sqlite3.Error as exc:
         raise WorkspaceError(f"The workspace {path} cannot be opened: {exc}.") from exc
     try:
