@@ -17,7 +17,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    literal_column,
     select,
     tuple_,
     type_coerce,
@@ -72,12 +71,10 @@ def _arm(
             tuple_(_activity, conv.c.id)
             < tuple_(bindparam("after_ms", type_=BigInteger), bindparam("after_id"))
         )
-    return (
-        select(*_FEED_COLUMNS)
-        .where(and_(*where) if where else literal_column("1") == 1)
-        .order_by(_activity.desc(), conv.c.id.desc())
-        .limit(bindparam("limit"))
-    )
+    stmt = select(*_FEED_COLUMNS)
+    if where:
+        stmt = stmt.where(and_(*where))
+    return stmt.order_by(_activity.desc(), conv.c.id.desc()).limit(bindparam("limit"))
 
 
 def _page_statement(

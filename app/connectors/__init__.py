@@ -1,0 +1,1 @@
+"""Network adapters (X, Facebook Pages, Sandbox) behind one interface."""

@@ -1,0 +1,1 @@
+"""The PySide6 user interface: widgets, models and views only."""

@@ -1,0 +1,164 @@
+"""The demo workspace: complete, realistic enough, and deterministic for a seed."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import (
+    Account,
+    ApprovalRule,
+    Conversation,
+    Message,
+    Person,
+    PolicyRule,
+    RoleAssignment,
+    RoutingRule,
+    StrategyItem,
+    StrategyLink,
+    Unit,
+)
+from app.services.container import Services
+from app.services.demo import DemoError, generate_demo_workspace
+from app.storage.search import search_conversation_ids
+
+NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def _digest(path: Path) -> str:
+    """A digest of every row of the tables a demo writes (ids, texts, times, states)."""
+    conn = sqlite3.connect(path)
+    try:
+        h = hashlib.sha256()
+        for table in ("units", "people", "accounts", "authors", "conversations", "messages"):
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            keep = [c for c in cols if c not in ("uuid",)]
+            for row in conn.execute(f"SELECT {', '.join(keep)} FROM {table} ORDER BY id"):
+                h.update(repr(row).encode())
+        return h.hexdigest()
+    finally:
+        conn.close()
+
+
+def test_same_seed_same_workspace_and_another_seed_differs(tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a.sqlite", tmp_path / "b.sqlite", tmp_path / "c.sqlite"
+    stats = generate_demo_workspace(str(a), conversations=300, seed=11, now=NOW)
+    generate_demo_workspace(str(b), conversations=300, seed=11, now=NOW)
+    generate_demo_workspace(str(c), conversations=300, seed=12, now=NOW)
+    assert stats.conversations == 300
+    assert stats.messages > 300
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest(c)
+
+
+def test_an_existing_file_is_not_replaced_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite"
+    generate_demo_workspace(str(path), conversations=10, seed=1, now=NOW)
+    before = path.read_bytes()
+    with pytest.raises(DemoError, match="already exists"):
+        generate_demo_workspace(str(path), conversations=10, seed=2, now=NOW)
+    assert path.read_bytes() == before
+    stats = generate_demo_workspace(str(path), conversations=20, seed=2, now=NOW, replace=True)
+    assert stats.conversations == 20
+
+
+def test_progress_is_reported_up_to_the_total(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    generate_demo_workspace(
+        str(tmp_path / "p.sqlite"),
+        conversations=4_100,
+        seed=3,
+        now=NOW,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert seen[-1] == (4_100, 4_100)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert len(seen) >= 3
+
+
+def test_the_demo_company_has_everything_the_product_describes(demo_services: Services) -> None:
+    with demo_services.db.uow() as uow:
+        s = uow.session
+        units = {u.name: u for u in s.scalars(select(Unit))}
+        assert len(units) >= 8
+        offices = [u for u in units.values() if u.kind == "office"]
+        assert len(offices) >= 2
+        assert all(u.languages and u.languages.split(",")[0] != "en" for u in offices)
+        assert any(u.is_triage for u in units.values())
+        roles = set(s.scalars(select(RoleAssignment.role)))
+        assert roles == {"agent", "supervisor", "strategist", "admin"}
+        staffed = set(s.scalars(select(RoleAssignment.unit_id)))
+        assert {u.id for u in units.values()} <= staffed
+        assert s.scalar(select(func.count()).select_from(Person)) >= 20
+        networks = set(s.scalars(select(Account.network).where(Account.state == "connected")))
+        assert networks == {"sandbox"}
+        assert s.scalar(select(func.count()).select_from(RoutingRule)) >= 8
+        kinds = set(s.scalars(select(PolicyRule.kind)))
+        assert kinds == {"banned_term", "risky_term", "disclaimer", "link_domain", "length_limit"}
+        assert s.scalar(select(func.count()).select_from(ApprovalRule)) >= 3
+        # The funnel: every social goal derives from a goal and an insight; every tactic serves
+        # a social goal.
+        items = {i.id: i for i in s.scalars(select(StrategyItem))}
+        parents: dict[int, set[str]] = {}
+        for link in s.scalars(select(StrategyLink)):
+            parents.setdefault(link.child_id, set()).add(items[link.parent_id].type)
+        for item in items.values():
+            if item.type == "social_goal":
+                assert parents[item.id] & {"business_goal", "department_goal"}
+                assert "audience_insight" in parents[item.id]
+                assert item.kpi
+                assert item.target
+                assert item.deadline
+            if item.type == "tactic":
+                assert parents[item.id] == {"social_goal"}
+
+
+def test_demo_conversations_are_varied(demo_services: Services) -> None:
+    with demo_services.db.uow() as uow:
+        s = uow.session
+        n = s.scalar(select(func.count()).select_from(Conversation))
+        assert n == 600
+        langs = set(s.scalars(select(Conversation.language)))
+        assert {"en", "de", "es"} <= langs
+        statuses = set(s.scalars(select(Conversation.status)))
+        assert {"new", "open", "resolved", "spam"} <= statuses
+        kinds = set(s.scalars(select(Message.kind)))
+        assert {"mention", "dm", "reply"} <= kinds
+        assert s.scalar(select(func.max(Conversation.message_count))) >= 8
+        texts = list(s.scalars(select(Message.text).where(Message.direction == "in")))
+        assert len(set(texts)) > 0.8 * len(texts)
+        # Denormalised columns agree with the messages they summarise.
+        mismatched = s.execute(
+            select(Conversation.id)
+            .join(Message, Message.conversation_id == Conversation.id)
+            .group_by(Conversation.id)
+            .having(
+                (func.count(Message.id) != Conversation.message_count)
+                | (func.max(Message.created_at) != Conversation.last_activity_at)
+            )
+        ).all()
+        assert mismatched == []
+        # German conversations are handled by the German office.
+        de_units = set(
+            s.scalars(
+                select(Unit.name)
+                .join(Conversation, Conversation.unit_id == Unit.id)
+                .where(Conversation.language == "de", Conversation.status != "spam")
+            )
+        )
+        assert de_units == {"Acme Deutschland"}
+
+
+def test_demo_messages_are_searchable(demo_services: Services) -> None:
+    with demo_services.db.engine.connect() as conn:
+        word = conn.exec_driver_sql(
+            "SELECT text FROM messages WHERE language = 'en' AND direction = 'in' LIMIT 1"
+        ).scalar()
+        assert word
+        first_word = max(word.split(), key=len).strip(".,!?#@")
+        assert search_conversation_ids(conn, first_word)
