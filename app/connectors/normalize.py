@@ -1,0 +1,61 @@
+"""Helpers shared by the normalizers: defensive field access and time parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+
+class Malformed(ValueError):  # noqa: N818 - reads as "the item is malformed"
+    """An item lacks what it needs (an id, a time, a text of the right type)."""
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def opt_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def req_str(item: Mapping[str, Any], key: str) -> str:
+    value = opt_str(item.get(key))
+    if not value:
+        raise Malformed(f"missing {key}")
+    return value
+
+
+def parse_time(value: Any) -> datetime:
+    """An aware UTC datetime from X's ``…000Z`` or Graph's ``+0000`` times.
+
+    Raises:
+        Malformed: the value is missing or not a time.
+    """
+    if not isinstance(value, str) or not value:
+        raise Malformed("missing time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Malformed(f"bad time {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None

@@ -1,0 +1,378 @@
+"""X (API v2) through ``tweepy.Client``: mentions and DMs in; posts, replies and DMs out."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import tweepy
+
+from app.connectors.base import (
+    AuthExpired,
+    Capabilities,
+    FetchResult,
+    InboundItem,
+    PermissionDenied,
+    PublishResult,
+    RateLimited,
+    TransientError,
+)
+from app.connectors.normalize import (
+    Malformed,
+    as_dict,
+    as_list,
+    opt_int,
+    opt_str,
+    parse_time,
+    req_str,
+)
+
+log = logging.getLogger("quiver.connectors.x")
+
+MAX_PAGES = 8
+TWEET_FIELDS = [
+    "created_at",
+    "author_id",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "entities",
+    "lang",
+]
+EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
+USER_FIELDS = ["username", "name", "profile_image_url", "public_metrics", "verified"]
+DM_FIELDS = [
+    "id",
+    "event_type",
+    "text",
+    "sender_id",
+    "created_at",
+    "dm_conversation_id",
+    "participant_ids",
+    "attachments",
+    "referenced_tweets",
+]
+
+
+def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    users: dict[str, dict[str, Any]] = {}
+    for user in as_list(as_dict(payload.get("includes")).get("users")):
+        u = as_dict(user)
+        uid = opt_str(u.get("id"))
+        if uid:
+            users[uid] = u
+    return users
+
+
+def normalize_tweet(
+    tweet: Any, users: Mapping[str, Mapping[str, Any]], account_user_id: str
+) -> InboundItem:
+    """One tweet as an inbound item (``connectors.md`` §3).
+
+    Raises:
+        Malformed: the tweet has no id, text or time.
+    """
+    t = as_dict(tweet)
+    tweet_id = req_str(t, "id")
+    text = t.get("text")
+    if not isinstance(text, str):
+        raise Malformed("missing text")
+    created = parse_time(t.get("created_at"))
+    author_id = opt_str(t.get("author_id"))
+    replied_to = next(
+        (
+            opt_str(as_dict(r).get("id"))
+            for r in as_list(t.get("referenced_tweets"))
+            if as_dict(r).get("type") == "replied_to"
+        ),
+        None,
+    )
+    if author_id == account_user_id:
+        direction, kind = "out", ("reply" if replied_to else "post")
+    elif opt_str(t.get("in_reply_to_user_id")) == account_user_id:
+        direction, kind = "in", "reply"
+    else:
+        direction, kind = "in", "mention"
+    user = as_dict(users.get(author_id or "", {}))
+    username = opt_str(user.get("username"))
+    permalink = (
+        f"https://x.com/{username}/status/{tweet_id}"
+        if username
+        else f"https://x.com/i/web/status/{tweet_id}"
+    )
+    return InboundItem(
+        network="x",
+        external_id=tweet_id,
+        kind=kind,
+        direction=direction,
+        text=text,
+        created_at=created,
+        author_external_id=author_id,
+        author_handle=username,
+        author_name=opt_str(user.get("name")),
+        thread_external_id=opt_str(t.get("conversation_id")) or tweet_id,
+        thread_type="x_thread",
+        in_reply_to=replied_to,
+        permalink=permalink,
+        raw=t,
+        author_followers=opt_int(as_dict(user.get("public_metrics")).get("followers_count")),
+        language=opt_str(t.get("lang")) or "",
+    )
+
+
+def normalize_dm(
+    event: Any, users: Mapping[str, Mapping[str, Any]], account_user_id: str
+) -> InboundItem | None:
+    """One DM event as an inbound item; ``None`` for events that are not messages.
+
+    Raises:
+        Malformed: a message event without id, time, text, sender or conversation.
+    """
+    e = as_dict(event)
+    event_id = req_str(e, "id")
+    if e.get("event_type") != "MessageCreate":
+        return None
+    text = e.get("text")
+    if not isinstance(text, str):
+        raise Malformed("missing text")
+    sender = req_str(e, "sender_id")
+    user = as_dict(users.get(sender, {}))
+    return InboundItem(
+        network="x",
+        external_id=event_id,
+        kind="dm",
+        direction="out" if sender == account_user_id else "in",
+        text=text,
+        created_at=parse_time(e.get("created_at")),
+        author_external_id=sender,
+        author_handle=opt_str(user.get("username")),
+        author_name=opt_str(user.get("name")),
+        thread_external_id=req_str(e, "dm_conversation_id"),
+        thread_type="x_dm",
+        in_reply_to=None,
+        permalink=None,
+        raw=e,
+    )
+
+
+class XConnector:
+    """An X account, read and written with its OAuth 2.0 user token (``user_auth=False``)."""
+
+    def __init__(
+        self,
+        client: tweepy.Client,
+        account_user_id: str,
+        *,
+        dm_enabled: bool = True,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._client = client
+        self._me = account_user_id
+        self._dm_enabled = dm_enabled
+        self._now = now
+        session = client.session
+        if not isinstance(session.request, functools.partial):
+            # tweepy passes no timeout: never let a poll hang (connect 5 s, read 30 s).
+            session.request = functools.partial(session.request, timeout=(5, 30))
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            network="x",
+            can_post=True,
+            can_reply=True,
+            can_dm=self._dm_enabled,
+            max_text={"post": 280, "reply": 280, "dm": 10_000},
+            min_poll_interval_s=15,
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
+        cursor = dict(cursor or {})
+        items: list[InboundItem] = []
+        skipped = 0
+        warnings: list[str] = []
+        new_cursor = dict(cursor)
+
+        got, bad, since = self._mentions(opt_str(cursor.get("mentions_since_id")), warnings)
+        items += got
+        skipped += bad
+        if since:
+            new_cursor["mentions_since_id"] = since
+        if self._dm_enabled and not cursor.get("dm_disabled"):
+            try:
+                got, bad, top = self._dms(opt_str(cursor.get("dm_max_id")))
+            except PermissionDenied as exc:
+                warnings.append(f"direct messages skipped: {exc}")
+                log.warning("direct messages skipped: %s", exc)
+            else:
+                items += got
+                skipped += bad
+                if top:
+                    new_cursor["dm_max_id"] = top
+        return FetchResult(
+            items=tuple(items), cursor=new_cursor, skipped=skipped, warnings=tuple(warnings)
+        )
+
+    def _mentions(
+        self, since_id: str | None, warnings: list[str]
+    ) -> tuple[list[InboundItem], int, str | None]:
+        items: list[InboundItem] = []
+        skipped = 0
+        newest: str | None = None
+        token: str | None = None
+        pages = MAX_PAGES if since_id else 1
+        for page_no in range(pages):
+            payload = self._call(
+                self._client.get_users_mentions,
+                self._me,
+                since_id=since_id,
+                pagination_token=token,
+                max_results=100,
+                tweet_fields=TWEET_FIELDS,
+                expansions=EXPANSIONS,
+                user_fields=USER_FIELDS,
+                user_auth=False,
+            )
+            self._log_partial_errors(payload)
+            meta = as_dict(payload.get("meta"))
+            if page_no == 0:
+                newest = opt_str(meta.get("newest_id"))
+            users = _users(payload)
+            for tweet in as_list(payload.get("data")):
+                try:
+                    items.append(normalize_tweet(tweet, users, self._me))
+                except Malformed as exc:
+                    skipped += 1
+                    log.warning("skipped a malformed tweet: %s", exc)
+            token = opt_str(meta.get("next_token"))
+            if not token:
+                break
+        else:
+            if token:
+                warnings.append("more mentions than one poll reads: the rest come next poll")
+        return items, skipped, newest or since_id
+
+    def _dms(self, max_seen: str | None) -> tuple[list[InboundItem], int, str | None]:
+        items: list[InboundItem] = []
+        skipped = 0
+        seen = int(max_seen) if max_seen and max_seen.isdigit() else None
+        top = seen
+        token: str | None = None
+        for _ in range(MAX_PAGES if seen is not None else 1):
+            payload = self._call(
+                self._client.get_direct_message_events,
+                event_types="MessageCreate",
+                pagination_token=token,
+                max_results=100,
+                dm_event_fields=DM_FIELDS,
+                expansions=["sender_id"],
+                user_fields=USER_FIELDS,
+                user_auth=False,
+            )
+            users = _users(payload)
+            reached_known = False
+            for event in as_list(payload.get("data")):
+                event_id = opt_int(as_dict(event).get("id"))
+                if event_id is not None and seen is not None and event_id <= seen:
+                    reached_known = True
+                    continue
+                try:
+                    item = normalize_dm(event, users, self._me)
+                except Malformed as exc:
+                    skipped += 1
+                    log.warning("skipped a malformed DM event: %s", exc)
+                    continue
+                if item is None:
+                    continue
+                items.append(item)
+                if event_id is not None and (top is None or event_id > top):
+                    top = event_id
+            token = opt_str(as_dict(payload.get("meta")).get("next_token"))
+            if reached_known or not token:
+                break
+        return items, skipped, None if top is None else str(top)
+
+    @staticmethod
+    def _log_partial_errors(payload: Mapping[str, Any]) -> None:
+        for err in as_list(payload.get("errors")):
+            log.info("X returned a partial error: %s", as_dict(err).get("detail"))
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def publish(self, text: str) -> PublishResult:
+        data = as_dict(self._call(self._client.create_tweet, text=text, user_auth=False)["data"])
+        tweet_id = req_str(data, "id")
+        return PublishResult(external_id=tweet_id, thread_external_id=tweet_id)
+
+    def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
+        payload = self._call(
+            self._client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=False
+        )
+        return PublishResult(
+            external_id=req_str(as_dict(payload.get("data")), "id"),
+            thread_external_id=thread_external_id,
+        )
+
+    def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
+        payload = self._call(
+            self._client.create_direct_message,
+            participant_id=recipient_id,
+            text=text,
+            user_auth=False,
+        )
+        data = as_dict(payload.get("data"))
+        return PublishResult(
+            external_id=req_str(data, "dm_event_id"),
+            thread_external_id=opt_str(data.get("dm_conversation_id")) or thread_external_id,
+        )
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result = fn(*args, **kwargs)
+        except tweepy.TooManyRequests as exc:
+            raise RateLimited("X rate limit reached", self._reset_after(exc)) from None
+        except tweepy.Unauthorized:
+            raise AuthExpired("X refused the token (expired or revoked)") from None
+        except tweepy.Forbidden as exc:
+            raise PermissionDenied(_problem(exc) or "X refused: the plan lacks access") from None
+        except tweepy.TwitterServerError as exc:
+            raise TransientError(f"X server error {exc.response.status_code}") from None
+        except tweepy.BadRequest as exc:
+            raise TransientError(f"X rejected the request: {_problem(exc)}") from None
+        except tweepy.HTTPException as exc:
+            raise TransientError(f"X answered {exc.response.status_code}") from None
+        except requests.Timeout:
+            raise TransientError("X did not answer in time") from None
+        except requests.ConnectionError:
+            raise TransientError("cannot reach X (offline?)") from None
+        except ValueError:  # the body was not JSON
+            raise TransientError("X sent a response that is not JSON") from None
+        if not isinstance(result, dict):
+            raise TransientError("X sent an unexpected response")
+        return result
+
+    def _reset_after(self, exc: tweepy.TooManyRequests) -> datetime:
+        headers = exc.response.headers
+        resets = [exc.reset_time] if exc.reset_time else []
+        for scope in ("user", "app"):
+            if headers.get(f"x-{scope}-limit-24hour-remaining") == "0":
+                value = opt_int(headers.get(f"x-{scope}-limit-24hour-reset"))
+                if value:
+                    resets.append(value)
+        if resets:
+            until = datetime.fromtimestamp(max(resets), tz=UTC)
+            return until + timedelta(seconds=1 + random.uniform(0, 5))
+        return self._now() + timedelta(seconds=random.uniform(0, 5.0))
+
+
+def _problem(exc: tweepy.HTTPException) -> str:
+    messages = [m for m in getattr(exc, "api_messages", []) if isinstance(m, str)]
+    return "; ".join(messages)[:300]
