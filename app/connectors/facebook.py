@@ -1,0 +1,426 @@
+"""Facebook Pages through facebook-sdk's ``GraphAPI.request``: feed, comments and Messenger."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import facebook
+import requests
+
+from app.connectors.base import (
+    AuthExpired,
+    Capabilities,
+    FetchResult,
+    InboundItem,
+    PermissionDenied,
+    PublishResult,
+    RateLimited,
+    TransientError,
+)
+from app.connectors.normalize import (
+    Malformed,
+    as_dict,
+    as_list,
+    opt_int,
+    opt_str,
+    parse_time,
+    req_str,
+)
+
+log = logging.getLogger("quiver.connectors.facebook")
+
+GRAPH_API_VERSION = "v26.0"
+GRAPH_URL = "https://graph.facebook.com/"
+MAX_PAGES = 5
+FEED_OVERLAP_S = 300
+COMMENT_WINDOW = timedelta(days=30)
+COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
+FEED_FIELDS = "id,message,created_time,updated_time,permalink_url,from"
+MESSENGER_FIELDS = (
+    "id,updated_time,participants,messages.limit(10){id,message,from,to,created_time}"
+)
+
+AUTH_CODES = {190, 102}
+THROTTLE_CODES = {4, 17, 32, 613, 341, 80001, 80006}
+TRANSIENT_CODES = {1, 2}
+PERMISSION_CODES = {10, 3} | set(range(200, 300))
+
+
+def strip_token(url: str) -> str:
+    """A Graph URL without its ``access_token`` parameter (safe to log or store)."""
+    parts = urlsplit(url)
+    query = "&".join(f"{k}={v}" for k, v in parse_qsl(parts.query) if k != "access_token")
+    return parts._replace(query=query).geturl()
+
+
+def _next_request(paging: Any) -> tuple[str, dict[str, str]] | None:
+    """Path (version included) and arguments of ``paging.next``, without the token."""
+    nxt = opt_str(as_dict(paging).get("next"))
+    if not nxt or not nxt.startswith(GRAPH_URL):
+        return None
+    parts = urlsplit(nxt)
+    args = {k: v for k, v in parse_qsl(parts.query) if k != "access_token"}
+    return parts.path.lstrip("/"), args
+
+
+def normalize_post(post: Any, page_id: str) -> InboundItem:
+    """A Page feed item (``connectors.md`` §3).
+
+    Raises:
+        Malformed: no id or time.
+    """
+    p = as_dict(post)
+    post_id = req_str(p, "id")
+    author = as_dict(p.get("from"))
+    author_id = opt_str(author.get("id"))
+    return InboundItem(
+        network="facebook",
+        external_id=post_id,
+        kind="post",
+        direction="out" if author_id == page_id else "in",
+        text=opt_str(p.get("message")) or "",
+        created_at=parse_time(p.get("created_time")),
+        author_external_id=author_id,
+        author_handle=None,
+        author_name=opt_str(author.get("name")),
+        thread_external_id=post_id,
+        thread_type="fb_post",
+        in_reply_to=None,
+        permalink=opt_str(p.get("permalink_url")),
+        raw={k: v for k, v in p.items() if k != "comments"},
+    )
+
+
+def normalize_comment(comment: Any, post_id: str, page_id: str) -> InboundItem:
+    """A comment or a reply to a comment on a Page post.
+
+    Raises:
+        Malformed: no id or time.
+    """
+    c = as_dict(comment)
+    comment_id = req_str(c, "id")
+    author = as_dict(c.get("from"))  # may be missing (privacy): the author stays unknown
+    author_id = opt_str(author.get("id"))
+    parent = opt_str(as_dict(c.get("parent")).get("id"))
+    return InboundItem(
+        network="facebook",
+        external_id=comment_id,
+        kind="reply" if parent else "comment",
+        direction="out" if author_id == page_id else "in",
+        text=opt_str(c.get("message")) or "",
+        created_at=parse_time(c.get("created_time")),
+        author_external_id=author_id,
+        author_handle=None,
+        author_name=opt_str(author.get("name")),
+        thread_external_id=post_id,
+        thread_type="fb_post",
+        in_reply_to=parent or post_id,
+        permalink=opt_str(c.get("permalink_url")),
+        raw=c,
+    )
+
+
+def normalize_messenger(message: Any, thread_id: str, page_id: str) -> InboundItem:
+    """One Messenger message of a Page conversation.
+
+    Raises:
+        Malformed: no id or time.
+    """
+    m = as_dict(message)
+    author = as_dict(m.get("from"))
+    author_id = opt_str(author.get("id"))
+    return InboundItem(
+        network="facebook",
+        external_id=req_str(m, "id"),
+        kind="dm",
+        direction="out" if author_id == page_id else "in",
+        text=opt_str(m.get("message")) or "",
+        created_at=parse_time(m.get("created_time")),
+        author_external_id=author_id,
+        author_handle=None,
+        author_name=opt_str(author.get("name")),
+        thread_external_id=thread_id,
+        thread_type="fb_messenger",
+        in_reply_to=None,
+        permalink=None,
+        raw=m,
+    )
+
+
+class FacebookConnector:
+    """A Facebook Page, read and written with its Page access token."""
+
+    def __init__(
+        self,
+        graph: facebook.GraphAPI,
+        page_id: str,
+        *,
+        messenger_enabled: bool = True,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._graph = graph
+        self._page = page_id
+        self._messenger = messenger_enabled
+        self._now = now
+        self.usage: dict[str, Any] = {}
+        self._last_status = 200
+        session: requests.Session = graph.session
+        session.hooks.setdefault("response", []).append(self._on_response)
+        if not graph.timeout:
+            graph.timeout = 30
+
+    def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last_status = response.status_code
+        for header in ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage"):
+            value = response.headers.get(header)
+            if value:
+                try:
+                    self.usage[header] = json.loads(value)
+                except ValueError:
+                    log.info("unreadable %s header", header)
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            network="facebook",
+            can_post=True,
+            can_reply=True,
+            can_dm=self._messenger,
+            max_text={"post": 63_206, "reply": 8_000, "dm": 2_000},
+            min_poll_interval_s=60,
+        )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
+        cursor = dict(cursor or {})
+        items: list[InboundItem] = []
+        skipped = 0
+        warnings: list[str] = []
+        new_cursor = dict(cursor)
+
+        since = opt_int(cursor.get("feed_since"))
+        posts_seen = {
+            k: v for k, v in as_dict(cursor.get("comment_watermarks")).items() if isinstance(v, int)
+        }
+        args: dict[str, Any] = {"fields": FEED_FIELDS, "limit": 25}
+        if since:
+            args["since"] = since
+        newest = since or 0
+        feed_posts: list[tuple[str, int]] = []
+        for payload in self._pages(f"{GRAPH_API_VERSION}/{self._page}/feed", args):
+            for post in as_list(payload.get("data")):
+                try:
+                    item = normalize_post(post, self._page)
+                except Malformed as exc:
+                    skipped += 1
+                    log.warning("skipped a malformed post: %s", exc)
+                    continue
+                items.append(item)
+                created = int(item.created_at.timestamp())
+                newest = max(newest, created)
+                feed_posts.append((item.external_id, created))
+        if newest:
+            new_cursor["feed_since"] = max(newest - FEED_OVERLAP_S, since or 0)
+
+        horizon = int((self._now() - COMMENT_WINDOW).timestamp())
+        for post_id, created in feed_posts:
+            posts_seen.setdefault(post_id, 0)
+            if created < horizon:
+                posts_seen.pop(post_id, None)
+        watermarks: dict[str, int] = {}
+        for post_id, seen in sorted(posts_seen.items()):
+            got, bad, top = self._comments(post_id, seen)
+            items += got
+            skipped += bad
+            watermarks[post_id] = max(seen, top)
+        new_cursor["comment_watermarks"] = watermarks
+
+        if self._messenger and not cursor.get("messenger_disabled"):
+            try:
+                got, bad, mark = self._messenger_poll(opt_int(cursor.get("messenger_since")))
+            except PermissionDenied as exc:
+                warnings.append(f"Messenger skipped: {exc}")
+                log.warning("Messenger skipped: %s", exc)
+            else:
+                items += got
+                skipped += bad
+                if mark:
+                    new_cursor["messenger_since"] = mark
+        return FetchResult(
+            items=tuple(items), cursor=new_cursor, skipped=skipped, warnings=tuple(warnings)
+        )
+
+    def _comments(self, post_id: str, seen: int) -> tuple[list[InboundItem], int, int]:
+        items: list[InboundItem] = []
+        skipped = 0
+        top = seen
+        args = {
+            "fields": COMMENT_FIELDS,
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "limit": 50,
+        }
+        for payload in self._pages(f"{GRAPH_API_VERSION}/{post_id}/comments", args):
+            fresh = False
+            for comment in as_list(payload.get("data")):
+                try:
+                    item = normalize_comment(comment, post_id, self._page)
+                except Malformed as exc:
+                    skipped += 1
+                    log.warning("skipped a malformed comment: %s", exc)
+                    continue
+                stamp = int(item.created_at.timestamp())
+                if stamp > seen:
+                    fresh = True
+                    items.append(item)
+                    top = max(top, stamp)
+            if not fresh:
+                break
+        return items, skipped, top
+
+    def _messenger_poll(self, since: int | None) -> tuple[list[InboundItem], int, int | None]:
+        items: list[InboundItem] = []
+        skipped = 0
+        mark = since
+        args = {"platform": "messenger", "fields": MESSENGER_FIELDS, "limit": 25}
+        for payload in self._pages(f"{GRAPH_API_VERSION}/{self._page}/conversations", args):
+            done = False
+            for conversation in as_list(payload.get("data")):
+                conv = as_dict(conversation)
+                thread_id = opt_str(conv.get("id"))
+                try:
+                    updated = int(parse_time(conv.get("updated_time")).timestamp())
+                except Malformed:
+                    skipped += 1
+                    continue
+                if since is not None and updated <= since:
+                    done = True
+                    break
+                if not thread_id:
+                    skipped += 1
+                    continue
+                mark = max(mark or 0, updated)
+                for message in as_list(as_dict(conv.get("messages")).get("data")):
+                    try:
+                        item = normalize_messenger(message, thread_id, self._page)
+                    except Malformed as exc:
+                        skipped += 1
+                        log.warning("skipped a malformed Messenger message: %s", exc)
+                        continue
+                    if since is None or int(item.created_at.timestamp()) > since - FEED_OVERLAP_S:
+                        items.append(item)
+            if done:
+                break
+        return items, skipped, mark
+
+    def _pages(self, path: str, args: dict[str, Any]) -> Any:
+        """Yield up to MAX_PAGES payloads, following ``paging.next`` without its token."""
+        request: tuple[str, dict[str, Any]] | None = (path, dict(args))
+        for _ in range(MAX_PAGES):
+            if request is None:
+                return
+            payload = self._call(request[0], args=request[1])
+            yield payload
+            request = _next_request(payload.get("paging"))
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def publish(self, text: str) -> PublishResult:
+        result = self._call(f"{GRAPH_API_VERSION}/{self._page}/feed", post_args={"message": text})
+        post_id = req_str(result, "id")
+        return PublishResult(external_id=post_id, thread_external_id=post_id)
+
+    def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
+        result = self._call(
+            f"{GRAPH_API_VERSION}/{in_reply_to}/comments", post_args={"message": text}
+        )
+        return PublishResult(
+            external_id=req_str(result, "id"), thread_external_id=thread_external_id
+        )
+
+    def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
+        result = self._call(
+            f"{GRAPH_API_VERSION}/{self._page}/messages",
+            post_args={
+                "recipient": json.dumps({"id": recipient_id}),
+                "messaging_type": "RESPONSE",
+                "message": json.dumps({"text": text}),
+            },
+        )
+        return PublishResult(
+            external_id=req_str(result, "message_id"), thread_external_id=thread_external_id
+        )
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        path: str,
+        *,
+        args: dict[str, Any] | None = None,
+        post_args: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            result = self._graph.request(path, args=args, post_args=post_args)
+        except facebook.GraphAPIError as exc:
+            raise self._map_error(exc) from None
+        except requests.Timeout:
+            raise TransientError("Facebook did not answer in time") from None
+        except requests.ConnectionError:
+            raise TransientError("cannot reach Facebook (offline?)") from None
+        except (ValueError, KeyError):  # body not JSON, or no content type at all
+            raise TransientError("Facebook sent a response that is not JSON") from None
+        if self._last_status >= 500:
+            raise TransientError(f"Facebook server error {self._last_status}")
+        if not isinstance(result, dict):
+            raise TransientError("Facebook sent an unexpected response")
+        return result
+
+    def _map_error(self, exc: facebook.GraphAPIError) -> Exception:
+        error = as_dict(as_dict(exc.result).get("error"))
+        code = opt_int(error.get("code"))
+        message = opt_str(error.get("message")) or "Facebook refused the request"
+        message = message[:300]
+        if code in AUTH_CODES:
+            return AuthExpired(f"Facebook refused the Page token: {message}")
+        if code in THROTTLE_CODES:
+            return RateLimited(f"Facebook rate limit ({code})", self._regain_at())
+        if code in PERMISSION_CODES:
+            return PermissionDenied(f"Facebook permission missing ({code}): {message}")
+        if code in TRANSIENT_CODES or (code is None and self._last_status >= 500):
+            return TransientError(f"Facebook temporary error ({code}): {message}")
+        return TransientError(f"Facebook error {code}: {message}")
+
+    def _regain_at(self) -> datetime:
+        minutes = 0
+        for entries in as_dict(self.usage.get("X-Business-Use-Case-Usage")).values():
+            for entry in as_list(entries):
+                minutes = max(
+                    minutes, opt_int(as_dict(entry).get("estimated_time_to_regain_access")) or 0
+                )
+        if minutes:
+            return self._now() + timedelta(minutes=minutes)
+        return self._now() + timedelta(seconds=random.uniform(0, 60))
+
+
+def usage_percent(usage: Mapping[str, Any]) -> int:
+    """The highest usage figure across Graph's usage headers (0-100)."""
+    best = 0
+    for key, value in usage.items():
+        entries: list[Any] = []
+        if key == "X-Business-Use-Case-Usage":
+            for group in as_dict(value).values():
+                entries += as_list(group)
+        else:
+            entries = [value]
+        for entry in entries:
+            e = as_dict(entry)
+            for field in ("call_count", "total_time", "total_cputime"):
+                best = max(best, opt_int(e.get(field)) or 0)
+    return best
