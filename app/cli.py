@@ -53,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # tweepy logs request headers (tokens) at DEBUG: never let it.
     logging.getLogger("tweepy").setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "demo":
         return _demo(args)
     if args.command == "migrate":

@@ -11,8 +11,8 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
 TARGET_MESSAGES = 1_000_000
-# About 3.4 messages per conversation in the demo; a little more than needed for 1M messages.
-CONVERSATIONS = int(os.environ.get("QUIVER_BENCH_CONVERSATIONS", "300000"))
+# About 2.4 messages per conversation in the demo: a little more than 1M messages.
+CONVERSATIONS = int(os.environ.get("QUIVER_BENCH_CONVERSATIONS", "430000"))
 SEED = 4242
 
 
