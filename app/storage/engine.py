@@ -41,6 +41,9 @@ def build_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
-    engine = create_engine(parsed, connect_args={"check_same_thread": True})
+    # The pool hands each connection to one thread at a time, but a connection may be checked
+    # out later by another thread (a worker after the GUI): allowed, as nothing shares one
+    # connection concurrently.
+    engine = create_engine(parsed, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", functools.partial(_set_sqlite_pragmas, foreign_keys))
     return engine

@@ -1,0 +1,207 @@
+"""The GUI entry point: workspace, first-start demo, operator, main window, clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+
+from app.config import RESOURCES, GuiOptions, LocalPrefs, default_paths
+from app.domain.rows import PersonRow
+from app.services.container import Services, WorkspaceError
+from app.services.demo import DemoError, generate_demo_workspace, is_demo_missing
+from app.ui.main_window import MainWindow
+from app.ui.operator_dialog import OperatorDialog
+
+log = logging.getLogger("quiver.ui")
+
+OpenWorkspace = Callable[..., Services]
+EXIT_OK, EXIT_ERROR = 0, 2
+FIRST_PAINT_ENV = "QUIVER_EXIT_AFTER_FIRST_PAINT"
+
+
+def show_error(title: str, text: str, parent: QWidget | None = None) -> None:
+    """Tell the person what happened and what to do (plain text; tests replace this)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    box.exec()
+
+
+def choose_operator(people: list[PersonRow], workspace: str) -> PersonRow | None:
+    """Ask who is working (tests replace this)."""
+    dialog = OperatorDialog(people, workspace)
+    if dialog.exec() != OperatorDialog.DialogCode.Accepted:
+        return None
+    return dialog.chosen()
+
+
+class _DemoWorker(QObject):
+    progressed = Signal(int, int)
+    finished = Signal(str)  # "" on success, else the message for a person
+
+    def __init__(self, path: Path, conversations: int, seed: int) -> None:
+        super().__init__()
+        self._path, self._n, self._seed = path, conversations, seed
+
+    @Slot()
+    def run(self) -> None:  # in the worker thread: only signals go out
+        try:
+            generate_demo_workspace(
+                str(self._path), conversations=self._n, seed=self._seed, progress=self._report
+            )
+        except (DemoError, WorkspaceError, OSError) as exc:
+            self.finished.emit(str(exc))
+        else:
+            self.finished.emit("")
+
+    def _report(self, done: int, total: int) -> None:
+        self.progressed.emit(done, total)
+
+
+def generate_demo_with_progress(path: Path, conversations: int, seed: int) -> str:
+    """Generate the demo workspace in a worker thread behind a progress dialog.
+
+    Returns:
+        An empty string on success, else what went wrong.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dialog = QProgressDialog("Preparing the demo workspace…", "", 0, conversations)
+    dialog.setWindowTitle("Quiver")
+    dialog.setCancelButton(None)
+    dialog.setMinimumDuration(0)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setMinimumWidth(420)
+    thread = QThread()
+    worker = _DemoWorker(path, conversations, seed)
+    worker.moveToThread(thread)
+    outcome: list[str] = []
+
+    def on_progress(done: int, total: int) -> None:
+        dialog.setMaximum(max(total, 1))
+        dialog.setValue(done)
+        dialog.setLabelText(f"Preparing the demo workspace…\n{done:,} of {total:,} conversations")
+
+    def on_finished(message: str) -> None:
+        outcome.append(message)
+        thread.quit()
+
+    worker.progressed.connect(on_progress)
+    worker.finished.connect(on_finished)
+    thread.started.connect(worker.run)
+    thread.finished.connect(dialog.close)
+    dialog.show()
+    thread.start()
+    while thread.isRunning() or not outcome:
+        QApplication.processEvents()
+        thread.wait(20)
+    thread.wait()
+    dialog.close()
+    dialog.deleteLater()
+    return outcome[0] if outcome else "the demo generator stopped unexpectedly"
+
+
+def _workspace_choice(options: GuiOptions, prefs: LocalPrefs) -> tuple[str, bool]:
+    """The workspace to open and whether it is the (generated on demand) demo."""
+    paths = default_paths()
+    demo = str(paths.demo_workspace)
+    if options.workspace:
+        return options.workspace, False
+    if options.demo:
+        return demo, True
+    last = prefs.last_workspace
+    if last:
+        return last, last in (demo, f"sqlite:///{demo}")
+    return demo, True
+
+
+def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
+    """Open Quiver's window; returns the process exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Quiver")
+    app.setOrganizationName("Quiver")
+    style = RESOURCES / "style" / "quiver.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    paths = default_paths().ensure()
+    prefs = LocalPrefs(paths.prefs_file)
+
+    target, is_demo = _workspace_choice(options, prefs)
+    if is_demo and is_demo_missing(paths.demo_workspace):
+        message = generate_demo_with_progress(
+            paths.demo_workspace, options.demo_conversations, options.demo_seed
+        )
+        if message:
+            show_error("Quiver could not prepare the demo", message)
+            return EXIT_ERROR
+    try:
+        services = open_workspace(target, create=options.create)
+    except WorkspaceError as exc:
+        show_error("Quiver cannot open this workspace", str(exc))
+        return EXIT_ERROR
+    prefs.last_workspace = target
+
+    operator = _operator(options, prefs, services)
+    if operator is None:
+        services.close()
+        return EXIT_ERROR if options.operator else EXIT_OK
+    window = MainWindow(services, operator, prefs)
+    window.operator_switch_requested.connect(lambda: _switch_operator(window, prefs))
+    if os.environ.get(FIRST_PAINT_ENV):
+        window.first_page_painted.connect(lambda: _report_first_paint(app))
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        shutdown(window, services)
+
+
+def _operator(options: GuiOptions, prefs: LocalPrefs, services: Services) -> PersonRow | None:
+    directory = services.directory
+    if options.operator:
+        person = directory.person_by_email(options.operator)
+        if person is None:
+            show_error(
+                "Unknown person",
+                f"Nobody with the email {options.operator} works in this workspace. Start "
+                "Quiver without --operator to choose from the people who do.",
+            )
+            return None
+    else:
+        remembered = prefs.operator_for(services.workspace_url)
+        person = directory.person(remembered) if remembered is not None else None
+        if person is None:
+            person = choose_operator(directory.people(), services.workspace_name)
+            if person is None:
+                return None
+    prefs.set_operator(services.workspace_url, person.id)
+    return person
+
+
+def _switch_operator(window: MainWindow, prefs: LocalPrefs) -> None:
+    person = choose_operator(window.services.directory.people(), window.services.workspace_name)
+    if person is not None:
+        prefs.set_operator(window.services.workspace_url, person.id)
+        window.set_operator(person)
+
+
+def _report_first_paint(app: QApplication) -> None:
+    print(f"QUIVER_FIRST_PAINT {time.time():.6f}", flush=True)
+    QTimer.singleShot(0, app.quit)
+
+
+def shutdown(window: MainWindow, services: Services) -> None:
+    """Stop every background task, then close the workspace."""
+    window.close()
+    QThreadPool.globalInstance().waitForDone(2000)
+    services.close()

@@ -1,0 +1,291 @@
+"""The inbox screen: units and accounts, the filtered conversation list, and the thread."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.rows import AccountRow, FeedFilter, UnitCount
+from app.services.container import Services
+from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
+from app.ui.inbox.feed_model import (
+    COL_COUNT,
+    COL_FROM,
+    COL_KIND,
+    COL_MARK,
+    COL_NETWORK,
+    COL_PREVIEW,
+    COL_STATUS,
+    COL_TIME,
+    ConversationFeedModel,
+)
+from app.ui.inbox.thread_view import ThreadPane
+from app.ui.inbox.unit_tree import UnitTree
+from app.ui.tasks import TaskRunner
+
+log = logging.getLogger("quiver.ui.inbox")
+
+NETWORK_CHOICES = (("All networks", ()), ("X", ("x",)), ("Facebook", ("facebook",)),
+                   ("Sandbox", ("sandbox",)))  # fmt: skip
+STATUS_CHOICES = (
+    ("Needs attention", ("new", "open", "waiting")),
+    ("New", ("new",)),
+    ("Open", ("open",)),
+    ("Waiting", ("waiting",)),
+    ("Resolved", ("resolved",)),
+    ("Spam", ("spam",)),
+    ("All statuses", ()),
+)
+ROW_HEIGHT = 30
+
+
+class FeedView(QTableView):
+    """The conversation list: fixed row heights, whole-row selection, j/k navigation."""
+
+    painted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("feedView")
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setAlternatingRowColors(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        vertical = self.verticalHeader()
+        vertical.setVisible(False)
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(ROW_HEIGHT)
+        vertical.setMinimumSectionSize(ROW_HEIGHT)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() > 0:
+            self.painted.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_J, Qt.Key.Key_K) and not event.modifiers():
+            self.move_selection(1 if key == Qt.Key.Key_J else -1)
+            return
+        super().keyPressEvent(event)
+
+    def move_selection(self, step: int) -> None:
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return
+        current = self.currentIndex().row()
+        target = 0 if current < 0 else max(0, min(model.rowCount() - 1, current + step))
+        if target == model.rowCount() - 1 and model.canFetchMore(QModelIndex()):
+            model.fetchMore(QModelIndex())
+        self.selectRow(target)
+
+
+class InboxPage(QWidget):
+    """Unit tree and accounts | filters and conversation list | thread."""
+
+    counts_changed = Signal(object)  # dict[int, UnitCount]
+    first_page_painted = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._tasks = TaskRunner(self)
+        self._painted_once = False
+        self.counts: dict[int, UnitCount] = {}
+        self._unit_names: dict[int, str] = {}
+
+        # Left: units and accounts.
+        self.unit_tree = UnitTree()
+        self.accounts = QListWidget()
+        self.accounts.setObjectName("accountList")
+        self.accounts.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.accounts.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.accounts.setTextElideMode(Qt.TextElideMode.ElideRight)
+        left = QWidget()
+        left.setObjectName("sidePanel")
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(10, 12, 6, 10)
+        left_layout.addWidget(_section("Units"))
+        left_layout.addWidget(self.unit_tree, 3)
+        left_layout.addWidget(_section("Accounts"))
+        left_layout.addWidget(self.accounts, 1)
+
+        # Centre: filters and the list.
+        self.title = QLabel()
+        self.title.setObjectName("listTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.network_filter = QComboBox()
+        for label, _ in NETWORK_CHOICES:
+            self.network_filter.addItem(label)
+        self.status_filter = QComboBox()
+        for label, _ in STATUS_CHOICES:
+            self.status_filter.addItem(label)
+        self.model = ConversationFeedModel(services.inbox, self)
+        self.view = FeedView()
+        self.view.setModel(self.model)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for col, width in ((COL_MARK, 26), (COL_NETWORK, 74), (COL_KIND, 84), (COL_FROM, 160),
+                           (COL_COUNT, 40), (COL_STATUS, 68), (COL_TIME, 80)):  # fmt: skip
+            header.resizeSection(col, width)
+        header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Stretch)
+        self.empty_note = QLabel("No conversations match these filters.")
+        self.empty_note.setObjectName("emptyNote")
+        self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_note.hide()
+        filters = QHBoxLayout()
+        filters.addWidget(self.title, 1)
+        filters.addWidget(self.network_filter)
+        filters.addWidget(self.status_filter)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(8, 12, 8, 8)
+        centre_layout.addLayout(filters)
+        centre_layout.addWidget(self.view, 1)
+        centre_layout.addWidget(self.empty_note)
+
+        # Right: the thread.
+        self.thread_pane = ThreadPane()
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(centre)
+        splitter.addWidget(self.thread_pane)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 2)
+        splitter.setSizes([260, 790, 340])
+        splitter.setChildrenCollapsible(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        # Wiring.
+        self.unit_tree.unit_chosen.connect(self._on_unit_tree_unit_chosen)
+        self.network_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.status_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self.model.modelReset.connect(self._on_model_reset)
+        self.view.painted.connect(self._on_view_painted)
+        QShortcut(QKeySequence("Ctrl+End"), self.view, self.jump_to_oldest)
+
+        units = services.inbox.units()
+        self._unit_names = {u.id: u.name for u in units}
+        self.model.set_unit_colours({u.id: u.colour for u in units})
+        self.unit_tree.set_units(units)
+        self.show_accounts(services.directory.accounts())
+        if units:
+            self.unit_tree.select_unit(units[0].id)  # the company: everything
+        self.refresh_counts()
+
+    # -- filters ------------------------------------------------------------------------------
+
+    def current_filter(self, unit_id: int | None = None) -> FeedFilter:
+        unit = unit_id if unit_id is not None else self.model.filter.unit_id
+        return FeedFilter(
+            unit_id=unit,
+            networks=NETWORK_CHOICES[self.network_filter.currentIndex()][1],
+            statuses=STATUS_CHOICES[self.status_filter.currentIndex()][1],
+        )
+
+    def _apply(self, query: FeedFilter) -> None:
+        self.model.set_filter(query)
+        name = self._unit_names.get(query.unit_id or -1, "All units")
+        self.title.setText(name)
+        self.empty_note.setVisible(self.model.rowCount() == 0)
+
+    def _on_unit_tree_unit_chosen(self, unit_id: int) -> None:
+        self._apply(self.current_filter(unit_id))
+
+    def _on_filter_changed(self, _index: int) -> None:
+        self._apply(self.current_filter())
+
+    def _on_model_reset(self) -> None:
+        self.thread_pane.show_thread(None)
+
+    def jump_to_oldest(self) -> None:
+        self.model.fetch_to_end()
+        self.view.scrollToBottom()
+
+    # -- thread -------------------------------------------------------------------------------
+
+    def _on_view_selection_changed(self, selected: QItemSelection, _d: QItemSelection) -> None:
+        rows = {i.row() for i in selected.indexes()}
+        if not rows:
+            return
+        row = self.model.row_at(min(rows))
+        self.thread_pane.show_thread(self._services.inbox.thread(row.id))
+
+    # -- counts and accounts ------------------------------------------------------------------
+
+    def refresh_counts(self) -> None:
+        """Recount every unit in a worker; the tree fills in when the result arrives."""
+        self._tasks.submit(self._services.inbox.unit_counts, self._on_counts_loaded,
+                           self._on_counts_failed)  # fmt: skip
+
+    def _on_counts_loaded(self, counts: dict[int, UnitCount]) -> None:
+        self.counts = counts
+        self.unit_tree.tree_model.set_counts(counts)
+        self.counts_changed.emit(counts)
+
+    def _on_counts_failed(self, message: str) -> None:
+        log.warning("could not count conversations: %s", message)
+
+    def show_accounts(self, accounts: list[AccountRow]) -> None:
+        self.accounts.clear()
+        for account in accounts:
+            network = NETWORK_LABELS.get(account.network, account.network)
+            label = (
+                f"{network}  @{account.handle}  ·  {STATE_LABELS.get(account.state, account.state)}"
+            )
+            if account.network == "sandbox":
+                label += "  (demo network)"
+            item = QListWidgetItem(label)
+            tip = account.display_name
+            if account.state_detail:
+                tip += f"\n{account.state_detail}"
+            item.setToolTip(html.escape(tip))  # tooltips guess rich text: escape
+            self.accounts.addItem(item)
+
+    def refresh(self) -> None:
+        self.model.reload()
+        self.refresh_counts()
+
+    def shutdown(self) -> None:
+        self._tasks.wait(2000)
+
+    # -- first paint --------------------------------------------------------------------------
+
+    def _on_view_painted(self) -> None:
+        if not self._painted_once:
+            self._painted_once = True
+            QTimer.singleShot(0, self.first_page_painted.emit)
+
+
+def _section(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setObjectName("sectionLabel")
+    return label

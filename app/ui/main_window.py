@@ -1,0 +1,173 @@
+"""The main window: navigation between the screens, the inbox, menus and the status bar."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from app.config import LocalPrefs
+from app.domain.rows import PersonRow, UnitCount
+from app.services.container import Services
+from app.ui.formatting import STATE_LABELS, count
+from app.ui.inbox.inbox_page import InboxPage
+from app.ui.placeholders import SCREENS, PlaceholderScreen
+
+SCREEN_NAMES = ("Inbox", *SCREENS)
+
+
+class MainWindow(QMainWindow):
+    """Everything a community manager works in; services come in through the constructor."""
+
+    first_page_painted = Signal()
+    operator_switch_requested = Signal()
+
+    def __init__(
+        self,
+        services: Services,
+        operator: PersonRow,
+        prefs: LocalPrefs,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.operator = operator
+        self._prefs = prefs
+        org = services.directory.organization_name()
+        self.setWindowTitle(f"Quiver — {org} — {Path(services.workspace_name).name}")
+        self.resize(1500, 920)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(176)
+        self.nav.addItems(list(SCREEN_NAMES))
+        self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stack = QStackedWidget()
+        self.inbox = InboxPage(services)
+        self.stack.addWidget(self.inbox)
+        self.placeholders: dict[str, PlaceholderScreen] = {}
+        for name in SCREENS:
+            screen = PlaceholderScreen(name)
+            self.placeholders[name] = screen
+            self.stack.addWidget(screen)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+
+        self._build_menus()
+        self._build_status_bar()
+        self.inbox.counts_changed.connect(self._on_inbox_counts_changed)
+        self.inbox.first_page_painted.connect(self.first_page_painted)
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def show_screen(self, name: str) -> None:
+        self.nav.setCurrentRow(SCREEN_NAMES.index(name))
+
+    def current_screen(self) -> str:
+        return SCREEN_NAMES[self.stack.currentIndex()]
+
+    # -- menus --------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        switch = QAction("Switch operator…", self)
+        switch.triggered.connect(self.operator_switch_requested)
+        file_menu.addAction(switch)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        refresh = QAction("&Refresh", self)
+        refresh.setShortcut(QKeySequence("F5"))
+        refresh.triggered.connect(self.inbox.refresh)
+        view_menu.addAction(refresh)
+        view_menu.addSeparator()
+        for i, name in enumerate(SCREEN_NAMES):
+            go = QAction(name, self)
+            go.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            go.setData(name)
+            go.triggered.connect(self._on_go_action_triggered)
+            view_menu.addAction(go)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Quiver", self)
+        about.triggered.connect(self._on_about_triggered)
+        help_menu.addAction(about)
+
+    def _on_go_action_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.show_screen(str(action.data()))
+
+    def _on_about_triggered(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("About Quiver")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(
+            "Quiver — the social command center.\n\nOne inbox for every department, routing to "
+            "the right unit, approvals before anything goes out, the strategy beside the work."
+        )
+        box.exec()
+
+    # -- status bar ---------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.workspace_label = QLabel(f"Workspace: {self.services.workspace_name}")
+        self.operator_label = QLabel(f"Acting as {self.operator.name}")
+        self.counts_label = QLabel("Counting conversations…")
+        accounts = self.services.directory.accounts()
+        states = Counter(STATE_LABELS.get(a.state, a.state) for a in accounts)
+        summary = " · ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        self.accounts_label = QLabel(f"{len(accounts)} accounts: {summary}")
+        for label in (self.workspace_label, self.operator_label, self.counts_label,
+                      self.accounts_label):  # fmt: skip
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        bar.addWidget(self.workspace_label, 1)
+        bar.addPermanentWidget(self.counts_label)
+        bar.addPermanentWidget(self.accounts_label)
+        if any(a.network == "sandbox" for a in accounts):
+            self.sandbox_label = QLabel("Sandbox = demo network")
+            self.sandbox_label.setObjectName("sandboxHint")
+            bar.addPermanentWidget(self.sandbox_label)
+        bar.addPermanentWidget(self.operator_label)
+
+    def _on_inbox_counts_changed(self, counts: dict[int, UnitCount]) -> None:
+        units = self.services.inbox.units()
+        if not units:
+            self.counts_label.setText("No units yet")
+            return
+        root = counts.get(units[0].id, UnitCount(0, 0, 0))
+        self.counts_label.setText(
+            f"{count(root.total)} conversations · {count(root.backlog)} need attention"
+        )
+
+    def set_operator(self, operator: PersonRow) -> None:
+        self.operator = operator
+        self.operator_label.setText(f"Acting as {operator.name}")
+
+    # -- closing ------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.inbox.shutdown()
+        super().closeEvent(event)
