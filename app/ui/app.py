@@ -158,7 +158,7 @@ def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
     window = MainWindow(services, operator, prefs)
     window.operator_switch_requested.connect(lambda: _switch_operator(window, prefs))
     if os.environ.get(FIRST_PAINT_ENV):
-        window.first_page_painted.connect(lambda: _report_first_paint(app))
+        window.first_page_painted.connect(lambda: _report_first_paint(window))
     window.show()
     try:
         return app.exec()
@@ -195,13 +195,16 @@ def _switch_operator(window: MainWindow, prefs: LocalPrefs) -> None:
         window.set_operator(person)
 
 
-def _report_first_paint(app: QApplication) -> None:
+def _report_first_paint(window: MainWindow) -> None:
     print(f"QUIVER_FIRST_PAINT {time.time():.6f}", flush=True)
-    QTimer.singleShot(0, app.quit)
+    # Closing the last window ends app.exec() (a quit posted after exec returned would linger
+    # in the event queue and end the next event loop instead).
+    QTimer.singleShot(0, window.close)
 
 
 def shutdown(window: MainWindow, services: Services) -> None:
     """Stop every background task, then close the workspace."""
-    window.close()
+    if window.isVisible():
+        window.close()
     QThreadPool.globalInstance().waitForDone(2000)
     services.close()

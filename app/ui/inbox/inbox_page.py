@@ -95,10 +95,15 @@ class FeedView(QTableView):
         if model is None or model.rowCount() == 0:
             return
         current = self.currentIndex().row()
-        target = 0 if current < 0 else max(0, min(model.rowCount() - 1, current + step))
+        if current < 0 or not self.selectionModel().hasSelection():
+            target = max(current, 0)  # nothing open yet: open the row under the cursor
+        else:
+            target = max(0, min(model.rowCount() - 1, current + step))
         if target == model.rowCount() - 1 and model.canFetchMore(QModelIndex()):
             model.fetchMore(QModelIndex())
-        self.selectRow(target)
+        index = model.index(target, 0)
+        self.setCurrentIndex(index)  # selects the whole row (SelectRows) and moves the cursor
+        self.scrollTo(index)
 
 
 class InboxPage(QWidget):

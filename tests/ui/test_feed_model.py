@@ -1,0 +1,83 @@
+"""The conversation list's model: pages from SQL, filters, and Qt's model contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt
+
+from app.domain.rows import FeedFilter
+from app.services.container import Services
+from app.ui.inbox.feed_model import COL_FROM, COL_PREVIEW, ROW_ROLE, ConversationFeedModel
+
+
+def _all(services: Services, query: FeedFilter) -> list[int]:
+    ids: list[int] = []
+    after = None
+    while True:
+        page = services.inbox.page(query, after=after, limit=97)
+        ids += [r.id for r in page]
+        if len(page) < 97:
+            return ids
+        after = page[-1].key
+
+
+def _ids(model: ConversationFeedModel) -> list[int]:
+    return [model.row_at(i).id for i in range(model.rowCount())]
+
+
+def test_rows_arrive_a_page_at_a_time(demo_services: Services, qtmodeltester: Any) -> None:
+    model = ConversationFeedModel(demo_services.inbox)
+    model.set_filter(FeedFilter())
+    assert model.rowCount() == 200
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 400
+    ids = _ids(model)
+    assert len(set(ids)) == len(ids)
+    keys = [model.row_at(i).key for i in range(model.rowCount())]
+    assert keys == sorted(keys, reverse=True)
+    qtmodeltester.check(model)
+
+
+def test_fetch_to_end_holds_exactly_the_filtered_conversations(demo_services: Services) -> None:
+    model = ConversationFeedModel(demo_services.inbox)
+    model.CHUNK = 150  # several chunks even on the small demo
+    query = FeedFilter(statuses=("resolved",))
+    model.set_filter(query)
+    model.fetch_to_end()
+    assert not model.canFetchMore(QModelIndex())
+    assert _ids(model) == _all(demo_services, query)
+
+
+def test_unit_filter_includes_sub_units(demo_services: Services) -> None:
+    care = next(u for u in demo_services.inbox.units() if u.name == "Customer Care")
+    model = ConversationFeedModel(demo_services.inbox)
+    model.set_filter(FeedFilter(unit_id=care.id))
+    model.fetch_to_end()
+    units = {model.row_at(i).unit_id for i in range(model.rowCount())}
+    subtree = set(demo_services.inbox.subtree(care.id))
+    assert len(subtree) == 3
+    assert units <= subtree
+    assert len(units) > 1  # the sub-units' conversations are there, not only Care's own
+    assert model.rowCount() == len(_all(demo_services, FeedFilter(unit_id=care.id)))
+
+
+def test_network_and_status_filters(demo_services: Services) -> None:
+    model = ConversationFeedModel(demo_services.inbox)
+    model.set_filter(FeedFilter(networks=("x",), statuses=("new", "open")))
+    model.fetch_to_end()
+    assert model.rowCount() > 0
+    for i in range(model.rowCount()):
+        row = model.row_at(i)
+        assert row.network == "x"
+        assert row.status in ("new", "open")
+
+
+def test_cells_show_plain_strings(demo_services: Services) -> None:
+    model = ConversationFeedModel(demo_services.inbox)
+    model.set_filter(FeedFilter())
+    row = model.data(model.index(0, 0), ROW_ROLE)
+    assert model.data(model.index(0, COL_PREVIEW)) == row.preview.replace("\n", " ")
+    assert row.author_name in model.data(model.index(0, COL_FROM))
+    assert model.headerData(COL_PREVIEW, Qt.Orientation.Horizontal) == "Conversation"
