@@ -21,7 +21,7 @@ def _set_sqlite_pragmas(foreign_keys: bool, dbapi_connection: Any, _record: Any)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA cache_size=-32000")  # 32 MB page cache per connection
+        cursor.execute("PRAGMA cache_size=-16000")  # 16 MB page cache per pooled connection
         cursor.execute("PRAGMA temp_store=MEMORY")
     finally:
         cursor.close()

@@ -8,6 +8,7 @@ most ``units * limit`` rows instead of sorting the whole sub-tree.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from app.domain.rows import ConversationRow, MessageRow
 from app.models import Author, Conversation, Message
 
+_i = sys.intern
 conv = Conversation.__table__
 authors = Author.__table__
 messages = Message.__table__
@@ -152,7 +154,12 @@ def feed_page(
         params["accounts"] = list(account_ids)
     if after is not None:
         params["after_ms"], params["after_id"] = after
-    return [ConversationRow(*row) for row in conn.execute(stmt, params)]
+    # Network, kind, status and priority repeat on every row: share one string object each
+    # (a long list in the inbox holds 100,000+ rows).
+    return [
+        ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
+        for cid, at, net, kind, status, prio, *rest in conn.execute(stmt, params)
+    ]
 
 
 def conversation_row(conn: Connection, conversation_id: int) -> ConversationRow | None:

@@ -24,7 +24,7 @@ class ConversationFeedModel(QAbstractTableModel):
     """Holds only the rows fetched so far; ``fetchMore`` asks the service for the next page."""
 
     PAGE = 200
-    CHUNK = 5_000  # rows per query when jumping to the end
+    CHUNK = 20_000  # rows per query when jumping to the end
 
     def __init__(self, inbox: InboxService, parent: Any = None) -> None:
         super().__init__(parent)
@@ -91,9 +91,20 @@ class ConversationFeedModel(QAbstractTableModel):
         self._append(self.PAGE)
 
     def fetch_to_end(self) -> None:
-        """Load every remaining row, in large keyset chunks (for "jump to the oldest")."""
+        """Load every remaining row in large keyset chunks, inserted at once ("jump to oldest")."""
+        rows: list[ConversationRow] = []
+        after = self._rows[-1].key if self._rows else None
         while not self._done:
-            self._append(self.CHUNK)
+            page = self._inbox.page(self._filter, after=after, limit=self.CHUNK)
+            self._done = len(page) < self.CHUNK
+            if page:
+                rows.extend(page)
+                after = page[-1].key
+        if rows:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+            self._rows.extend(rows)
+            self.endInsertRows()
 
     def _append(self, limit: int) -> None:
         after = self._rows[-1].key if self._rows else None
