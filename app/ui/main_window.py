@@ -46,7 +46,7 @@ class MainWindow(QMainWindow):
         self._prefs = prefs
         org = services.directory.organization_name()
         self.setWindowTitle(f"Quiver — {org} — {Path(services.workspace_name).name}")
-        self.resize(1500, 920)
+        self._fit_to_screen()
 
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
@@ -76,6 +76,14 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self.inbox.counts_changed.connect(self._on_inbox_counts_changed)
         self.inbox.first_page_painted.connect(self.first_page_painted)
+
+    def _fit_to_screen(self) -> None:
+        screen = self.screen()
+        if screen is None:
+            self.resize(1500, 920)
+            return
+        area = screen.availableGeometry()
+        self.resize(min(1680, int(area.width() * 0.94)), min(1020, int(area.height() * 0.94)))
 
     # -- navigation ---------------------------------------------------------------------------
 

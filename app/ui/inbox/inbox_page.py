@@ -153,7 +153,7 @@ class InboxPage(QWidget):
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for col, width in ((COL_MARK, 26), (COL_NETWORK, 74), (COL_KIND, 84), (COL_FROM, 160),
+        for col, width in ((COL_MARK, 26), (COL_NETWORK, 84), (COL_KIND, 84), (COL_FROM, 170),
                            (COL_COUNT, 40), (COL_STATUS, 68), (COL_TIME, 80)):  # fmt: skip
             header.resizeSection(col, width)
         header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Stretch)
@@ -182,7 +182,7 @@ class InboxPage(QWidget):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
-        splitter.setSizes([260, 790, 340])
+        splitter.setSizes([260, 860, 380])
         splitter.setChildrenCollapsible(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
