@@ -78,11 +78,7 @@ class MainWindow(QMainWindow):
         self.inbox.first_page_painted.connect(self.first_page_painted)
 
     def _fit_to_screen(self) -> None:
-        screen = self.screen()
-        if screen is None:
-            self.resize(1500, 920)
-            return
-        area = screen.availableGeometry()
+        area = self.screen().availableGeometry()
         self.resize(min(1680, int(area.width() * 0.94)), min(1020, int(area.height() * 0.94)))
 
     # -- navigation ---------------------------------------------------------------------------
