@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from app.domain.demo_text import DemoThread, TextFactory
 from app.domain.enums import ConversationStatus, Network, Priority
 from app.models import (
     Account,
@@ -44,7 +45,6 @@ from app.models import (
     Unit,
 )
 from app.models.base import to_epoch_ms
-from app.services.demo_text import DemoThread, TextFactory
 from app.storage.search import index_new_messages
 from app.storage.workspace import Database, WorkspaceError, open_database, parse_workspace
 

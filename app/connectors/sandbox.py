@@ -1,0 +1,144 @@
+"""The Sandbox network: Quiver's demo network, a real connector behind the same interface.
+
+It streams realistic new conversations (and follow-ups on them) at a steady pace, derived from
+a seed and its cursor, so the same cursor always yields the same items; publishing to it works
+and is remembered in the items it returns next.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.connectors.base import Capabilities, FetchResult, InboundItem, PublishResult
+from app.domain.demo_text import TOPICS, TextFactory
+
+#: One new conversation per account every this many seconds, on average.
+DEFAULT_PACE_S = 20.0
+#: At most this many items per poll (a long pause catches up over several polls).
+MAX_ITEMS = 200
+_TOPIC_WEIGHTS = (26, 23, 12, 6, 3, 2, 8, 4, 3)
+_LANGS = ("en",) * 7 + ("de", "es")
+_texts: TextFactory | None = None
+_texts_lock = threading.Lock()
+
+
+def _factory() -> TextFactory:
+    global _texts
+    with _texts_lock:
+        if _texts is None:
+            _texts = TextFactory()
+        return _texts
+
+
+class SandboxConnector:
+    """A Sandbox account. ``clock`` is injectable so tests control the pace."""
+
+    def __init__(
+        self,
+        account_handle: str,
+        account_external_id: str,
+        *,
+        seed: int = 1,
+        pace_s: float = DEFAULT_PACE_S,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._handle = account_handle
+        self._me = account_external_id
+        self._seed = seed
+        self._pace = pace_s
+        self._clock = clock
+        self._published = 0
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            network="sandbox",
+            can_post=True,
+            can_reply=True,
+            can_dm=True,
+            max_text={"post": 2000, "reply": 2000, "dm": 2000},
+            min_poll_interval_s=5,
+        )
+
+    def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
+        """New conversations since the cursor's time, one every ``pace_s`` seconds on average."""
+        now = self._clock()
+        cursor = dict(cursor or {})
+        seq = int(cursor.get("seq", 0))
+        since = _parse(cursor.get("at")) or now - timedelta(seconds=self._pace * 3)
+        due = max(0, int((now - since).total_seconds() / self._pace))
+        count = min(due, MAX_ITEMS)
+        items: list[InboundItem] = []
+        for i in range(count):
+            at = since + timedelta(seconds=self._pace * (i + 1))
+            items.extend(self._thread(seq + i, min(at, now)))
+        new_at = since + timedelta(seconds=self._pace * count) if count else since
+        return FetchResult(
+            items=tuple(items),
+            cursor={"seq": seq + count, "at": new_at.isoformat()},
+        )
+
+    def _thread(self, n: int, at: datetime) -> list[InboundItem]:
+        rng = random.Random(f"{self._seed}:{self._handle}:{n}")
+        topic = rng.choices(TOPICS, weights=_TOPIC_WEIGHTS)[0]
+        lang = rng.choice(_LANGS)
+        texts = _factory()
+        thread = texts.thread(rng, lang, topic)
+        author = texts.author(rng, lang)
+        author_id = f"sbx-u{rng.randrange(10**9)}"
+        dm = topic != "spam" and rng.random() < 0.2
+        thread_id = f"sbx-{self._handle}-{n}"
+        first = thread.messages[0]
+        kind = "dm" if dm else rng.choice(("mention", "mention", "comment"))
+        return [
+            InboundItem(
+                network="sandbox",
+                external_id=thread_id,
+                kind=kind,
+                direction="in",
+                text=first.text,
+                created_at=at,
+                author_external_id=author_id,
+                author_handle=author.handle,
+                author_name=author.display_name,
+                thread_external_id=thread_id,
+                thread_type="sandbox_dm" if dm else "sandbox_thread",
+                in_reply_to=None,
+                permalink=None if dm else f"sandbox://{self._handle}/{thread_id}",
+                raw={"id": thread_id, "text": first.text, "topic": topic, "lang": lang},
+                author_followers=author.followers,
+                language=lang,
+            )
+        ]
+
+    def publish(self, text: str) -> PublishResult:
+        return self._accept("post")
+
+    def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
+        return self._accept("reply", thread_external_id)
+
+    def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
+        return self._accept("dm", thread_external_id)
+
+    def _accept(self, kind: str, thread: str | None = None) -> PublishResult:
+        self._published += 1
+        stamp = int(self._clock().timestamp() * 1000)
+        external = f"sbx-out-{self._handle}-{stamp}-{self._published}"
+        return PublishResult(
+            external_id=external,
+            thread_external_id=thread or external,
+            permalink=f"sandbox://{self._handle}/{external}",
+        )
+
+
+def _parse(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,104 @@
+"""Ingest use case: a fetched batch and its cursor stored in one transaction, routed on arrival."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.domain.items import InboundItem
+from app.models import Account, Unit
+from app.storage.ingest import NewThread, StoredBatch, store_items
+from app.storage.workspace import Database
+
+log = logging.getLogger("quiver.services.ingest")
+
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    account_id: int
+    new_messages: int
+    duplicates: int
+    skipped: int
+    new_conversation_ids: tuple[int, ...]
+    touched_conversation_ids: tuple[int, ...]
+
+
+class IngestService:
+    """Stores what connectors fetched. Safe from any thread: each call has its own connection."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def store(
+        self,
+        account_id: int,
+        items: tuple[InboundItem, ...] | list[InboundItem],
+        cursor: dict[str, Any] | None,
+        *,
+        skipped: int = 0,
+    ) -> IngestOutcome:
+        """Store ``items`` and persist ``cursor`` with them, all or nothing.
+
+        Large batches are written in transactions of at most ``BATCH`` items; the cursor goes with
+        the last one, so a crash in between repeats work (deduplicated) but never skips any.
+
+        Raises:
+            KeyError: there is no such account.
+        """
+        new = dup = 0
+        created: list[int] = []
+        touched: set[int] = set()
+        chunks = [items[i : i + BATCH] for i in range(0, len(items), BATCH)] or [()]
+        for n, chunk in enumerate(chunks):
+            last = n == len(chunks) - 1
+            with self._db.engine.begin() as conn:
+                account = conn.execute(
+                    select(Account.network, Account.unit_id, Unit.name)
+                    .join(Unit, Unit.id == Account.unit_id)
+                    .where(Account.id == account_id)
+                ).first()
+                if account is None:
+                    raise KeyError(f"no account {account_id}")
+                network, owner_unit, owner_name = account
+                stored: StoredBatch = store_items(
+                    conn,
+                    account_id=account_id,
+                    network=network,
+                    items=list(chunk),
+                    route=_owner_route(owner_unit, owner_name),
+                )
+                values: dict[str, Any] = {"last_sync_at": datetime.now(UTC)}
+                if last and cursor is not None:
+                    values["cursor"] = cursor
+                conn.execute(update(Account).where(Account.id == account_id).values(**values))
+            new += stored.new_messages
+            dup += stored.duplicates
+            created += stored.new_conversation_ids
+            touched.update(stored.touched_conversation_ids)
+        return IngestOutcome(
+            account_id=account_id,
+            new_messages=new,
+            duplicates=dup,
+            skipped=skipped,
+            new_conversation_ids=tuple(created),
+            touched_conversation_ids=tuple(sorted(touched)),
+        )
+
+
+def _owner_route(unit_id: int, unit_name: str) -> Any:
+    """Until routing rules run here, a new conversation goes to the account owner's unit."""
+    decision = NewThread(
+        unit_id=unit_id,
+        reason=f"No rule matched: routed to the account owner's unit ({unit_name}).",
+    )
+
+    def route(_item: InboundItem) -> NewThread:
+        return decision
+
+    return route
