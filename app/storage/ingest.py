@@ -15,8 +15,9 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     and_,
+    bindparam,
     case,
-    func,
+    or_,
     select,
     type_coerce,
     update,
@@ -28,7 +29,7 @@ from app.models import Author, Conversation, Message
 from app.models.base import to_epoch_ms
 from app.storage.search import index_new_messages
 
-CHUNK = 400  # ids per IN (...) list: well under SQLite's bound-parameter limit
+CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit (32,766)
 PREVIEW = 200
 
 messages = Message.__table__
@@ -70,6 +71,43 @@ def _insert_ignore(conn: Connection, table: Any, index: Sequence[str]) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index))
 
 
+_compiled: dict[tuple[str, int], Any] = {}
+
+
+def _executemany(conn: Connection, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """An ``executemany`` of a Core insert without per-row parameter processing.
+
+    With a positional DB-API (SQLite), the statement is compiled once and rows go to the driver
+    as tuples; the values are already in storage form (epoch ms; JSON is encoded here). Other
+    drivers take the ordinary Core path.
+    """
+    if not rows:
+        return
+    if conn.dialect.paramstyle != "qmark":
+        conn.execute(stmt, list(rows))
+        return
+    names = tuple(rows[0])
+    key = (str(stmt), hash(names))
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = _compiled[key] = stmt.values({n: bindparam(n) for n in names}).compile(
+            dialect=conn.dialect
+        )
+    order = compiled.positiontup
+    encode = {n for n in names if n == "raw"}
+    conn.exec_driver_sql(
+        str(compiled),
+        [
+            tuple(
+                (json.dumps(r[n], separators=(",", ":")) if n in encode and r[n] is not None
+                 else r[n])
+                for n in order
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
+
+
 def store_items(
     conn: Connection,
     *,
@@ -109,8 +147,11 @@ def store_items(
     if not fresh:
         return StoredBatch(0, duplicates, (), ())
 
+    summaries = _summaries(fresh)
     author_ids = _store_authors(conn, network, fresh)
-    conv_ids, new_convs = _store_conversations(conn, account_id, network, fresh, author_ids, route)
+    conv_ids, new_convs = _store_conversations(
+        conn, account_id, network, fresh, author_ids, route, summaries
+    )
     rows = [
         {
             "network": network,
@@ -125,13 +166,22 @@ def store_items(
             "created_at": to_epoch_ms(i.created_at),
             "in_reply_to": i.in_reply_to,
             "permalink": i.permalink,
-            "raw": _json_safe(i.raw),
+            "raw": dict(i.raw),
         }
         for i in fresh
     ]
-    conn.execute(_insert_ignore(conn, messages, ("network", "account_id", "external_id")), rows)
+    _executemany(
+        conn, _insert_ignore(conn, messages, ("network", "account_id", "external_id")), rows
+    )
     touched = sorted(set(conv_ids.values()))
-    _refresh_conversations(conn, touched)
+    _refresh_conversations(
+        conn,
+        [
+            {**summary, "cid": conv_ids[key]}
+            for key, summary in summaries.items()
+            if conv_ids[key] not in new_convs
+        ],
+    )
     index_new_messages(conn)
     return StoredBatch(len(fresh), duplicates, tuple(sorted(new_convs)), tuple(touched))
 
@@ -143,6 +193,10 @@ def _store_authors(conn: Connection, network: str, items: Sequence[InboundItem])
             wanted.setdefault(item.author_external_id, item)
     if not wanted:
         return {}
+    found = _author_ids(conn, network, list(wanted))
+    missing = [ext for ext in wanted if ext not in found]
+    if not missing:
+        return found
     conn.execute(
         _insert_ignore(conn, authors, ("network", "external_id")),
         [
@@ -154,11 +208,16 @@ def _store_authors(conn: Connection, network: str, items: Sequence[InboundItem])
                 "followers_count": i.author_followers,
                 "is_spammer": False,
             }
-            for ext, i in wanted.items()
+            for ext, i in ((ext, wanted[ext]) for ext in missing)
         ],
     )
+    found.update(_author_ids(conn, network, missing))
+    return found
+
+
+def _author_ids(conn: Connection, network: str, external_ids: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for part in _chunks(list(wanted)):
+    for part in _chunks(external_ids):
         for ext, aid in conn.execute(
             select(authors.c.external_id, authors.c.id).where(
                 authors.c.network == network, authors.c.external_id.in_(part)
@@ -175,6 +234,7 @@ def _store_conversations(
     items: Sequence[InboundItem],
     author_ids: Mapping[str, int],
     route: Router,
+    summaries: Mapping[tuple[str, str], Mapping[str, Any]],
 ) -> tuple[dict[tuple[str, str], int], set[int]]:
     first: dict[tuple[str, str], InboundItem] = {}
     for item in items:
@@ -188,6 +248,7 @@ def _store_conversations(
             item = first[key]
             decision = route(item)
             at = to_epoch_ms(item.created_at)
+            summary = summaries[key]
             rows.append(
                 {
                     "network": network,
@@ -203,15 +264,19 @@ def _store_conversations(
                     "status": decision.status,
                     "priority": decision.priority,
                     "language": item.language,
-                    "preview": "",
-                    "message_count": 0,
-                    "last_activity_at": at,
+                    "preview": summary["preview"],
+                    "message_count": summary["n"],
+                    "last_activity_at": summary["last"],
+                    "first_inbound_at": summary["fi"],
+                    "last_inbound_at": summary["li"],
+                    "first_response_at": summary["fo"],
                     "routed_by_rule_id": decision.rule_id,
                     "routing_reason": decision.reason,
                     "created_at": at,
                 }
             )
-        conn.execute(
+        _executemany(
+            conn,
             _insert_ignore(
                 conn, convs, ("network", "account_id", "thread_type", "external_thread_id")
             ),
@@ -244,46 +309,74 @@ def _conversation_ids(
     return found
 
 
-def _refresh_conversations(conn: Connection, ids: Sequence[int]) -> None:
-    """Recompute each touched conversation's summary columns from its messages."""
-    m = messages.alias("m")
-    at = type_coerce(m.c.created_at, BigInteger)
-    mine = m.c.conversation_id == convs.c.id
-    inbound = and_(mine, m.c.direction == "in")
-    outbound = and_(mine, m.c.direction == "out")
-    latest = (
-        select(m.c.text).where(mine).order_by(at.desc(), m.c.id.desc()).limit(1).scalar_subquery()
-    )
-    last_in = select(func.max(at)).where(inbound).scalar_subquery()
-    for part in _chunks(list(ids)):
-        conn.execute(
-            update(Conversation)
-            .where(convs.c.id.in_(part))
-            .values(
-                message_count=select(func.count()).where(mine).scalar_subquery(),
-                last_activity_at=select(func.max(at)).where(mine).scalar_subquery(),
-                last_inbound_at=last_in,
-                first_inbound_at=select(func.min(at)).where(inbound).scalar_subquery(),
-                first_response_at=select(func.min(at)).where(outbound).scalar_subquery(),
-                preview=func.substr(latest, 1, PREVIEW),
-                # A customer writing again reopens a conversation that was waiting or done.
-                status=case(
-                    (
-                        and_(
-                            convs.c.status.in_(("waiting", "resolved")),
-                            type_coerce(convs.c.last_inbound_at, BigInteger) < last_in,
-                        ),
-                        "open",
-                    ),
-                    else_=convs.c.status,
+def _summaries(fresh: Sequence[InboundItem]) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the batch adds to each conversation: count, latest text and the key times."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in fresh:  # in time order
+        key = (item.thread_type, item.thread_external_id)
+        s = out.get(key)
+        if s is None:
+            s = out[key] = {"n": 0, "last": 0, "preview": "", "fi": None, "li": None, "fo": None}
+        at = to_epoch_ms(item.created_at)
+        s["n"] += 1
+        if at >= s["last"]:
+            s["last"], s["preview"] = at, item.text[:PREVIEW]
+        if item.direction == "in":
+            s["fi"] = at if s["fi"] is None else min(s["fi"], at)
+            s["li"] = at if s["li"] is None else max(s["li"], at)
+        elif s["fo"] is None:
+            s["fo"] = at
+    return out
+
+
+def _refresh_conversations(conn: Connection, updates: Sequence[Mapping[str, Any]]) -> None:
+    """Fold a batch's messages into existing conversations' summary columns, set-wise.
+
+    Messages are only ever added, so the summaries grow incrementally: one parameter set per
+    conversation, one ``executemany``.
+    """
+    if not updates:
+        return
+    c = convs.c
+    last_activity = type_coerce(c.last_activity_at, BigInteger)
+    last_in = type_coerce(c.last_inbound_at, BigInteger)
+    first_in = type_coerce(c.first_inbound_at, BigInteger)
+    first_out = type_coerce(c.first_response_at, BigInteger)
+    p = {name: bindparam(name, type_=BigInteger) for name in ("last", "fi", "li", "fo")}
+    stmt = (
+        update(Conversation)
+        .where(c.id == bindparam("cid"))
+        .values(
+            message_count=c.message_count + bindparam("n"),
+            preview=case((last_activity <= p["last"], bindparam("preview")), else_=c.preview),
+            last_activity_at=case((last_activity < p["last"], p["last"]), else_=last_activity),
+            first_inbound_at=case(
+                (and_(p["fi"].is_not(None), or_(first_in.is_(None), first_in > p["fi"])), p["fi"]),
+                else_=first_in,
+            ),
+            last_inbound_at=case(
+                (and_(p["li"].is_not(None), or_(last_in.is_(None), last_in < p["li"])), p["li"]),
+                else_=last_in,
+            ),
+            first_response_at=case(
+                (
+                    and_(p["fo"].is_not(None), or_(first_out.is_(None), first_out > p["fo"])),
+                    p["fo"],
                 ),
-            )
+                else_=first_out,
+            ),
+            # A customer writing again reopens a conversation that was waiting or done.
+            status=case(
+                (
+                    and_(
+                        or_(c.status == "waiting", c.status == "resolved"),
+                        p["li"].is_not(None),
+                        or_(last_in.is_(None), last_in < p["li"]),
+                    ),
+                    "open",
+                ),
+                else_=c.status,
+            ),
         )
-
-
-def _json_safe(raw: Mapping[str, Any]) -> dict[str, Any] | None:
-    try:
-        value = json.loads(json.dumps(raw, default=str))
-    except (TypeError, ValueError):
-        return None
-    return value if isinstance(value, dict) else {"value": value}
+    )
+    conn.execute(stmt, list(updates))
