@@ -193,19 +193,40 @@ def main() -> int:
 
     ours_rate, raw_rate, stored = ingest_rate(100_000)
     assert stored == 100_000
-    record(rows, "ingest.msgs_per_s", ours_rate, "msg/s", raw_rate,
-           "normalize + dedupe + thread + store + index, 1,000 per transaction")  # fmt: skip
+    record(
+        rows,
+        "ingest.msgs_per_s",
+        ours_rate,
+        "msg/s",
+        raw_rate,
+        "normalize + dedupe + thread + store + index, 1,000 per transaction",
+    )
 
     # The default demo, generated on first start (target: under 20 s).
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "app", "demo", "--conversations", "50000",
-             "--workspace", str(Path(tmp) / "demo.sqlite")],
-            check=True, capture_output=True,
-        )  # fmt: skip
-        record(rows, "demo.generate_50k_s", time.perf_counter() - t0, "s", None,
-               "quiver demo --conversations 50000 (the first-start demo)")  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "demo",
+                "--conversations",
+                "50000",
+                "--workspace",
+                str(Path(tmp) / "demo.sqlite"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        record(
+            rows,
+            "demo.generate_50k_s",
+            time.perf_counter() - t0,
+            "s",
+            None,
+            "quiver demo --conversations 50000 (the first-start demo)",
+        )
 
     RESULTS.write_text(json.dumps(_merge(rows), indent=2) + "\n")
     print(f"wrote {RESULTS}")

@@ -697,17 +697,52 @@ def _write_strategy(
         for parent in (*goals, *insights):
             s.add(StrategyLink(child_id=sg.id, parent_id=items[parent].id))
     tactics = [
-        ("t_care_rota", "Follow-the-sun care rota on X and Messenger", "X, Messenger", "24/7",
-         "sg_response", "marcus.kelly", "short"),
-        ("t_faq", "Weekly 'Ask a mechanic' thread", "X", "weekly", "sg_response", "chen.wei",
-         "medium"),
-        ("t_owners", "Owner stories every Friday", "Facebook, Instagram", "weekly",
-         "sg_community", "jamal.carter", "short"),
-        ("t_ambassadors", "Ambassador programme for riders with 10k+ followers", "X, Facebook",
-         "quarterly", "sg_community", "emma.laurent", "long"),
-        ("t_fleet_case", "Fleet case studies with city partners", "Facebook", "monthly",
-         "sg_leads", "victor.ortiz", "medium"),
-    ]  # fmt: skip
+        (
+            "t_care_rota",
+            "Follow-the-sun care rota on X and Messenger",
+            "X, Messenger",
+            "24/7",
+            "sg_response",
+            "marcus.kelly",
+            "short",
+        ),
+        (
+            "t_faq",
+            "Weekly 'Ask a mechanic' thread",
+            "X",
+            "weekly",
+            "sg_response",
+            "chen.wei",
+            "medium",
+        ),
+        (
+            "t_owners",
+            "Owner stories every Friday",
+            "Facebook, Instagram",
+            "weekly",
+            "sg_community",
+            "jamal.carter",
+            "short",
+        ),
+        (
+            "t_ambassadors",
+            "Ambassador programme for riders with 10k+ followers",
+            "X, Facebook",
+            "quarterly",
+            "sg_community",
+            "emma.laurent",
+            "long",
+        ),
+        (
+            "t_fleet_case",
+            "Fleet case studies with city partners",
+            "Facebook",
+            "monthly",
+            "sg_leads",
+            "victor.ortiz",
+            "medium",
+        ),
+    ]
     for key, title, channel, cadence, goal, owner, horizon in tactics:
         t = item(
             key,
@@ -732,22 +767,55 @@ def _write_drafts(
     now: datetime,
 ) -> None:
     specs = [
-        ("jamal.carter", "marketing", "pending_approval",
-         "Friday owner story: Mia rides 14 km to work on her Glide 2, rain or shine. 🚲☔ "
-         "Share yours with #AcmeRiders!", ("sbx_main", "fb_page"), "sg_community", None),
-        ("daniel.novak", "pr", "pending_approval",
-         "Statement: we are aware of reports about charger overheating and are investigating "
-         "with our supplier. Safety comes first.", ("sbx_main",), None, None),
-        ("victor.ortiz", "sales", "approved",
-         "Running a delivery fleet? Our Volt S cargo bikes cut costs per drop. Ask us for a "
-         "quote: acme-mobility.example/fleet", ("sbx_main",), "sg_leads", "rachel.adams"),
-        ("jonas.weber", "de", "draft",
-         "Neu in Berlin: unser Showroom in Kreuzberg ist ab Samstag geöffnet! 🇩🇪",
-         ("sbx_de",), "sg_community", None),
-        ("diego.morales", "es", "changes_requested",
-         "¡Gracias a todos por 10.000 pedidos en España! Tenemos el mejor precio garantizado.",
-         ("sbx_es",), None, "lucia.fernandez"),
-    ]  # fmt: skip
+        (
+            "jamal.carter",
+            "marketing",
+            "pending_approval",
+            "Friday owner story: Mia rides 14 km to work on her Glide 2, rain or shine. 🚲☔ "
+            "Share yours with #AcmeRiders!",
+            ("sbx_main", "fb_page"),
+            "sg_community",
+            None,
+        ),
+        (
+            "daniel.novak",
+            "pr",
+            "pending_approval",
+            "Statement: we are aware of reports about charger overheating and are investigating "
+            "with our supplier. Safety comes first.",
+            ("sbx_main",),
+            None,
+            None,
+        ),
+        (
+            "victor.ortiz",
+            "sales",
+            "approved",
+            "Running a delivery fleet? Our Volt S cargo bikes cut costs per drop. Ask us for a "
+            "quote: acme-mobility.example/fleet",
+            ("sbx_main",),
+            "sg_leads",
+            "rachel.adams",
+        ),
+        (
+            "jonas.weber",
+            "de",
+            "draft",
+            "Neu in Berlin: unser Showroom in Kreuzberg ist ab Samstag geöffnet! 🇩🇪",
+            ("sbx_de",),
+            "sg_community",
+            None,
+        ),
+        (
+            "diego.morales",
+            "es",
+            "changes_requested",
+            "¡Gracias a todos por 10.000 pedidos en España! Tenemos el mejor precio garantizado.",
+            ("sbx_es",),
+            None,
+            "lucia.fernandez",
+        ),
+    ]
     for author, unit, state, text, targets, goal, reviewer in specs:
         d = Draft(
             kind="post",
@@ -772,8 +840,15 @@ def _write_drafts(
         for t in targets:
             s.add(DraftTarget(draft_id=d.id, account_id=accounts[t].id))
         if reviewer and state == "approved":
-            s.add(Approval(draft_id=d.id, version=1, person_id=people[reviewer].id,
-                           decision="approved", created_at=now - timedelta(hours=1)))  # fmt: skip
+            s.add(
+                Approval(
+                    draft_id=d.id,
+                    version=1,
+                    person_id=people[reviewer].id,
+                    decision="approved",
+                    created_at=now - timedelta(hours=1),
+                )
+            )
         if reviewer and state == "changes_requested":
             s.add(
                 Approval(

@@ -99,13 +99,16 @@ def _executemany(conn: Connection, stmt: Any, rows: Sequence[Mapping[str, Any]])
         str(compiled),
         [
             tuple(
-                (json.dumps(r[n], separators=(",", ":")) if n in encode and r[n] is not None
-                 else r[n])
+                (
+                    json.dumps(r[n], separators=(",", ":"))
+                    if n in encode and r[n] is not None
+                    else r[n]
+                )
                 for n in order
             )
             for r in rows
         ],
-    )  # fmt: skip
+    )
 
 
 def store_items(

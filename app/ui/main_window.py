@@ -144,8 +144,12 @@ class MainWindow(QMainWindow):
         states = Counter(STATE_LABELS.get(a.state, a.state) for a in accounts)
         summary = " · ".join(f"{n} {state}" for state, n in sorted(states.items()))
         self.accounts_label = QLabel(f"{len(accounts)} accounts: {summary}")
-        for label in (self.workspace_label, self.operator_label, self.counts_label,
-                      self.accounts_label):  # fmt: skip
+        for label in (
+            self.workspace_label,
+            self.operator_label,
+            self.counts_label,
+            self.accounts_label,
+        ):
             label.setTextFormat(Qt.TextFormat.PlainText)
         bar.addWidget(self.workspace_label, 1)
         bar.addPermanentWidget(self.counts_label)

@@ -35,8 +35,12 @@ def test_python_m_app_paints_the_inbox_and_exits(demo_template: Path, tmp_path: 
     started = time.time()
     proc = subprocess.run(
         [sys.executable, "-m", "app", "--workspace", str(workspace), "--operator", TOM],
-        env=_env(tmp_path / "home"), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     [line] = [x for x in proc.stdout.splitlines() if x.startswith("QUIVER_FIRST_PAINT")]
     painted_at = float(line.split()[1])
@@ -53,15 +57,23 @@ def test_a_bad_workspace_exits_with_a_message(tmp_path: Path) -> None:
     bogus.write_text("not a database")
     proc = subprocess.run(
         [sys.executable, "-m", "app", "demo", "--workspace", str(bogus), "--conversations", "5"],
-        env=_env(tmp_path / "home"), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "already exists" in proc.stderr
     assert bogus.read_text() == "not a database"
     proc = subprocess.run(
         [sys.executable, "-m", "app", "migrate", "--workspace", str(bogus)],
-        env=_env(tmp_path / "home"), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "not a SQLite database" in proc.stderr
     assert bogus.read_text() == "not a database"

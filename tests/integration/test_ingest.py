@@ -18,8 +18,16 @@ from app.storage.workspace import Database
 T0 = datetime(2026, 10, 7, 22, 0, tzinfo=UTC)
 
 
-def item(ext: str, thread: str, *, minutes: int = 0, direction: str = "in", text: str = "hello",
-         author: str | None = "42", kind: str = "mention") -> InboundItem:  # fmt: skip
+def item(
+    ext: str,
+    thread: str,
+    *,
+    minutes: int = 0,
+    direction: str = "in",
+    text: str = "hello",
+    author: str | None = "42",
+    kind: str = "mention",
+) -> InboundItem:
     return InboundItem(
         network="x",
         external_id=ext,
@@ -72,8 +80,14 @@ def test_polling_the_same_page_twice_changes_nothing(db: Database, account: int)
 def test_replies_join_their_thread_and_update_its_summary(db: Database, account: int) -> None:
     svc = IngestService(db)
     svc.store(account, [item("1", "1", text="my order is late")], None)
-    svc.store(account, [item("2", "1", minutes=5, direction="out", author="999", text="On it!", kind="reply"),
-                        item("3", "1", minutes=9, text="thanks", kind="reply")], None)  # fmt: skip
+    svc.store(
+        account,
+        [
+            item("2", "1", minutes=5, direction="out", author="999", text="On it!", kind="reply"),
+            item("3", "1", minutes=9, text="thanks", kind="reply"),
+        ],
+        None,
+    )
     with db.uow() as uow:
         conv = uow.session.scalars(select(Conversation)).one()
         assert conv.message_count == 3

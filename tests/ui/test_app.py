@@ -32,8 +32,15 @@ def quit_after_paint(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _options(**kw: Any) -> GuiOptions:
-    base: dict[str, Any] = {"workspace": None, "demo": False, "operator": None, "create": False,
-                            "process_start": time.time(), "demo_conversations": 120, "demo_seed": 5}  # fmt: skip
+    base: dict[str, Any] = {
+        "workspace": None,
+        "demo": False,
+        "operator": None,
+        "create": False,
+        "process_start": time.time(),
+        "demo_conversations": 120,
+        "demo_seed": 5,
+    }
     base.update(kw)
     return GuiOptions(**base)
 

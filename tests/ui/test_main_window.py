@@ -107,8 +107,18 @@ def test_markup_in_a_message_is_shown_literally(
         )
         s.add(conv)
         s.flush()
-        s.add(Message(network=template.network, account_id=template.account_id, external_id="markup-1",
-                      conversation_id=conv.id, direction="in", kind="mention", text=MARKUP, created_at=now))  # fmt: skip
+        s.add(
+            Message(
+                network=template.network,
+                account_id=template.account_id,
+                external_id="markup-1",
+                conversation_id=conv.id,
+                direction="in",
+                kind="mention",
+                text=MARKUP,
+                created_at=now,
+            )
+        )
         uow.commit()
     window = _window(qtbot, demo_services, tmp_path)
     window.show()

@@ -41,8 +41,12 @@ from app.ui.tasks import TaskRunner
 
 log = logging.getLogger("quiver.ui.inbox")
 
-NETWORK_CHOICES = (("All networks", ()), ("X", ("x",)), ("Facebook", ("facebook",)),
-                   ("Sandbox", ("sandbox",)))  # fmt: skip
+NETWORK_CHOICES = (
+    ("All networks", ()),
+    ("X", ("x",)),
+    ("Facebook", ("facebook",)),
+    ("Sandbox", ("sandbox",)),
+)
 STATUS_CHOICES = (
     ("Needs attention", ("new", "open", "waiting")),
     ("New", ("new",)),
@@ -153,8 +157,15 @@ class InboxPage(QWidget):
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for col, width in ((COL_MARK, 26), (COL_NETWORK, 84), (COL_KIND, 84), (COL_FROM, 170),
-                           (COL_COUNT, 40), (COL_STATUS, 68), (COL_TIME, 80)):  # fmt: skip
+        for col, width in (
+            (COL_MARK, 26),
+            (COL_NETWORK, 84),
+            (COL_KIND, 84),
+            (COL_FROM, 170),
+            (COL_COUNT, 40),
+            (COL_STATUS, 68),
+            (COL_TIME, 80),
+        ):
             header.resizeSection(col, width)
         header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Stretch)
         self.empty_note = QLabel("No conversations match these filters.")
@@ -248,8 +259,9 @@ class InboxPage(QWidget):
 
     def refresh_counts(self) -> None:
         """Recount every unit in a worker; the tree fills in when the result arrives."""
-        self._tasks.submit(self._services.inbox.unit_counts, self._on_counts_loaded,
-                           self._on_counts_failed)  # fmt: skip
+        self._tasks.submit(
+            self._services.inbox.unit_counts, self._on_counts_loaded, self._on_counts_failed
+        )
 
     def _on_counts_loaded(self, counts: dict[int, UnitCount]) -> None:
         self.counts = counts

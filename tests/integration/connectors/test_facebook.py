@@ -219,12 +219,21 @@ def error(code: int, subcode: int | None = None) -> dict[str, Any]:
     return {"error": body}
 
 
-@pytest.mark.parametrize(("code", "status", "exc"), [
-    (190, 400, AuthExpired), (102, 400, AuthExpired),
-    (4, 400, RateLimited), (17, 403, RateLimited), (32, 400, RateLimited), (80001, 400, RateLimited),
-    (10, 403, PermissionDenied), (200, 403, PermissionDenied),
-    (1, 500, TransientError), (2, 503, TransientError),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("code", "status", "exc"),
+    [
+        (190, 400, AuthExpired),
+        (102, 400, AuthExpired),
+        (4, 400, RateLimited),
+        (17, 403, RateLimited),
+        (32, 400, RateLimited),
+        (80001, 400, RateLimited),
+        (10, 403, PermissionDenied),
+        (200, 403, PermissionDenied),
+        (1, 500, TransientError),
+        (2, 503, TransientError),
+    ],
+)
 def test_error_codes_map_to_connector_errors(
     http: Any, code: int, status: int, exc: type[Exception]
 ) -> None:

@@ -1,0 +1,70 @@
+"""When to poll an account next, and what its state becomes after a poll: pure rules."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+OFFLINE_AFTER = 3  # consecutive connection failures before an account shows "offline"
+BACKOFF_BASE_S = 5.0
+BACKOFF_CAP_S = 900.0
+
+
+def backoff(
+    attempt: int, rng: random.Random, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_CAP_S
+) -> float:
+    """Full-jitter exponential backoff in seconds (``attempt`` 0 is the first retry)."""
+    return rng.uniform(0, min(cap, base * 2 ** min(attempt, 30)))
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What the scheduler remembers of one account between polls."""
+
+    state: str = "connected"  # connected | rate_limited | offline | needs_reconnect | paused
+    detail: str = ""
+    failures: int = 0
+    next_at: datetime | None = None  # None: due now
+    rate_limited_until: datetime | None = None
+
+    @property
+    def polls(self) -> bool:
+        """Whether the scheduler polls the account at all."""
+        return self.state in ("connected", "rate_limited", "offline")
+
+    def due(self, now: datetime) -> bool:
+        return self.polls and (self.next_at is None or self.next_at <= now)
+
+
+def after_success(s: PollState, now: datetime, interval_s: float) -> PollState:
+    return PollState("connected", "", 0, now + timedelta(seconds=interval_s), None)
+
+
+def after_rate_limit(s: PollState, now: datetime, until: datetime) -> PollState:
+    until = max(until, now)
+    return replace(
+        s,
+        state="rate_limited",
+        detail=f"rate limited until {until:%H:%M}",
+        next_at=until,
+        rate_limited_until=until,
+    )
+
+
+def after_transient(s: PollState, now: datetime, rng: random.Random, reason: str) -> PollState:
+    failures = s.failures + 1
+    wait = backoff(failures - 1, rng)
+    state = "offline" if failures >= OFFLINE_AFTER else s.state
+    if state == "rate_limited":
+        state = "connected"
+    detail = f"offline: {reason}" if state == "offline" else f"retrying: {reason}"
+    return PollState(state, detail, failures, now + timedelta(seconds=wait), None)
+
+
+def after_auth_expired(s: PollState, reason: str) -> PollState:
+    return PollState("needs_reconnect", reason, s.failures, None, None)
+
+
+def after_permission_denied(s: PollState, reason: str) -> PollState:
+    return PollState("paused", reason, s.failures, None, None)

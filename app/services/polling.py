@@ -1,0 +1,169 @@
+"""Polling: which accounts are due, one fetch each, the batch stored, the account's state kept."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from threading import Event
+
+from sqlalchemy import select, update
+
+from app.connectors.base import (
+    AuthExpired,
+    Connector,
+    PermissionDenied,
+    RateLimited,
+    TransientError,
+)
+from app.domain.polling import (
+    PollState,
+    after_auth_expired,
+    after_permission_denied,
+    after_rate_limit,
+    after_success,
+    after_transient,
+)
+from app.models import Account
+from app.services.ingest import IngestService
+from app.storage.workspace import Database
+
+log = logging.getLogger("quiver.services.polling")
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """What a connector factory needs to build a connector for an account."""
+
+    id: int
+    uuid: str
+    network: str
+    handle: str
+    external_user_id: str | None
+    poll_interval_s: int
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    account_id: int
+    state: str
+    detail: str
+    new_messages: int = 0
+    new_conversation_ids: tuple[int, ...] = ()
+    touched_conversation_ids: tuple[int, ...] = ()
+    state_changed: bool = False
+
+
+ConnectorFactory = Callable[[AccountRef], Connector]
+
+
+class PollingService:
+    """Runs in one worker thread; every database write goes through its own transaction."""
+
+    def __init__(
+        self,
+        db: Database,
+        ingest: IngestService,
+        connector_for: ConnectorFactory,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self._db = db
+        self._ingest = ingest
+        self._connector_for = connector_for
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._states: dict[int, PollState] = {}
+        self._connectors: dict[int, Connector] = {}
+
+    def accounts(self) -> list[tuple[AccountRef, str]]:
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    Account.id,
+                    Account.uuid,
+                    Account.network,
+                    Account.handle,
+                    Account.external_user_id,
+                    Account.poll_interval_s,
+                    Account.state,
+                )
+            ).all()
+        return [(AccountRef(*r[:6]), r[6]) for r in rows]
+
+    def poll_due(self, stop: Event | None = None) -> list[PollOutcome]:
+        """Poll every account whose turn it is; returns what changed."""
+        now = self._clock()
+        outcomes = []
+        for ref, stored_state in self.accounts():
+            if stop is not None and stop.is_set():
+                break
+            state = self._states.get(ref.id)
+            if state is None or (
+                state.state != stored_state
+                and stored_state in ("paused", "needs_reconnect", "connected")
+            ):
+                # First sight, or a person changed the state (reconnected, paused).
+                state = PollState(state=stored_state)
+                self._states[ref.id] = state
+            if state.due(now):
+                outcomes.append(self.poll(ref))
+        return outcomes
+
+    def poll(self, ref: AccountRef) -> PollOutcome:
+        """One poll of one account: fetch, store with its cursor, update the account's state."""
+        before = self._states.get(ref.id, PollState())
+        now = self._clock()
+        outcome_ids: tuple[tuple[int, ...], tuple[int, ...], int] = ((), (), 0)
+        try:
+            connector = self._connectors.get(ref.id)
+            if connector is None:
+                connector = self._connectors[ref.id] = self._connector_for(ref)
+            with self._db.engine.connect() as conn:
+                cursor = conn.execute(select(Account.cursor).where(Account.id == ref.id)).scalar()
+            result = connector.fetch(cursor)
+            stored = self._ingest.store(ref.id, result.items, result.cursor, skipped=result.skipped)
+            outcome_ids = (
+                stored.new_conversation_ids,
+                stored.touched_conversation_ids,
+                stored.new_messages,
+            )
+            after = after_success(before, now, ref.poll_interval_s)
+        except RateLimited as exc:
+            after = after_rate_limit(before, now, exc.until)
+        except AuthExpired as exc:
+            self._connectors.pop(ref.id, None)
+            after = after_auth_expired(before, f"Needs reconnect: {exc}")
+        except PermissionDenied as exc:
+            after = after_permission_denied(before, f"Paused: {exc}")
+        except TransientError as exc:
+            after = after_transient(before, now, self._rng, str(exc))
+        self._states[ref.id] = after
+        changed = (after.state, after.detail) != (before.state, before.detail)
+        if changed:
+            self._save_state(ref.id, after)
+            log.info("account %s is %s (%s)", ref.id, after.state, after.detail or "ok")
+        return PollOutcome(
+            account_id=ref.id,
+            state=after.state,
+            detail=after.detail,
+            new_messages=outcome_ids[2],
+            new_conversation_ids=outcome_ids[0],
+            touched_conversation_ids=outcome_ids[1],
+            state_changed=changed,
+        )
+
+    def _save_state(self, account_id: int, s: PollState) -> None:
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                update(Account)
+                .where(Account.id == account_id)
+                .values(
+                    state=s.state,
+                    state_detail=s.detail[:500],
+                    rate_limited_until=s.rate_limited_until,
+                )
+            )
