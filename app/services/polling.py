@@ -43,6 +43,7 @@ class AccountRef:
     handle: str
     external_user_id: str | None
     poll_interval_s: int
+    scopes: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,255 @@
+"""Polling accounts end to end: Sandbox streaming, X over intercepted HTTP, state changes, tokens."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from sqlalchemy import func, insert, select, update
+
+from app.connectors.sandbox import SandboxConnector
+from app.models import Account, Conversation, Message, Unit
+from app.services.connectors import connector_factory
+from app.services.ingest import IngestService
+from app.services.polling import PollingService
+from app.services.tokens import TokenStore
+from app.storage.workspace import Database
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+MENTIONS = "https://api.twitter.com/2/users/783214/mentions"
+TOKEN = "SECRET-x-access-token-0123456789"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def accounts(db: Database) -> Database:
+    with db.engine.begin() as conn:
+        conn.execute(insert(Unit).values(id=1, path="/1/", name="Care"))
+        conn.execute(
+            insert(Account),
+            [
+                {
+                    "id": 1,
+                    "uuid": "u-sbx",
+                    "network": "sandbox",
+                    "handle": "acme",
+                    "display_name": "Acme",
+                    "unit_id": 1,
+                    "state": "connected",
+                    "external_user_id": "sbx-1",
+                    "poll_interval_s": 30,
+                },
+                {
+                    "id": 2,
+                    "uuid": "u-x",
+                    "network": "x",
+                    "handle": "AcmeHelp",
+                    "display_name": "Acme Help",
+                    "unit_id": 1,
+                    "state": "connected",
+                    "external_user_id": "783214",
+                    "poll_interval_s": 90,
+                },
+                {
+                    "id": 3,
+                    "uuid": "u-paused",
+                    "network": "sandbox",
+                    "handle": "old",
+                    "display_name": "Old",
+                    "unit_id": 1,
+                    "state": "paused",
+                    "external_user_id": "sbx-3",
+                    "poll_interval_s": 30,
+                },
+            ],
+        )
+    return db
+
+
+def service(db: Database, clock: Clock) -> PollingService:
+    return PollingService(
+        db,
+        IngestService(db),
+        connector_factory(TokenStore(), sandbox_pace_s=10, clock=clock),
+        clock=clock,
+        rng=random.Random(3),
+    )
+
+
+def count(db: Database, model: type) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def test_sandbox_streams_new_conversations_deterministically() -> None:
+    clock = Clock()
+    a = SandboxConnector("acme", "sbx-1", seed=4, pace_s=10, clock=clock)
+    b = SandboxConnector("acme", "sbx-1", seed=4, pace_s=10, clock=clock)
+    first = a.fetch(None)
+    assert len(first.items) == 3
+    assert [i.text for i in first.items] == [i.text for i in b.fetch(None).items]
+    clock.now += timedelta(seconds=25)
+    second = a.fetch(first.cursor)
+    assert len(second.items) == 2
+    assert not {i.external_id for i in first.items} & {i.external_id for i in second.items}
+    assert a.fetch(second.cursor).items == ()  # nothing new yet
+    assert a.publish("hello").external_id.startswith("sbx-out-acme-")
+
+
+@responses.activate
+def test_a_poll_cycle_stores_sandbox_items_and_marks_x_without_token(accounts: Database) -> None:
+    clock = Clock()
+    polling = service(accounts, clock)
+    outcomes = {o.account_id: o for o in polling.poll_due()}
+    assert set(outcomes) == {1, 2}  # the paused account is left alone
+    assert outcomes[1].new_messages == 3
+    assert len(outcomes[1].new_conversation_ids) == 3
+    assert outcomes[2].state == "needs_reconnect"
+    assert "connect it in Settings" in outcomes[2].detail
+    with accounts.engine.connect() as conn:
+        state = conn.execute(select(Account.state).where(Account.id == 2)).scalar()
+    assert state == "needs_reconnect"
+    assert polling.poll_due() == []  # not due again before its interval
+    clock.now += timedelta(seconds=31)
+    [again] = polling.poll_due()
+    assert (again.account_id, again.new_messages) == (1, 3)
+    assert count(accounts, Conversation) == 6
+
+
+@pytest.fixture
+def x_token(accounts: Database) -> None:
+    TokenStore().set("x", "u-x", "access_token", TOKEN)
+    with accounts.engine.begin() as conn:
+        conn.execute(update(Account).where(Account.id != 2).values(state="paused"))
+
+
+def tweet(tid: str) -> dict[str, Any]:
+    return {
+        "id": tid,
+        "text": f"@AcmeHelp hi {tid}",
+        "edit_history_tweet_ids": [tid],
+        "author_id": "9",
+        "conversation_id": tid,
+        "created_at": "2026-11-23T11:59:00.000Z",
+    }
+
+
+@responses.activate
+def test_x_polls_store_once_and_keep_the_cursor(accounts: Database, x_token: None) -> None:
+    responses.get(
+        MENTIONS,
+        json={"data": [tweet("12"), tweet("11")], "meta": {"newest_id": "12", "result_count": 2}},
+    )
+    clock = Clock()
+    polling = service(accounts, clock)
+    [first] = polling.poll_due()
+    assert (first.state, first.new_messages) == ("connected", 2)
+    responses.replace(
+        responses.GET,
+        MENTIONS,
+        json={"data": [tweet("13"), tweet("12")], "meta": {"newest_id": "13", "result_count": 2}},
+    )
+    clock.now += timedelta(seconds=91)
+    [second] = polling.poll_due()
+    assert second.new_messages == 1  # 12 was already stored
+    assert count(accounts, Message) == 3
+    assert "since_id=12" in responses.calls[-1].request.url
+    with accounts.engine.connect() as conn:
+        assert conn.execute(select(Account.cursor).where(Account.id == 2)).scalar() == {
+            "mentions_since_id": "13"
+        }
+
+
+@responses.activate
+def test_rate_limits_and_server_errors_never_kill_the_token(
+    accounts: Database, x_token: None
+) -> None:
+    reset = int((NOW + timedelta(minutes=10)).timestamp())
+    responses.get(
+        MENTIONS,
+        status=429,
+        json={"title": "Too Many Requests", "status": 429},
+        headers={"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"},
+    )
+    clock = Clock()
+    polling = service(accounts, clock)
+    [limited] = polling.poll_due()
+    assert limited.state == "rate_limited"
+    assert polling.poll_due() == []  # waits for the reset
+    clock.now += timedelta(minutes=11)
+    responses.replace(responses.GET, MENTIONS, status=503, body="busy")
+    states = []
+    for _ in range(4):
+        outcome = polling.poll(polling.accounts()[1][0])
+        states.append(outcome.state)
+    assert states[-1] == "offline"
+    assert "needs_reconnect" not in states
+    assert TokenStore().get("x", "u-x", "access_token") == TOKEN
+    responses.replace(responses.GET, MENTIONS, json={"meta": {"result_count": 0}})
+    assert polling.poll(polling.accounts()[1][0]).state == "connected"  # back by itself
+
+
+@responses.activate
+def test_a_revoked_token_needs_reconnect_and_history_is_kept(
+    accounts: Database, x_token: None
+) -> None:
+    responses.get(
+        MENTIONS, json={"data": [tweet("21")], "meta": {"newest_id": "21", "result_count": 1}}
+    )
+    clock = Clock()
+    polling = service(accounts, clock)
+    polling.poll_due()
+    responses.replace(
+        responses.GET,
+        MENTIONS,
+        status=401,
+        json={"title": "Unauthorized", "status": 401, "detail": "Unauthorized"},
+    )
+    clock.now += timedelta(seconds=91)
+    [dead] = polling.poll_due()
+    assert dead.state == "needs_reconnect"
+    clock.now += timedelta(hours=1)
+    assert polling.poll_due() == []  # stopped polling it
+    assert count(accounts, Message) == 1
+    with accounts.engine.connect() as conn:
+        assert conn.execute(select(Account.cursor).where(Account.id == 2)).scalar() == {
+            "mentions_since_id": "21"
+        }
+
+
+@responses.activate
+def test_tokens_never_reach_the_database_or_the_logs(
+    accounts: Database, x_token: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("tweepy").setLevel(logging.INFO)  # as app.cli configures it
+    responses.get(
+        MENTIONS, json={"data": [tweet("31")], "meta": {"newest_id": "31", "result_count": 1}}
+    )
+    responses.post(
+        "https://api.twitter.com/2/tweets",
+        status=201,
+        json={"data": {"id": "32", "text": "ok", "edit_history_tweet_ids": ["32"]}},
+    )
+    polling = service(accounts, Clock())
+    polling.poll_due()
+    connector = connector_factory(TokenStore())(polling.accounts()[1][0])
+    connector.reply("ok", in_reply_to="31", thread_external_id="31")
+    assert responses.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
+    path = Path(accounts.path or "")
+    accounts.close()
+    for f in path.parent.glob(path.name + "*"):
+        assert TOKEN.encode() not in f.read_bytes()
+    assert TOKEN not in caplog.text
