@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from app.services.connectors import connector_factory
 from app.services.container import Services
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
+from app.services.ingest import IngestService
+from app.services.polling import PollingService
+from app.services.tokens import TokenStore
 from app.storage.workspace import Database, open_database
 
 
@@ -17,5 +21,15 @@ def build_services(workspace: str, *, create: bool = False) -> Services:
     return services_for(open_database(workspace, create=create))
 
 
-def services_for(db: Database) -> Services:
-    return Services(db=db, inbox=InboxService(db), directory=DirectoryService(db))
+def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
+    ingest = IngestService(db)
+    polling = PollingService(
+        db, ingest, connector_factory(TokenStore(), sandbox_pace_s=sandbox_pace_s)
+    )
+    return Services(
+        db=db,
+        inbox=InboxService(db),
+        directory=DirectoryService(db),
+        ingest=ingest,
+        polling=polling,
+    )

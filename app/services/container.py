@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
+from app.services.ingest import IngestService
+from app.services.polling import PollingService
 from app.storage.workspace import Database, WorkspaceError
 
 __all__ = ["Services", "WorkspaceError"]
@@ -16,6 +18,8 @@ class Services:
     db: Database
     inbox: InboxService
     directory: DirectoryService
+    ingest: IngestService
+    polling: PollingService
 
     @property
     def workspace_url(self) -> str:

@@ -84,6 +84,21 @@ class InboxService:
                 limit=limit,
             )
 
+    def newer(
+        self, query: FeedFilter, than: tuple[int, int], limit: int = 500
+    ) -> list[ConversationRow]:
+        """Conversations whose activity is newer than the key ``than`` (newest first)."""
+        unit_ids = None if query.unit_id is None else self.subtree(query.unit_id)
+        with self._db.engine.connect() as conn:
+            return feed.feed_newer(
+                conn,
+                unit_ids=unit_ids,
+                networks=query.networks,
+                statuses=query.statuses,
+                than=than,
+                limit=limit,
+            )
+
     def unit_counts(self) -> dict[int, UnitCount]:
         """Backlog, new and total conversations per unit, each including its sub-units.
 

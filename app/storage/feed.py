@@ -219,3 +219,48 @@ def author_followers(conn: Connection, conversation_id: int) -> int | None:
         .where(conv.c.id == conversation_id)
     )
     return conn.execute(stmt).scalar()
+
+
+def feed_newer(
+    conn: Connection,
+    *,
+    unit_ids: Sequence[int] | None,
+    networks: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    than: tuple[int, int],
+    limit: int = 500,
+) -> list[ConversationRow]:
+    """Rows above ``than`` (newer activity), newest first: what arrived since the list was read."""
+    where = [
+        tuple_(_activity, conv.c.id) > tuple_(bindparam("at", type_=BigInteger), bindparam("cid"))
+    ]
+    params: dict[str, object] = {"at": than[0], "cid": than[1], "limit": limit}
+    if unit_ids is not None:
+        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
+        params["units"] = list(unit_ids)
+    if networks:
+        where.append(conv.c.network.in_(bindparam("networks", expanding=True)))
+        params["networks"] = list(networks)
+    if statuses:
+        where.append(conv.c.status.in_(bindparam("statuses", expanding=True)))
+        params["statuses"] = list(statuses)
+    inner = (
+        select(*_FEED_COLUMNS)
+        .where(and_(*where))
+        .order_by(_activity.asc(), conv.c.id.asc())
+        .limit(bindparam("limit"))
+        .subquery("newer")
+    )
+    stmt = (
+        select(
+            *(c for c in inner.c if c.name != "author_id"),
+            func.coalesce(authors.c.display_name, "").label("author_name"),
+            authors.c.handle.label("author_handle"),
+        )
+        .select_from(inner.outerjoin(authors, authors.c.id == inner.c.author_id))
+        .order_by(inner.c.last_activity_ms.desc(), inner.c.id.desc())
+    )
+    return [
+        ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
+        for cid, at, net, kind, status, prio, *rest in conn.execute(stmt, params)
+    ]

@@ -160,6 +160,7 @@ def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_page_painted.connect(lambda: _report_first_paint(window))
     window.show()
+    window.start_polling()
     try:
         return app.exec()
     finally:

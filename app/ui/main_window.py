@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import LocalPrefs
-from app.domain.rows import PersonRow, UnitCount
+from app.domain.rows import AccountRow, PersonRow, UnitCount
 from app.services.container import Services
 from app.ui.formatting import STATE_LABELS, count
 from app.ui.inbox.inbox_page import InboxPage
 from app.ui.placeholders import SCREENS, PlaceholderScreen
+from app.ui.polling import PollingController
 
 SCREEN_NAMES = ("Inbox", *SCREENS)
 
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        self.polling: PollingController | None = None
         self.inbox.counts_changed.connect(self._on_inbox_counts_changed)
         self.inbox.first_page_painted.connect(self.first_page_painted)
 
@@ -141,9 +143,7 @@ class MainWindow(QMainWindow):
         self.operator_label = QLabel(f"Acting as {self.operator.name}")
         self.counts_label = QLabel("Counting conversations…")
         accounts = self.services.directory.accounts()
-        states = Counter(STATE_LABELS.get(a.state, a.state) for a in accounts)
-        summary = " · ".join(f"{n} {state}" for state, n in sorted(states.items()))
-        self.accounts_label = QLabel(f"{len(accounts)} accounts: {summary}")
+        self.accounts_label = QLabel(_accounts_summary(accounts))
         for label in (
             self.workspace_label,
             self.operator_label,
@@ -170,6 +170,26 @@ class MainWindow(QMainWindow):
             f"{count(root.total)} conversations · {count(root.backlog)} need attention"
         )
 
+    # -- background polling -------------------------------------------------------------------
+
+    def start_polling(self) -> None:
+        """Poll the connected accounts in a worker thread; the inbox follows what arrives."""
+        self.polling = PollingController(self.services.polling, self)
+        self.polling.batch_stored.connect(self._on_polling_batch_stored)
+        self.polling.account_state_changed.connect(self._on_polling_account_state_changed)
+        self.polling.start()
+
+    def _on_polling_batch_stored(self, _account_id: int, new: tuple, touched: tuple) -> None:
+        self.inbox.on_conversations_changed(new, touched)
+
+    def _on_polling_account_state_changed(self, _account_id: int, _state: str, _d: str) -> None:
+        self._show_account_states()
+
+    def _show_account_states(self) -> None:
+        accounts = self.services.directory.accounts()
+        self.inbox.show_accounts(accounts)
+        self.accounts_label.setText(_accounts_summary(accounts))
+
     def set_operator(self, operator: PersonRow) -> None:
         self.operator = operator
         self.operator_label.setText(f"Acting as {operator.name}")
@@ -177,5 +197,13 @@ class MainWindow(QMainWindow):
     # -- closing ------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.polling is not None:
+            self.polling.shutdown(2000)
         self.inbox.shutdown()
         super().closeEvent(event)
+
+
+def _accounts_summary(accounts: list[AccountRow]) -> str:
+    states = Counter(STATE_LABELS.get(a.state, a.state) for a in accounts)
+    summary = " · ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    return f"{len(accounts)} accounts: {summary}"

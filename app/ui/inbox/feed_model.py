@@ -106,6 +106,32 @@ class ConversationFeedModel(QAbstractTableModel):
             self._rows.extend(rows)
             self.endInsertRows()
 
+    def merge_newer(self) -> int:
+        """Put conversations with newer activity at the top, without a reset.
+
+        Rows that moved up (a new message in an older conversation) leave their old place, so
+        no conversation is listed twice; selection and persistent indexes follow their rows.
+
+        Returns:
+            How many rows were added at the top.
+        """
+        if not self._rows:
+            self.reload()
+            return self.rowCount()
+        newer = self._inbox.newer(self._filter, than=self._rows[0].key)
+        if not newer:
+            return 0
+        moved = {r.id for r in newer}
+        for i in range(len(self._rows) - 1, -1, -1):
+            if self._rows[i].id in moved:
+                self.beginRemoveRows(QModelIndex(), i, i)
+                del self._rows[i]
+                self.endRemoveRows()
+        self.beginInsertRows(QModelIndex(), 0, len(newer) - 1)
+        self._rows[0:0] = newer
+        self.endInsertRows()
+        return len(newer)
+
     def _append(self, limit: int) -> None:
         after = self._rows[-1].key if self._rows else None
         page = self._inbox.page(self._filter, after=after, limit=limit)

@@ -57,6 +57,7 @@ STATUS_CHOICES = (
     ("All statuses", ()),
 )
 ROW_HEIGHT = 30
+COUNTS_THROTTLE_MS = 3000  # recount at most this often while conversations stream in
 
 
 class FeedView(QTableView):
@@ -121,6 +122,7 @@ class InboxPage(QWidget):
         self._services = services
         self._tasks = TaskRunner(self)
         self._painted_once = False
+        self._counts_pending = False
         self.counts: dict[int, UnitCount] = {}
         self._unit_names: dict[int, str] = {}
 
@@ -286,6 +288,26 @@ class InboxPage(QWidget):
                 tip += f"\n{account.state_detail}"
             item.setToolTip(html.escape(tip))  # tooltips guess rich text: escape
             self.accounts.addItem(item)
+
+    def on_conversations_changed(self, _new: tuple, _touched: tuple) -> None:
+        """New or updated conversations were stored: show them without losing the person's place."""
+        view = self.view
+        anchor = view.indexAt(view.viewport().rect().topLeft())
+        anchor_id = self.model.row_at(anchor.row()).id if anchor.isValid() else None
+        at_top = view.verticalScrollBar().value() == 0
+        added = self.model.merge_newer()
+        if added and not at_top and anchor_id is not None:
+            row = self.model.row_of(anchor_id)
+            if row is not None:
+                view.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+        self.empty_note.setVisible(self.model.rowCount() == 0)
+        if not self._counts_pending:
+            self._counts_pending = True
+            QTimer.singleShot(COUNTS_THROTTLE_MS, self._on_counts_timer)
+
+    def _on_counts_timer(self) -> None:
+        self._counts_pending = False
+        self.refresh_counts()
 
     def refresh(self) -> None:
         self.model.reload()

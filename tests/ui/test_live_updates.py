@@ -1,0 +1,43 @@
+"""Conversations arriving while the inbox is open: new rows on top, the person keeps their place."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from app.config import LocalPrefs
+from app.services.container import Services
+from app.ui.main_window import MainWindow
+
+
+def test_sandbox_conversations_arrive_live_and_selection_stays(
+    qtbot: Any, demo_services: Services, tmp_path: Path
+) -> None:
+    window = MainWindow(
+        demo_services, demo_services.directory.people()[0], LocalPrefs(tmp_path / "p.json")
+    )
+    qtbot.addWidget(window)
+    window.show()
+    inbox = window.inbox
+    inbox.status_filter.setCurrentText("All statuses")
+    inbox.view.selectRow(5)
+    chosen = inbox.model.row_at(5).id
+    before = {inbox.model.row_at(i).id for i in range(inbox.model.rowCount())}
+    top_key = inbox.model.row_at(0).key
+    with qtbot.waitSignal(window.inbox.model.rowsInserted, timeout=10_000):
+        window.start_polling()
+    rows = [inbox.model.row_at(i) for i in range(inbox.model.rowCount())]
+    arrived = [r for r in rows if r.id not in before]
+    assert arrived
+    assert all(r.network == "sandbox" for r in arrived)
+    assert rows[0].key > top_key
+    assert len({r.id for r in rows}) == len(rows)  # nobody listed twice
+    # The conversation the person had open is still the selected one.
+    [selected] = {i.row() for i in inbox.view.selectionModel().selectedRows()}
+    assert inbox.model.row_at(selected).id == chosen
+    assert window.polling is not None
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 2.0
+    assert not window.polling.running

@@ -1,0 +1,16 @@
+"""The GUI thread stays responsive while a worker thread ingests 10,000 items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks.responsiveness import max_gap_during_ingest
+from benchmarks.responsiveness_data import gap_workspace
+
+
+def test_no_event_loop_gap_over_100ms_while_ingesting(qapp: Any, tmp_path: Path) -> None:
+    ingest, account, items = gap_workspace(tmp_path, 10_000)
+    gap_ms, stored = max_gap_during_ingest(ingest, account(0), items)
+    assert stored == 10_000
+    assert gap_ms < 100, f"the GUI thread stalled for {gap_ms:.1f} ms"
