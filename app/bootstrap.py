@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.services.accounts import AccountsService
 from app.services.connectors import connector_factory
 from app.services.container import Services
 from app.services.directory import DirectoryService
@@ -22,9 +23,14 @@ def build_services(workspace: str, *, create: bool = False) -> Services:
 
 
 def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
+    tokens = TokenStore()
     ingest = IngestService(db)
+    accounts = AccountsService(db, tokens)
     polling = PollingService(
-        db, ingest, connector_factory(TokenStore(), sandbox_pace_s=sandbox_pace_s)
+        db,
+        ingest,
+        connector_factory(tokens, sandbox_pace_s=sandbox_pace_s),
+        refresh=lambda ref: ref.network == "x" and accounts.refresh_x(ref),
     )
     return Services(
         db=db,
@@ -32,4 +38,5 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         directory=DirectoryService(db),
         ingest=ingest,
         polling=polling,
+        accounts=accounts,
     )

@@ -195,6 +195,11 @@ class FacebookConnector:
             min_poll_interval_s=60,
         )
 
+    def page_info(self) -> tuple[str, str]:
+        """The Page's id and name, which also proves the token works for it."""
+        result = self._call(f"{GRAPH_API_VERSION}/{self._page}", args={"fields": "id,name"})
+        return req_str(result, "id"), opt_str(result.get("name")) or self._page
+
     # -- reading ------------------------------------------------------------------------------
 
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:

@@ -190,6 +190,12 @@ class XConnector:
             min_poll_interval_s=15,
         )
 
+    def me(self) -> tuple[str, str, str]:
+        """The connected user's id, username and name (``GET /2/users/me``)."""
+        payload = self._call(self._client.get_me, user_auth=False, user_fields=["username", "name"])
+        data = as_dict(payload.get("data"))
+        return req_str(data, "id"), req_str(data, "username"), opt_str(data.get("name")) or ""
+
     # -- reading ------------------------------------------------------------------------------
 
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.services.accounts import AccountsService
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
@@ -20,6 +21,7 @@ class Services:
     directory: DirectoryService
     ingest: IngestService
     polling: PollingService
+    accounts: AccountsService
 
     @property
     def workspace_url(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from app.connectors.base import (
     AuthExpired,
     Connector,
+    FetchResult,
     PermissionDenied,
     RateLimited,
     TransientError,
@@ -71,12 +72,14 @@ class PollingService:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
+        refresh: Callable[[AccountRef], bool] | None = None,
     ) -> None:
         self._db = db
         self._ingest = ingest
         self._connector_for = connector_for
         self._clock = clock
         self._rng = rng or random.Random()
+        self._refresh = refresh
         self._states: dict[int, PollState] = {}
         self._connectors: dict[int, Connector] = {}
 
@@ -120,12 +123,14 @@ class PollingService:
         now = self._clock()
         outcome_ids: tuple[tuple[int, ...], tuple[int, ...], int] = ((), (), 0)
         try:
-            connector = self._connectors.get(ref.id)
-            if connector is None:
-                connector = self._connectors[ref.id] = self._connector_for(ref)
-            with self._db.engine.connect() as conn:
-                cursor = conn.execute(select(Account.cursor).where(Account.id == ref.id)).scalar()
-            result = connector.fetch(cursor)
+            try:
+                result = self._fetch(ref)
+            except AuthExpired:
+                # One refresh attempt where the network has one; a second refusal is final.
+                self._connectors.pop(ref.id, None)
+                if self._refresh is None or not self._refresh(ref):
+                    raise
+                result = self._fetch(ref)
             stored = self._ingest.store(ref.id, result.items, result.cursor, skipped=result.skipped)
             outcome_ids = (
                 stored.new_conversation_ids,
@@ -156,6 +161,14 @@ class PollingService:
             touched_conversation_ids=outcome_ids[1],
             state_changed=changed,
         )
+
+    def _fetch(self, ref: AccountRef) -> FetchResult:
+        connector = self._connectors.get(ref.id)
+        if connector is None:
+            connector = self._connectors[ref.id] = self._connector_for(ref)
+        with self._db.engine.connect() as conn:
+            cursor = conn.execute(select(Account.cursor).where(Account.id == ref.id)).scalar()
+        return connector.fetch(cursor)
 
     def _save_state(self, account_id: int, s: PollState) -> None:
         with self._db.engine.begin() as conn:

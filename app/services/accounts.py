@@ -1,0 +1,235 @@
+"""Connecting and disconnecting accounts: tokens to the keyring, history and cursors kept."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.connectors.x_oauth import TokenSet, refresh_tokens
+from app.models import Account, AuditEntry, MetaEntry, Person, RoleAssignment
+from app.services.polling import AccountRef
+from app.services.tokens import TokenStore
+from app.storage.workspace import Database
+
+log = logging.getLogger("quiver.services.accounts")
+X_CLIENT_ID = "x.client_id"
+
+
+class NotAllowed(Exception):  # noqa: N818 - reads as what happened
+    """The operator lacks the role this action needs."""
+
+
+class AccountsService:
+    def __init__(self, db: Database, tokens: TokenStore) -> None:
+        self._db = db
+        self._tokens = tokens
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def x_client_id(self) -> str | None:
+        with self._db.engine.connect() as conn:
+            return conn.execute(
+                select(MetaEntry.value).where(MetaEntry.key == X_CLIENT_ID)
+            ).scalar()
+
+    def set_x_client_id(self, operator_id: int, client_id: str) -> None:
+        client_id = client_id.strip()
+        if not client_id:
+            raise ValueError("the X client ID cannot be empty")
+        with self._db.uow() as uow:
+            self._require_admin(uow.session, operator_id)
+            uow.session.execute(delete(MetaEntry).where(MetaEntry.key == X_CLIENT_ID))
+            uow.session.execute(insert(MetaEntry).values(key=X_CLIENT_ID, value=client_id))
+            self._audit(
+                uow.session,
+                operator_id,
+                "settings.x_client_id",
+                "workspace",
+                None,
+                {"client_id": client_id},
+            )
+            uow.commit()
+
+    # -- connect / disconnect -----------------------------------------------------------------
+
+    def connect_x(
+        self,
+        operator_id: int,
+        *,
+        tokens: TokenSet,
+        user_id: str,
+        username: str,
+        name: str,
+        unit_id: int,
+    ) -> int:
+        """Add the X account (or reconnect it: same row, so history and cursors stay).
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+        """
+        account_id, account_uuid = self._upsert(
+            operator_id,
+            network="x",
+            external_id=user_id,
+            handle=username,
+            name=name,
+            unit_id=unit_id,
+            scopes=" ".join(tokens.scopes),
+            expires_at=tokens.expires_at,
+            interval=90,
+        )
+        self._tokens.set("x", account_uuid, "access_token", tokens.access_token)
+        if tokens.refresh_token:
+            self._tokens.set("x", account_uuid, "refresh_token", tokens.refresh_token)
+        return account_id
+
+    def connect_facebook(
+        self, operator_id: int, *, page_id: str, name: str, page_token: str, unit_id: int
+    ) -> int:
+        """Add (or reconnect) a Facebook Page with its Page access token."""
+        account_id, account_uuid = self._upsert(
+            operator_id,
+            network="facebook",
+            external_id=page_id,
+            handle=page_id,
+            name=name,
+            unit_id=unit_id,
+            scopes="",
+            expires_at=None,
+            interval=120,
+        )
+        self._tokens.set("facebook", account_uuid, "page_token", page_token)
+        return account_id
+
+    def disconnect(self, operator_id: int, account_id: int) -> None:
+        """Remove the account's tokens; keep its conversations. The account stays, paused."""
+        with self._db.uow() as uow:
+            s = uow.session
+            self._require_admin(s, operator_id)
+            account = s.get(Account, account_id)
+            if account is None:
+                raise KeyError(f"no account {account_id}")
+            self._tokens.forget(account.network, account.uuid)
+            before = {"state": account.state}
+            account.state = "paused"
+            account.state_detail = "Disconnected: connect it again in Settings to poll."
+            self._audit(
+                s,
+                operator_id,
+                "account.disconnected",
+                "account",
+                account_id,
+                before,
+                {"state": "paused"},
+            )
+            uow.commit()
+
+    def refresh_x(self, ref: AccountRef) -> bool:
+        """One refresh attempt after X refused the access token; True when new tokens are stored."""
+        client_id = self.x_client_id()
+        refresh = self._tokens.get("x", ref.uuid, "refresh_token")
+        if not client_id or not refresh:
+            return False
+        # AuthExpired propagates: the account needs reconnecting.
+        tokens = refresh_tokens(client_id, refresh, scopes=tuple(ref.scopes.split()) or None)
+        self._tokens.set("x", ref.uuid, "access_token", tokens.access_token)
+        if tokens.refresh_token:
+            self._tokens.set("x", ref.uuid, "refresh_token", tokens.refresh_token)
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                update(Account)
+                .where(Account.id == ref.id)
+                .values(token_expires_at=tokens.expires_at)
+            )
+        log.info("refreshed the X token of account %s", ref.id)
+        return True
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _upsert(
+        self,
+        operator_id: int,
+        *,
+        network: str,
+        external_id: str,
+        handle: str,
+        name: str,
+        unit_id: int,
+        scopes: str,
+        expires_at: datetime | None,
+        interval: int,
+    ) -> tuple[int, str]:
+        with self._db.uow() as uow:
+            s = uow.session
+            self._require_admin(s, operator_id)
+            account = s.scalars(
+                select(Account).where(
+                    Account.network == network, Account.external_user_id == external_id
+                )
+            ).first()
+            action = "account.reconnected" if account else "account.connected"
+            if account is None:
+                account = Account(
+                    uuid=str(uuid.uuid4()),
+                    network=network,
+                    handle=handle,
+                    display_name=name,
+                    external_user_id=external_id,
+                    unit_id=unit_id,
+                    poll_interval_s=interval,
+                )
+                s.add(account)
+            account.handle, account.display_name = handle, name
+            account.state, account.state_detail = "connected", ""
+            account.scopes, account.token_expires_at = scopes, expires_at
+            s.flush()
+            self._audit(
+                s,
+                operator_id,
+                action,
+                "account",
+                account.id,
+                None,
+                {"network": network, "handle": handle, "unit_id": account.unit_id},
+            )
+            uow.commit()
+            return account.id, account.uuid
+
+    @staticmethod
+    def _require_admin(s: Session, operator_id: int) -> None:
+        is_admin = s.scalar(
+            select(RoleAssignment.id)
+            .where(RoleAssignment.person_id == operator_id, RoleAssignment.role == "admin")
+            .limit(1)
+        )
+        if is_admin is None:
+            raise NotAllowed("Only an administrator can connect or disconnect accounts.")
+
+    @staticmethod
+    def _audit(
+        s: Session,
+        operator_id: int,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        person = s.get(Person, operator_id)
+        s.add(
+            AuditEntry(
+                at=datetime.now(UTC),
+                person_id=operator_id,
+                person_name=person.name if person else "",
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+            )
+        )

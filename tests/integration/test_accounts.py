@@ -1,0 +1,177 @@
+"""Connecting accounts: admins only, tokens in the keyring, reconnect keeps history, refresh once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import responses
+from sqlalchemy import insert, select, update
+
+from app.bootstrap import services_for
+from app.connectors.x_oauth import TOKEN_URL, TokenSet
+from app.models import Account, AuditEntry, Message, Person, RoleAssignment, Unit
+from app.services.accounts import NotAllowed
+from app.services.container import Services
+from app.services.tokens import TokenStore
+from app.storage.workspace import Database
+
+MENTIONS = "https://api.twitter.com/2/users/783214/mentions"
+TOKENS = TokenSet(
+    "ACCESS-aaaa-1111",
+    "REFRESH-bbbb-2222",
+    datetime(2026, 12, 1, tzinfo=UTC),
+    ("tweet.read", "users.read", "offline.access"),
+)
+
+
+@pytest.fixture
+def services(db: Database) -> Services:
+    with db.engine.begin() as conn:
+        conn.execute(insert(Unit).values(id=1, path="/1/", name="Company"))
+        conn.execute(
+            insert(Person),
+            [
+                {"id": 1, "name": "Ada Admin", "email": "ada@example.org"},
+                {"id": 2, "name": "Al Agent", "email": "al@example.org"},
+            ],
+        )
+        conn.execute(
+            insert(RoleAssignment),
+            [
+                {"person_id": 1, "unit_id": 1, "role": "admin"},
+                {"person_id": 2, "unit_id": 1, "role": "agent"},
+            ],
+        )
+    return services_for(db)
+
+
+def test_only_admins_connect_and_tokens_go_to_the_keyring(services: Services) -> None:
+    with pytest.raises(NotAllowed, match="administrator"):
+        services.accounts.connect_x(
+            2, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+        )
+    account_id = services.accounts.connect_x(
+        1, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    with services.db.uow() as uow:
+        account = uow.session.get(Account, account_id)
+        assert account is not None
+        assert (account.state, account.scopes) == (
+            "connected",
+            "tweet.read users.read offline.access",
+        )
+        audit = uow.session.scalars(select(AuditEntry)).all()
+        assert [a.action for a in audit] == ["account.connected"]
+        assert "ACCESS" not in json.dumps(audit[0].after)
+        account_uuid = account.uuid
+    store = TokenStore()
+    assert store.get("x", account_uuid, "access_token") == "ACCESS-aaaa-1111"
+    assert store.get("x", account_uuid, "refresh_token") == "REFRESH-bbbb-2222"
+    raw = Path(services.db.path or "").read_bytes()
+    assert b"ACCESS-aaaa-1111" not in raw
+    assert b"REFRESH-bbbb-2222" not in raw
+
+
+def test_reconnecting_keeps_history_and_cursor(services: Services) -> None:
+    first = services.accounts.connect_x(
+        1, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    with services.db.engine.begin() as conn:
+        conn.execute(
+            update(Account).values(cursor={"mentions_since_id": "99"}, state="needs_reconnect")
+        )
+    services.ingest.store(first, [], {"mentions_since_id": "99"})
+    again = services.accounts.connect_x(
+        1, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    assert again == first
+    with services.db.engine.connect() as conn:
+        cursor, state = conn.execute(select(Account.cursor, Account.state)).one()
+    assert (cursor, state) == ({"mentions_since_id": "99"}, "connected")
+
+
+def test_disconnect_forgets_tokens_and_keeps_conversations(services: Services) -> None:
+    account_id = services.accounts.connect_x(
+        1, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    with services.db.engine.connect() as conn:
+        account_uuid = conn.execute(select(Account.uuid)).scalar_one()
+    services.accounts.disconnect(1, account_id)
+    assert TokenStore().get("x", account_uuid, "access_token") is None
+    with services.db.engine.connect() as conn:
+        assert conn.execute(select(Account.state)).scalar() == "paused"
+
+
+@responses.activate
+def test_a_401_is_refreshed_once_then_polling_goes_on(services: Services) -> None:
+    services.accounts.set_x_client_id(1, "client-123")
+    services.accounts.connect_x(
+        1, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    responses.get(
+        MENTIONS,
+        status=401,
+        json={"title": "Unauthorized", "status": 401, "detail": "Unauthorized"},
+    )
+    responses.post(
+        TOKEN_URL,
+        json={
+            "token_type": "bearer",
+            "expires_in": 7200,
+            "access_token": "ACCESS-new-3333",
+            "scope": "tweet.read users.read offline.access",
+            "refresh_token": "REFRESH-new-4444",
+        },
+    )
+    ok = {
+        "data": [
+            {
+                "id": "5",
+                "text": "@AcmeHelp hi",
+                "edit_history_tweet_ids": ["5"],
+                "author_id": "9",
+                "conversation_id": "5",
+                "created_at": "2026-11-23T11:00:00.000Z",
+            }
+        ],
+        "meta": {"newest_id": "5", "result_count": 1},
+    }
+
+    def mentions(request: object) -> tuple[int, dict[str, str], str]:
+        auth = request.headers["Authorization"]  # type: ignore[attr-defined]
+        if auth == "Bearer ACCESS-new-3333":
+            return 200, {"content-type": "application/json"}, json.dumps(ok)
+        return (
+            401,
+            {"content-type": "application/json"},
+            json.dumps({"title": "Unauthorized", "status": 401}),
+        )
+
+    responses.add_callback(responses.GET, MENTIONS, callback=mentions)
+    [outcome] = [o for o in services.polling.poll_due() if o.account_id]
+    assert (outcome.state, outcome.new_messages) == ("connected", 1)
+    with services.db.engine.connect() as conn:
+        account_uuid = conn.execute(select(Account.uuid)).scalar_one()
+    assert TokenStore().get("x", account_uuid, "refresh_token") == "REFRESH-new-4444"
+
+
+@responses.activate
+def test_a_refused_refresh_means_reconnect_and_history_stays(services: Services) -> None:
+    services.accounts.set_x_client_id(1, "client-123")
+    services.accounts.connect_x(
+        1, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    responses.get(
+        MENTIONS,
+        status=401,
+        json={"title": "Unauthorized", "status": 401, "detail": "Unauthorized"},
+    )
+    responses.post(TOKEN_URL, status=400, json={"error": "invalid_grant"})
+    [outcome] = services.polling.poll_due()
+    assert outcome.state == "needs_reconnect"
+    with services.db.engine.connect() as conn:
+        assert conn.execute(select(Account.state)).scalar() == "needs_reconnect"
+        assert conn.execute(select(Message.id)).first() is None
