@@ -93,10 +93,11 @@ class PollingService:
                     Account.handle,
                     Account.external_user_id,
                     Account.poll_interval_s,
+                    Account.scopes,
                     Account.state,
                 )
             ).all()
-        return [(AccountRef(*r[:6]), r[6]) for r in rows]
+        return [(AccountRef(*r[:7]), r[7]) for r in rows]
 
     def poll_due(self, stop: Event | None = None) -> list[PollOutcome]:
         """Poll every account whose turn it is; returns what changed."""
