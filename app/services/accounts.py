@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.connectors.x_oauth import TokenSet, refresh_tokens
+from app.connectors.x_oauth import REDIRECT_PORT, TokenSet, XAuthorization, refresh_tokens
 from app.models import Account, AuditEntry, MetaEntry, Person, RoleAssignment
 from app.services.polling import AccountRef
 from app.services.tokens import TokenStore
@@ -105,6 +106,84 @@ class AccountsService:
         )
         self._tokens.set("facebook", account_uuid, "page_token", page_token)
         return account_id
+
+    # -- the connection flows (blocking: run them off the GUI thread) -------------------------
+
+    def start_x_authorization(
+        self, operator_id: int, *, port: int = REDIRECT_PORT
+    ) -> XAuthorization:
+        """Prepare an authorization; open its ``authorization_url()`` in the system browser.
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+            ValueError: the workspace has no X client ID yet.
+        """
+        with self._db.uow() as uow:
+            self._require_admin(uow.session, operator_id)
+        client_id = self.x_client_id()
+        if not client_id:
+            raise ValueError(
+                "Enter the client ID of your organization's X app first (X developer portal, "
+                "OAuth 2.0, type: native app, callback http://127.0.0.1:8765/callback)."
+            )
+        return XAuthorization(client_id, port=port)
+
+    def finish_x_authorization(
+        self,
+        operator_id: int,
+        auth: XAuthorization,
+        *,
+        unit_id: int,
+        stop: threading.Event,
+        timeout_s: float = 300,
+    ) -> int:
+        """Wait for the browser's redirect, trade the code for tokens, identify the account.
+
+        Raises:
+            AuthorizationFailed: cancelled, timed out or refused.
+            ConnectorError: X could not be reached or refused ``/2/users/me``.
+        """
+        callback = auth.wait_for_callback(stop, timeout_s)
+        tokens = auth.exchange(callback)
+        import tweepy
+
+        from app.connectors.x import XConnector
+
+        client = tweepy.Client(tokens.access_token, return_type=dict, wait_on_rate_limit=False)
+        user_id, username, name = XConnector(client, "").me()
+        return self.connect_x(
+            operator_id,
+            tokens=tokens,
+            user_id=user_id,
+            username=username,
+            name=name or username,
+            unit_id=unit_id,
+        )
+
+    def connect_facebook_with_token(
+        self, operator_id: int, *, page_id: str, page_token: str, unit_id: int
+    ) -> int:
+        """Check a pasted Page access token against the Page, then connect it.
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+            ConnectorError: the token does not work for that Page (or Facebook is unreachable).
+        """
+        page_id, page_token = page_id.strip(), page_token.strip()
+        if not page_id.isdigit() or not page_token:
+            raise ValueError("Enter the Page's numeric ID and its Page access token.")
+        with self._db.uow() as uow:
+            self._require_admin(uow.session, operator_id)
+        import facebook
+        import requests
+
+        from app.connectors.facebook import FacebookConnector
+
+        graph = facebook.GraphAPI(access_token=page_token, timeout=30, session=requests.Session())
+        found_id, name = FacebookConnector(graph, page_id).page_info()
+        return self.connect_facebook(
+            operator_id, page_id=found_id, name=name, page_token=page_token, unit_id=unit_id
+        )
 
     def disconnect(self, operator_id: int, account_id: int) -> None:
         """Remove the account's tokens; keep its conversations. The account stays, paused."""

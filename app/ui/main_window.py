@@ -24,6 +24,7 @@ from app.ui.formatting import STATE_LABELS, count
 from app.ui.inbox.inbox_page import InboxPage
 from app.ui.placeholders import SCREENS, PlaceholderScreen
 from app.ui.polling import PollingController
+from app.ui.settings.settings_page import SettingsPage
 
 SCREEN_NAMES = ("Inbox", *SCREENS)
 
@@ -59,7 +60,11 @@ class MainWindow(QMainWindow):
         self.inbox = InboxPage(services)
         self.stack.addWidget(self.inbox)
         self.placeholders: dict[str, PlaceholderScreen] = {}
+        self.settings = SettingsPage(services, operator)
         for name in SCREENS:
+            if name == "Settings":
+                self.stack.addWidget(self.settings)
+                continue
             screen = PlaceholderScreen(name)
             self.placeholders[name] = screen
             self.stack.addWidget(screen)
@@ -78,6 +83,7 @@ class MainWindow(QMainWindow):
         self.polling: PollingController | None = None
         self.inbox.counts_changed.connect(self._on_inbox_counts_changed)
         self.inbox.first_page_painted.connect(self.first_page_painted)
+        self.settings.accounts.accounts_changed.connect(self._show_account_states)
 
     def _fit_to_screen(self) -> None:
         area = self.screen().availableGeometry()
@@ -200,6 +206,7 @@ class MainWindow(QMainWindow):
         if self.polling is not None:
             self.polling.shutdown(2000)
         self.inbox.shutdown()
+        self.settings.accounts.shutdown()
         super().closeEvent(event)
 
 

@@ -1,0 +1,277 @@
+"""Settings: accounts (connect X with OAuth in the browser, a Facebook Page with its token)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.connectors.x_oauth import REDIRECT_PORT
+from app.domain.rows import PersonRow
+from app.services.container import Services
+from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
+from app.ui.tasks import TaskRunner
+
+log = logging.getLogger("quiver.ui.settings")
+
+
+def open_in_browser(url: str) -> None:
+    """Open the authorization page in the system browser (tests replace this)."""
+    QDesktopServices.openUrl(QUrl(url))
+
+
+def tell(parent: QWidget, title: str, text: str, *, error: bool = True) -> None:
+    """A plain-text message for the person (tests replace this)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if error else QMessageBox.Icon.Information)
+    box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    box.exec()
+
+
+class FacebookPageDialog(QDialog):
+    def __init__(self, units: list[tuple[int, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect a Facebook Page")
+        self.page_id = QLineEdit()
+        self.page_id.setPlaceholderText("e.g. 104000000000001")
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("Page access token (stored in the system keyring)")
+        self.unit = QComboBox()
+        for uid, name in units:
+            self.unit.addItem(name, uid)
+        form = QFormLayout(self)
+        form.addRow("Page ID", self.page_id)
+        form.addRow("Page access token", self.token)
+        form.addRow("Owned by", self.unit)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class AccountsTab(QWidget):
+    """The connected accounts, their state, and connect / disconnect."""
+
+    accounts_changed = Signal()
+
+    def __init__(
+        self, services: Services, operator: PersonRow, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._operator = operator
+        self._tasks = TaskRunner(self)
+        self._cancel = threading.Event()
+        self.busy = False
+        self.redirect_port = REDIRECT_PORT
+
+        self.client_id = QLineEdit(services.accounts.x_client_id() or "")
+        self.client_id.setPlaceholderText("Client ID of your organization's X app (OAuth 2.0)")
+        save = QPushButton("Save")
+        save.clicked.connect(self._on_save_clicked)
+        client_row = QHBoxLayout()
+        client_row.addWidget(QLabel("X app client ID"))
+        client_row.addWidget(self.client_id, 1)
+        client_row.addWidget(save)
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Network", "Account", "Owned by", "State", "Detail"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.connect_x_button = QPushButton("Connect X account…")
+        self.connect_fb_button = QPushButton("Connect Facebook Page…")
+        self.disconnect_button = QPushButton("Disconnect")
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for b in (self.connect_x_button, self.connect_fb_button, self.disconnect_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.unit_choice = QComboBox()
+        for unit in services.inbox.units():
+            self.unit_choice.addItem(unit.name, unit.id)
+        buttons.addWidget(QLabel("New accounts belong to"))
+        buttons.addWidget(self.unit_choice)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 16)
+        layout.addLayout(client_row)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        note = QLabel(
+            "Tokens are kept in the system keyring, never in the workspace, logs or "
+            "exports. Disconnecting removes them and keeps the account's history."
+        )
+        note.setWordWrap(True)
+        note.setObjectName("placeholderBody")
+        layout.addWidget(note)
+        self.connect_x_button.clicked.connect(self._on_connect_x_clicked)
+        self.connect_fb_button.clicked.connect(self._on_connect_fb_clicked)
+        self.disconnect_button.clicked.connect(self._on_disconnect_clicked)
+        self.refresh()
+
+    def refresh(self) -> None:
+        units = {u.id: u.name for u in self._services.inbox.units()}
+        accounts = self._services.directory.accounts()
+        self.table.setRowCount(len(accounts))
+        self._ids = [a.id for a in accounts]
+        for row, a in enumerate(accounts):
+            network = NETWORK_LABELS.get(a.network, a.network)
+            if a.network == "sandbox":
+                network += " (demo network)"
+            values = [
+                network,
+                f"@{a.handle} — {a.display_name}",
+                units.get(a.unit_id, ""),
+                STATE_LABELS.get(a.state, a.state),
+                a.state_detail,
+            ]
+            for col, value in enumerate(values):
+                self.table.setItem(row, col, QTableWidgetItem(value))
+
+    def _unit(self) -> int:
+        return int(self.unit_choice.currentData())
+
+    def _on_save_clicked(self) -> None:
+        try:
+            self._services.accounts.set_x_client_id(self._operator.id, self.client_id.text())
+        except (ValueError, PermissionError, Exception) as exc:
+            tell(self, "X app client ID", str(exc))
+            return
+        self.status.setText("Saved the X app client ID.")
+
+    def _on_connect_x_clicked(self) -> None:
+        try:
+            auth = self._services.accounts.start_x_authorization(
+                self._operator.id, port=self.redirect_port
+            )
+        except Exception as exc:  # NotAllowed, ValueError: said to the person as they are
+            tell(self, "Connect an X account", str(exc))
+            return
+        self._cancel.clear()
+        open_in_browser(auth.authorization_url())
+        self.status.setText("Waiting for you to authorize Quiver in your browser…")
+        self._run(
+            lambda: self._services.accounts.finish_x_authorization(
+                self._operator.id, auth, unit_id=self._unit(), stop=self._cancel
+            )
+        )
+
+    def _on_connect_fb_clicked(self) -> None:
+        units = [(u.id, u.name) for u in self._services.inbox.units()]
+        dialog = FacebookPageDialog(units, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        page, token, unit = dialog.page_id.text(), dialog.token.text(), dialog.unit.currentData()
+        self.status.setText("Checking the Page token with Facebook…")
+        self._run(
+            lambda: self._services.accounts.connect_facebook_with_token(
+                self._operator.id, page_id=page, page_token=token, unit_id=int(unit)
+            )
+        )
+
+    def connect_facebook(self, page_id: str, token: str, unit_id: int) -> None:
+        """The dialog's action, also used by tests."""
+        self._run(
+            lambda: self._services.accounts.connect_facebook_with_token(
+                self._operator.id, page_id=page_id, page_token=token, unit_id=unit_id
+            )
+        )
+
+    def _on_disconnect_clicked(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if not rows:
+            tell(self, "Disconnect", "Choose the account to disconnect first.")
+            return
+        try:
+            self._services.accounts.disconnect(self._operator.id, self._ids[min(rows)])
+        except Exception as exc:
+            tell(self, "Disconnect", str(exc))
+            return
+        self.status.setText("Disconnected: its tokens were removed; its history stays.")
+        self.refresh()
+        self.accounts_changed.emit()
+
+    def _run(self, job: Callable[[], int]) -> None:
+        self.busy = True
+        for b in (self.connect_x_button, self.connect_fb_button):
+            b.setEnabled(False)
+        self._tasks.submit(job, self._on_connected, self._on_failed)
+
+    def _on_connected(self, _account_id: int) -> None:
+        self._done("Connected. Quiver starts polling it now.")
+        self.refresh()
+        self.accounts_changed.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self._done("")
+        tell(self, "The account was not connected", message.split(": ", 1)[-1])
+
+    def _done(self, text: str) -> None:
+        self.busy = False
+        self.status.setText(text)
+        for b in (self.connect_x_button, self.connect_fb_button):
+            b.setEnabled(True)
+
+    def shutdown(self) -> None:
+        self._cancel.set()
+        self._tasks.wait(2000)
+
+
+class SettingsPage(QWidget):
+    def __init__(
+        self, services: Services, operator: PersonRow, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.tabs = QTabWidget()
+        self.accounts = AccountsTab(services, operator)
+        self.tabs.addTab(self.accounts, "Accounts")
+        for title, text in (
+            ("Units, people and roles", "The unit tree, people and their roles per unit."),
+            (
+                "Routing rules",
+                "Ordered routing rules, with a preview against the last 1,000 messages.",
+            ),
+            (
+                "Approval rules",
+                "How many approvals, from whom and when, per unit, account and kind of draft.",
+            ),
+        ):
+            page = QLabel(f"{text}\n\nNot available in this version of Quiver yet.")
+            page.setTextFormat(Qt.TextFormat.PlainText)
+            page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            page.setObjectName("placeholderBody")
+            self.tabs.addTab(page, title)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)

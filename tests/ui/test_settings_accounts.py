@@ -1,0 +1,143 @@
+"""Settings > Accounts: connect X through the browser flow, a Facebook Page by token, disconnect."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+
+from app.config import LocalPrefs
+from app.connectors.x_oauth import TOKEN_URL
+from app.services.container import Services
+from app.services.tokens import TokenStore
+from app.ui.main_window import MainWindow
+from app.ui.settings import settings_page
+
+ADMIN = "ingrid.solberg@acme-mobility.example"
+AGENT = "tom.becker@acme-mobility.example"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def told(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    messages: list[str] = []
+    monkeypatch.setattr(
+        settings_page, "tell", lambda parent, title, text, error=True: messages.append(text)
+    )
+    return messages
+
+
+def _window(qtbot: Any, services: Services, tmp_path: Path, email: str) -> MainWindow:
+    person = services.directory.person_by_email(email)
+    assert person is not None
+    window = MainWindow(services, person, LocalPrefs(tmp_path / "p.json"))
+    qtbot.addWidget(window)
+    window.show()
+    window.show_screen("Settings")
+    return window
+
+
+def test_connect_x_through_the_browser(
+    qtbot: Any,
+    demo_services: Services,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    told: list[str],
+) -> None:
+    window = _window(qtbot, demo_services, tmp_path, ADMIN)
+    tab = window.settings.accounts
+    tab.redirect_port = _free_port()
+    tab.client_id.setText("client-123")
+    tab._on_save_clicked()
+    assert demo_services.accounts.x_client_id() == "client-123"
+
+    def browser(url: str) -> None:  # what the person's browser does after "Authorize app"
+        state = parse_qs(urlsplit(url).query)["state"][0]
+
+        def redirect() -> None:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(
+                        f"http://127.0.0.1:{tab.redirect_port}/callback?state={state}&code=CODE",
+                        timeout=2,
+                    ).read()
+                    return
+                except OSError:
+                    threading.Event().wait(0.05)
+
+        threading.Thread(target=redirect, daemon=True).start()
+
+    monkeypatch.setattr(settings_page, "open_in_browser", browser)
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as http:
+        http.post(
+            TOKEN_URL,
+            json={
+                "token_type": "bearer",
+                "expires_in": 7200,
+                "access_token": "ACCESS-ui-1",
+                "scope": "tweet.read tweet.write users.read dm.read dm.write offline.access",
+                "refresh_token": "REFRESH-ui-1",
+            },
+        )
+        http.get(
+            "https://api.twitter.com/2/users/me",
+            json={"data": {"id": "990001", "username": "AcmeNews", "name": "Acme News"}},
+        )
+        with qtbot.waitSignal(tab.accounts_changed, timeout=15_000):
+            tab.connect_x_button.click()
+    assert told == []
+    handles = [tab.table.item(r, 1).text() for r in range(tab.table.rowCount())]
+    assert "@AcmeNews — Acme News" in handles
+    account = next(a for a in demo_services.directory.accounts() if a.handle == "AcmeNews")
+    assert account.state == "connected"
+    with demo_services.db.engine.connect() as conn:
+        account_uuid = conn.exec_driver_sql(
+            "SELECT uuid FROM accounts WHERE handle = 'AcmeNews'"
+        ).scalar()
+    assert TokenStore().get("x", account_uuid, "access_token") == "ACCESS-ui-1"
+    assert (
+        "4 connected" in window.accounts_label.text()
+        or "5 connected" in window.accounts_label.text()
+    )
+
+
+def test_only_admins_may_connect(
+    qtbot: Any, demo_services: Services, tmp_path: Path, told: list[str]
+) -> None:
+    window = _window(qtbot, demo_services, tmp_path, AGENT)
+    window.settings.accounts.connect_x_button.click()
+    assert told
+    assert "administrator" in told[0]
+
+
+def test_connect_a_facebook_page_by_token_and_disconnect(
+    qtbot: Any, demo_services: Services, tmp_path: Path, told: list[str]
+) -> None:
+    window = _window(qtbot, demo_services, tmp_path, ADMIN)
+    tab = window.settings.accounts
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as http:
+        http.get(
+            "https://graph.facebook.com/v26.0/104000000000777",
+            json={"id": "104000000000777", "name": "Acme Outlet"},
+        )
+        with qtbot.waitSignal(tab.accounts_changed, timeout=10_000):
+            tab.connect_facebook("104000000000777", "PAGE-TOKEN-ui", tab._unit())
+    row = next(
+        r for r in range(tab.table.rowCount()) if "Acme Outlet" in tab.table.item(r, 1).text()
+    )
+    assert tab.table.item(row, 3).text() == "connected"
+    tab.table.selectRow(row)
+    tab.disconnect_button.click()
+    assert tab.table.item(row, 3).text() == "paused"
+    assert told == []
