@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -211,6 +210,16 @@ class MainWindow(QMainWindow):
 
 
 def _accounts_summary(accounts: list[AccountRow]) -> str:
-    states = Counter(STATE_LABELS.get(a.state, a.state) for a in accounts)
-    summary = " · ".join(f"{n} {state}" for state, n in sorted(states.items()))
-    return f"{len(accounts)} accounts: {summary}"
+    """Polling accounts as a count; every account that needs attention by name and state."""
+    polling = sum(a.state == "connected" for a in accounts)
+    paused = sum(a.state == "paused" for a in accounts)
+    parts = [f"{polling} polling"] if polling else []
+    for a in accounts:
+        if a.state in ("rate_limited", "needs_reconnect", "offline"):
+            state = STATE_LABELS.get(a.state, a.state)
+            if a.state == "rate_limited" and a.state_detail:
+                state = a.state_detail  # "rate limited until 14:05"
+            parts.append(f"@{a.handle} {state}")
+    if paused:
+        parts.append(f"{paused} paused")
+    return "Accounts: " + " · ".join(parts) if parts else "No accounts yet"

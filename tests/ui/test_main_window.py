@@ -157,3 +157,29 @@ def test_closing_leaves_no_thread_running(
     window.inbox.refresh_counts()
     window.close()
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def test_the_status_bar_names_accounts_that_need_attention(
+    qtbot: Any, demo_services: Services, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from app.models import Account
+
+    window = _window(qtbot, demo_services, tmp_path)
+    assert window.accounts_label.text() == "Accounts: 4 polling · 3 paused"
+    with demo_services.db.engine.begin() as conn:
+        conn.execute(
+            update(Account)
+            .where(Account.handle == "acme")
+            .values(state="rate_limited", state_detail="rate limited until 14:05")
+        )
+        conn.execute(
+            update(Account).where(Account.handle == "acme_de").values(state="needs_reconnect")
+        )
+        conn.execute(update(Account).where(Account.handle == "acme_es").values(state="offline"))
+    window._show_account_states()
+    assert window.accounts_label.text() == (
+        "Accounts: 1 polling · @acme rate limited until 14:05 · @acme_de needs reconnect · "
+        "@acme_es offline · 3 paused"
+    )

@@ -106,7 +106,10 @@ class AccountsTab(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for col, width in enumerate((190, 300, 190, 130)):
+            header.resizeSection(col, width)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.connect_x_button = QPushButton("Connect X account…")
         self.connect_fb_button = QPushButton("Connect Facebook Page…")
         self.disconnect_button = QPushButton("Disconnect")
