@@ -68,15 +68,10 @@ class InboxService:
         self, query: FeedFilter, after: tuple[int, int] | None = None, limit: int = PAGE_SIZE
     ) -> list[ConversationRow]:
         """One page of conversations matching ``query``, newest activity first, after ``after``."""
-        unit_ids: tuple[int, ...] | None = None
-        if query.unit_id is not None:
-            unit_ids = self.subtree(query.unit_id)
-            if len(unit_ids) == len(self.units()):
-                unit_ids = None  # the whole tree: the unfiltered index is the right one
         with self._db.engine.connect() as conn:
             return feed.feed_page(
                 conn,
-                unit_ids=unit_ids,
+                unit_ids=self._unit_ids(query),
                 networks=query.networks,
                 statuses=query.statuses,
                 account_ids=query.account_ids,
@@ -88,11 +83,10 @@ class InboxService:
         self, query: FeedFilter, than: tuple[int, int], limit: int = 500
     ) -> list[ConversationRow]:
         """Conversations whose activity is newer than the key ``than`` (newest first)."""
-        unit_ids = None if query.unit_id is None else self.subtree(query.unit_id)
         with self._db.engine.connect() as conn:
             return feed.feed_newer(
                 conn,
-                unit_ids=unit_ids,
+                unit_ids=self._unit_ids(query),
                 networks=query.networks,
                 statuses=query.statuses,
                 than=than,
@@ -154,6 +148,13 @@ class InboxService:
             messages=tuple(msgs),
             more_before=more,
         )
+
+    def _unit_ids(self, query: FeedFilter) -> tuple[int, ...] | None:
+        """The units a filter covers; ``None`` for the whole tree (the unfiltered index)."""
+        if query.unit_id is None:
+            return None
+        unit_ids = self.subtree(query.unit_id)
+        return None if len(unit_ids) == len(self.units()) else unit_ids
 
     def _nodes(self) -> list[UnitNode]:
         return [UnitNode(u.id, u.parent_id, u.name, u.path) for u in self.units()]
