@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace the workspace file if it exists"
     )
 
+    poll = sub.add_parser("poll", help="poll the connected accounts (without the window)")
+    poll.add_argument("--workspace", dest="poll_workspace", metavar="URL", required=True)
+    poll.add_argument("--once", action="store_true", help="one round, then exit")
+
     migrate = sub.add_parser("migrate", help="upgrade a workspace to this version's schema")
     migrate.add_argument("--workspace", dest="migrate_workspace", metavar="URL", required=True)
     return parser
@@ -58,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args)
     if args.command == "migrate":
         return _migrate(args)
+    if args.command == "poll":
+        return _poll(args)
     from app.bootstrap import build_services
     from app.config import GuiOptions
     from app.ui.app import run_gui  # late: only the GUI pulls in PySide6
@@ -106,6 +112,29 @@ def _demo(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _poll(args: argparse.Namespace) -> int:
+    from app.bootstrap import build_services
+    from app.storage.workspace import WorkspaceError
+
+    try:
+        services = build_services(args.poll_workspace)
+    except WorkspaceError as exc:
+        print(f"quiver poll: {exc}", file=sys.stderr)
+        return 2
+    try:
+        while True:
+            for o in services.polling.poll_due():
+                detail = f" ({o.detail})" if o.detail else ""
+                print(f"account {o.account_id}: {o.state}{detail}, {o.new_messages} new messages")
+            if args.once:
+                return 0
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        services.close()
 
 
 def _migrate(args: argparse.Namespace) -> int:

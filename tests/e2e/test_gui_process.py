@@ -138,3 +138,21 @@ def test_a_community_manager_works_through_the_inbox(
     assert inbox.counts[orders.id].total == total
     assert inbox.model.rowCount() == min(total, 200)
     assert inbox.model.canFetchMore(QModelIndex()) == (total > 200)
+
+
+@pytest.mark.e2e
+def test_quiver_poll_once_stores_sandbox_conversations(demo_template: Path, tmp_path: Path) -> None:
+    workspace = tmp_path / "ws.sqlite"
+    shutil.copyfile(demo_template, workspace)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "poll", "--once", "--workspace", str(workspace)],
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("account ")]
+    assert len(lines) == 4  # the four connected Sandbox accounts; paused ones are left alone
+    assert all("connected, 3 new messages" in x for x in lines)
