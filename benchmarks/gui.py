@@ -40,9 +40,8 @@ class InboxDriver:
 
     def __init__(self, window: Any) -> None:
         self.window = window
-        trees = window.findChildren(QTreeView)
-        self.tree = next(t for t in trees if t.model() is not None and t.model().rowCount() > 0)
-        self.view = max(window.findChildren(QTableView), key=lambda v: v.width())
+        self.tree = window.inbox.unit_tree
+        self.view = window.inbox.view
         self.model = self.view.model()
 
     def switch_unit_ms(self, names: list[str], rounds: int = 5) -> list[float]:

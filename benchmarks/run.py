@@ -165,7 +165,7 @@ def main() -> int:
         end_ms, count = driver.scroll_to_end_ms()
         # The GUI process's peak, before the raw baseline below reads its own copy of the rows.
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        raw_end, raw_count = feed_queries.raw_scroll_end_ms(path, [leaf.id])
+        raw_end, raw_count = feed_queries.raw_scroll_end_ms(path, leaf.id)
         assert count == raw_count, f"the view holds {count} rows, the unit has {raw_count}"
         assert count >= 100_000, f"{leaf.name} has only {count} conversations"
         record(

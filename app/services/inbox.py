@@ -93,6 +93,24 @@ class InboxService:
                 limit=limit,
             )
 
+    def keys(
+        self, query: FeedFilter, after: tuple[int, int] | None = None
+    ) -> list[tuple[int, int]]:
+        """Every remaining key of the list after ``after`` (two integers per conversation)."""
+        with self._db.engine.connect() as conn:
+            return feed.feed_keys(
+                conn,
+                unit_ids=self._unit_ids(query),
+                networks=query.networks,
+                statuses=query.statuses,
+                after=after,
+            )
+
+    def rows(self, ids: list[int]) -> dict[int, ConversationRow]:
+        """The list rows of these conversations, by id."""
+        with self._db.engine.connect() as conn:
+            return feed.rows_by_ids(conn, ids)
+
     def unit_counts(self) -> dict[int, UnitCount]:
         """Backlog, new and total conversations per unit, each including its sub-units.
 

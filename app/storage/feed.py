@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
     Select,
     and_,
@@ -158,7 +159,9 @@ def feed_page(
     # (a long list in the inbox holds 100,000+ rows).
     return [
         ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
-        for cid, at, net, kind, status, prio, *rest in conn.execute(stmt, params)
+        for cid, at, net, kind, status, prio, *rest in conn.execute(
+            stmt, params
+        ).all()  # fetchall: not row by row
     ]
 
 
@@ -262,5 +265,63 @@ def feed_newer(
     )
     return [
         ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
-        for cid, at, net, kind, status, prio, *rest in conn.execute(stmt, params)
+        for cid, at, net, kind, status, prio, *rest in conn.execute(
+            stmt, params
+        ).all()  # fetchall: not row by row
     ]
+
+
+def feed_keys(
+    conn: Connection,
+    *,
+    unit_ids: Sequence[int] | None,
+    networks: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    after: tuple[int, int] | None = None,
+) -> list[tuple[int, int]]:
+    """Every key ``(last_activity_ms, id)`` after ``after``, newest first: a list's whole tail.
+
+    Only two integers per row: for a unit filter the index alone answers it (Anki's shape:
+    the ordered ids once, the rows for what is visible on demand).
+    """
+    where: list[ColumnElement[bool]] = []
+    params: dict[str, object] = {}
+    if unit_ids is not None:
+        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
+        params["units"] = list(unit_ids)
+    if networks:
+        where.append(conv.c.network.in_(bindparam("networks", expanding=True)))
+        params["networks"] = list(networks)
+    if statuses:
+        where.append(conv.c.status.in_(bindparam("statuses", expanding=True)))
+        params["statuses"] = list(statuses)
+    if after is not None:
+        where.append(
+            tuple_(_activity, conv.c.id)
+            < tuple_(bindparam("after_ms", type_=BigInteger), bindparam("after_id"))
+        )
+        params["after_ms"], params["after_id"] = after
+    stmt = select(_activity, conv.c.id)
+    if where:
+        stmt = stmt.where(and_(*where))
+    stmt = stmt.order_by(_activity.desc(), conv.c.id.desc())
+    return [(int(at), int(cid)) for at, cid in conn.execute(stmt, params).all()]
+
+
+def rows_by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, ConversationRow]:
+    """The list rows of the given conversations (those that still exist)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(
+            *(c for c in _FEED_COLUMNS if c.name != "author_id"),
+            func.coalesce(authors.c.display_name, "").label("author_name"),
+            authors.c.handle,
+        )
+        .select_from(conv.outerjoin(authors, authors.c.id == conv.c.author_id))
+        .where(conv.c.id.in_(bindparam("ids", expanding=True)))
+    )
+    out: dict[int, ConversationRow] = {}
+    for cid, at, net, kind, status, prio, *rest in conn.execute(stmt, {"ids": list(ids)}).all():
+        out[cid] = ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
+    return out

@@ -42,7 +42,6 @@ def test_rows_arrive_a_page_at_a_time(demo_services: Services, qtmodeltester: An
 
 def test_fetch_to_end_holds_exactly_the_filtered_conversations(demo_services: Services) -> None:
     model = ConversationFeedModel(demo_services.inbox)
-    model.CHUNK = 150  # several chunks even on the small demo
     query = FeedFilter(statuses=("resolved",))
     model.set_filter(query)
     model.fetch_to_end()
@@ -81,3 +80,34 @@ def test_cells_show_plain_strings(demo_services: Services) -> None:
     assert model.data(model.index(0, COL_PREVIEW)) == row.preview.replace("\n", " ")
     assert row.author_name in model.data(model.index(0, COL_FROM))
     assert model.headerData(COL_PREVIEW, Qt.Orientation.Horizontal) == "Conversation"
+
+
+def test_jumping_to_the_end_loads_rows_only_where_looked_at(
+    demo_services: Services, qtmodeltester: Any
+) -> None:
+    model = ConversationFeedModel(demo_services.inbox)
+    model.set_filter(FeedFilter())
+    model.fetch_to_end()
+    total = len(_all(demo_services, FeedFilter()))
+    assert model.rowCount() == total
+    assert model._rows[-1] is None  # not read yet
+    last = model.row_at(total - 1)
+    assert last.id == _all(demo_services, FeedFilter())[-1]
+    assert model._rows[-1] is not None
+    assert model._rows[total - 1 - model.WINDOW] is None  # only a window was read
+    qtmodeltester.check(model)
+
+
+def test_a_row_deleted_meanwhile_reads_as_gone(demo_services: Services) -> None:
+    from sqlalchemy import delete
+
+    from app.models import Conversation
+
+    model = ConversationFeedModel(demo_services.inbox)
+    model.set_filter(FeedFilter())
+    model.fetch_to_end()
+    victim = model._keys[-1][1]
+    with demo_services.db.engine.begin() as conn:
+        conn.execute(delete(Conversation).where(Conversation.id == victim))
+    row = model.row_at(model.rowCount() - 1)
+    assert (row.id, row.preview) == (victim, "(no longer available)")

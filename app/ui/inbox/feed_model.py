@@ -21,16 +21,21 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 class ConversationFeedModel(QAbstractTableModel):
-    """Holds only the rows fetched so far; ``fetchMore`` asks the service for the next page."""
+    """Holds the rows fetched so far; ``fetchMore`` asks the service for the next page.
+
+    Jumping to the end loads only the remaining keys (two integers each); their rows are read
+    from SQL for the part of the list that is looked at, a window at a time (Anki's shape).
+    """
 
     PAGE = 200
-    CHUNK = 20_000  # rows per query when jumping to the end
+    WINDOW = 200  # rows loaded around a row the view asks for
 
     def __init__(self, inbox: InboxService, parent: Any = None) -> None:
         super().__init__(parent)
         self._inbox = inbox
         self._filter = FeedFilter()
-        self._rows: list[ConversationRow] = []
+        self._rows: list[ConversationRow | None] = []  # None: not loaded yet
+        self._keys: list[tuple[int, int]] = []  # (last_activity_ms, id) of every row
         self._done = True
         self._colours: dict[int, QColor] = {}
         self._bold = QFont()
@@ -50,7 +55,8 @@ class ConversationFeedModel(QAbstractTableModel):
         first = self._inbox.page(new, limit=self.PAGE)
         self.beginResetModel()
         self._filter = new
-        self._rows = first
+        self._rows = list(first)
+        self._keys = [r.key for r in first]
         self._done = len(first) < self.PAGE
         self.endResetModel()
 
@@ -58,10 +64,24 @@ class ConversationFeedModel(QAbstractTableModel):
         self.set_filter(self._filter)
 
     def row_at(self, row: int) -> ConversationRow:
-        return self._rows[row]
+        found = self._rows[row]
+        if found is None:
+            self._load_around(row)
+            found = self._rows[row]
+            assert found is not None
+        return found
 
     def row_of(self, conversation_id: int) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.id == conversation_id), None)
+        return next((i for i, k in enumerate(self._keys) if k[1] == conversation_id), None)
+
+    def _load_around(self, row: int) -> None:
+        lo, hi = max(0, row - self.WINDOW // 2), min(len(self._rows), row + self.WINDOW // 2)
+        wanted = [self._keys[i][1] for i in range(lo, hi) if self._rows[i] is None]
+        found = self._inbox.rows(wanted)
+        for i in range(lo, hi):
+            if self._rows[i] is None:
+                at, cid = self._keys[i]
+                self._rows[i] = found.get(cid) or _gone(at, cid)
 
     @property
     def exhausted(self) -> bool:
@@ -91,19 +111,19 @@ class ConversationFeedModel(QAbstractTableModel):
         self._append(self.PAGE)
 
     def fetch_to_end(self) -> None:
-        """Load every remaining row in large keyset chunks, inserted at once ("jump to oldest")."""
-        rows: list[ConversationRow] = []
-        after = self._rows[-1].key if self._rows else None
-        while not self._done:
-            page = self._inbox.page(self._filter, after=after, limit=self.CHUNK)
-            self._done = len(page) < self.CHUNK
-            if page:
-                rows.extend(page)
-                after = page[-1].key
-        if rows:
+        """Take every remaining row into the list at once ("jump to the oldest").
+
+        Only their keys are read now; rows load when looked at.
+        """
+        if self._done:
+            return
+        keys = self._inbox.keys(self._filter, after=self._keys[-1] if self._keys else None)
+        self._done = True
+        if keys:
             start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
-            self._rows.extend(rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(keys) - 1)
+            self._keys.extend(keys)
+            self._rows.extend([None] * len(keys))
             self.endInsertRows()
 
     def merge_newer(self) -> int:
@@ -118,34 +138,37 @@ class ConversationFeedModel(QAbstractTableModel):
         if not self._rows:
             self.reload()
             return self.rowCount()
-        newer = self._inbox.newer(self._filter, than=self._rows[0].key)
+        newer = self._inbox.newer(self._filter, than=self._keys[0])
         if not newer:
             return 0
         moved = {r.id for r in newer}
         for i in range(len(self._rows) - 1, -1, -1):
-            if self._rows[i].id in moved:
+            if self._keys[i][1] in moved:
                 self.beginRemoveRows(QModelIndex(), i, i)
                 del self._rows[i]
+                del self._keys[i]
                 self.endRemoveRows()
         self.beginInsertRows(QModelIndex(), 0, len(newer) - 1)
         self._rows[0:0] = newer
+        self._keys[0:0] = [r.key for r in newer]
         self.endInsertRows()
         return len(newer)
 
     def _append(self, limit: int) -> None:
-        after = self._rows[-1].key if self._rows else None
+        after = self._keys[-1] if self._keys else None
         page = self._inbox.page(self._filter, after=after, limit=limit)
         self._done = len(page) < limit
         if page:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
             self._rows.extend(page)
+            self._keys.extend(r.key for r in page)
             self.endInsertRows()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        row = self._rows[index.row()]
+        row = self.row_at(index.row())
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
@@ -187,3 +210,10 @@ class ConversationFeedModel(QAbstractTableModel):
         if col == COL_TIME:
             return short_time(row.last_activity_ms)
         return None
+
+
+def _gone(at: int, cid: int) -> ConversationRow:
+    """A row whose conversation was deleted after the list was read."""
+    return ConversationRow(
+        cid, at, "", "", "", "", 0, 0, "(no longer available)", 0, None, "", None
+    )
