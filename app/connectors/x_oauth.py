@@ -20,7 +20,7 @@ from app.connectors.base import AuthExpired, TransientError
 
 TOKEN_URL = "https://api.twitter.com/2/oauth2/token"
 REDIRECT_HOST = "127.0.0.1"
-REDIRECT_PORT = 8765
+REDIRECT_PORT = 8765  # app.services.accounts.REDIRECT_PORT: the same registered port
 SCOPES = ["tweet.read", "tweet.write", "users.read", "dm.read", "dm.write", "offline.access"]
 
 

@@ -6,12 +6,14 @@ import logging
 import threading
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.connectors.x_oauth import REDIRECT_PORT, TokenSet, XAuthorization, refresh_tokens
+if TYPE_CHECKING:  # the OAuth stack (tweepy, oauthlib) loads only when an account connects
+    from app.connectors.x_oauth import TokenSet, XAuthorization
+
 from app.models import Account, AuditEntry, MetaEntry, Person, RoleAssignment
 from app.services.polling import AccountRef
 from app.services.tokens import TokenStore
@@ -19,6 +21,7 @@ from app.storage.workspace import Database
 
 log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
+REDIRECT_PORT = 8765  # the loopback port registered with the X app (connectors.md 1.2)
 
 
 class NotAllowed(Exception):  # noqa: N818 - reads as what happened
@@ -126,6 +129,8 @@ class AccountsService:
                 "Enter the client ID of your organization's X app first (X developer portal, "
                 "OAuth 2.0, type: native app, callback http://127.0.0.1:8765/callback)."
             )
+        from app.connectors.x_oauth import XAuthorization
+
         return XAuthorization(client_id, port=port)
 
     def finish_x_authorization(
@@ -214,6 +219,8 @@ class AccountsService:
         refresh = self._tokens.get("x", ref.uuid, "refresh_token")
         if not client_id or not refresh:
             return False
+        from app.connectors.x_oauth import refresh_tokens
+
         # AuthExpired propagates: the account needs reconnecting.
         tokens = refresh_tokens(client_id, refresh, scopes=tuple(ref.scopes.split()) or None)
         self._tokens.set("x", ref.uuid, "access_token", tokens.access_token)

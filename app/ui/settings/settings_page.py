@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.connectors.x_oauth import REDIRECT_PORT
 from app.domain.rows import PersonRow
+from app.services.accounts import REDIRECT_PORT
 from app.services.container import Services
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
 from app.ui.tasks import TaskRunner
