@@ -24,6 +24,7 @@ log = logging.getLogger("quiver.ui")
 OpenWorkspace = Callable[..., Services]
 EXIT_OK, EXIT_ERROR = 0, 2
 FIRST_PAINT_ENV = "QUIVER_EXIT_AFTER_FIRST_PAINT"
+POLL_DELAY_MS = 1500
 
 
 def show_error(title: str, text: str, parent: QWidget | None = None) -> None:
@@ -160,7 +161,8 @@ def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_page_painted.connect(lambda: _report_first_paint(window))
     window.show()
-    window.start_polling()
+    # Polling starts once the first page is on screen: it never competes with the first paint.
+    QTimer.singleShot(POLL_DELAY_MS, window.start_polling)
     try:
         return app.exec()
     finally:

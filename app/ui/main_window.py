@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
 
     def start_polling(self) -> None:
         """Poll the connected accounts in a worker thread; the inbox follows what arrives."""
+        if self.polling is not None or not self.isVisible():
+            return  # already polling, or the window was closed before polling began
         self.polling = PollingController(self.services.polling, self)
         self.polling.batch_stored.connect(self._on_polling_batch_stored)
         self.polling.account_state_changed.connect(self._on_polling_account_state_changed)
