@@ -32,6 +32,44 @@ from app.storage.search import index_new_messages
 CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit (32,766)
 PREVIEW = 200
 
+MESSAGE_COLUMNS = (
+    "network",
+    "account_id",
+    "external_id",
+    "conversation_id",
+    "author_id",
+    "direction",
+    "kind",
+    "text",
+    "language",
+    "created_at",
+    "in_reply_to",
+    "permalink",
+    "raw",
+)
+CONVERSATION_COLUMNS = (
+    "network",
+    "account_id",
+    "thread_type",
+    "external_thread_id",
+    "root_external_id",
+    "kind",
+    "unit_id",
+    "author_id",
+    "status",
+    "priority",
+    "language",
+    "preview",
+    "message_count",
+    "last_activity_at",
+    "first_inbound_at",
+    "last_inbound_at",
+    "first_response_at",
+    "routed_by_rule_id",
+    "routing_reason",
+    "created_at",
+)
+
 messages = Message.__table__
 convs = Conversation.__table__
 authors = Author.__table__
@@ -71,44 +109,43 @@ def _insert_ignore(conn: Connection, table: Any, index: Sequence[str]) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(index))
 
 
-_compiled: dict[tuple[str, int], Any] = {}
+_compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
-def _executemany(conn: Connection, stmt: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+def _json(raw: Mapping[str, Any]) -> str:
+    return json.dumps(raw, separators=(",", ":"))
+
+
+def _positional(conn: Connection) -> bool:
+    """Whether rows can go to the driver as tuples (SQLite's qmark style)."""
+    return conn.dialect.paramstyle == "qmark"
+
+
+def _executemany(
+    conn: Connection, stmt: Any, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
     """An ``executemany`` of a Core insert without per-row parameter processing.
 
-    With a positional DB-API (SQLite), the statement is compiled once and rows go to the driver
-    as tuples; the values are already in storage form (epoch ms; JSON is encoded here). Other
-    drivers take the ordinary Core path.
+    ``rows`` hold the values of ``names`` in storage form (epoch ms; with a positional driver,
+    JSON already encoded). With SQLite the statement is compiled once and the tuples go to the
+    driver as they are; other drivers take the ordinary Core path.
     """
     if not rows:
         return
-    if conn.dialect.paramstyle != "qmark":
-        conn.execute(stmt, list(rows))
+    if not _positional(conn):
+        conn.execute(stmt, [dict(zip(names, r, strict=True)) for r in rows])
         return
-    names = tuple(rows[0])
-    key = (str(stmt), hash(names))
+    key = (str(stmt), names)
     compiled = _compiled.get(key)
     if compiled is None:
         compiled = _compiled[key] = stmt.values({n: bindparam(n) for n in names}).compile(
             dialect=conn.dialect
         )
-    order = compiled.positiontup
-    encode = {n for n in names if n == "raw"}
-    conn.exec_driver_sql(
-        str(compiled),
-        [
-            tuple(
-                (
-                    json.dumps(r[n], separators=(",", ":"))
-                    if n in encode and r[n] is not None
-                    else r[n]
-                )
-                for n in order
-            )
-            for r in rows
-        ],
-    )
+    order = tuple(compiled.positiontup)
+    if order != names:
+        index = [names.index(n) for n in order]
+        rows = [tuple(r[i] for i in index) for r in rows]
+    conn.exec_driver_sql(str(compiled), list(rows))
 
 
 def store_items(
@@ -155,26 +192,31 @@ def store_items(
     conv_ids, new_convs = _store_conversations(
         conn, account_id, network, fresh, author_ids, route, summaries
     )
-    rows = [
-        {
-            "network": network,
-            "account_id": account_id,
-            "external_id": i.external_id,
-            "conversation_id": conv_ids[(i.thread_type, i.thread_external_id)],
-            "author_id": author_ids.get(i.author_external_id or ""),
-            "direction": i.direction,
-            "kind": i.kind,
-            "text": i.text,
-            "language": i.language,
-            "created_at": to_epoch_ms(i.created_at),
-            "in_reply_to": i.in_reply_to,
-            "permalink": i.permalink,
-            "raw": dict(i.raw),
-        }
-        for i in fresh
-    ]
+    encode: Callable[[Mapping[str, Any]], Any] = (
+        _json if _positional(conn) else dict  # the driver takes text; Core encodes dicts itself
+    )
     _executemany(
-        conn, _insert_ignore(conn, messages, ("network", "account_id", "external_id")), rows
+        conn,
+        _insert_ignore(conn, messages, ("network", "account_id", "external_id")),
+        MESSAGE_COLUMNS,
+        [
+            (
+                network,
+                account_id,
+                i.external_id,
+                conv_ids[(i.thread_type, i.thread_external_id)],
+                author_ids.get(i.author_external_id or ""),
+                i.direction,
+                i.kind,
+                i.text,
+                i.language,
+                to_epoch_ms(i.created_at),
+                i.in_reply_to,
+                i.permalink,
+                encode(i.raw),
+            )
+            for i in fresh
+        ],
     )
     touched = sorted(set(conv_ids.values()))
     _refresh_conversations(
@@ -250,39 +292,40 @@ def _store_conversations(
         for key in missing:
             item = first[key]
             decision = route(item)
-            at = to_epoch_ms(item.created_at)
             summary = summaries[key]
+            author = (
+                author_ids.get(item.author_external_id or "") if item.direction == "in" else None
+            )
             rows.append(
-                {
-                    "network": network,
-                    "account_id": account_id,
-                    "thread_type": key[0],
-                    "external_thread_id": key[1],
-                    "root_external_id": key[1],
-                    "kind": item.kind,
-                    "unit_id": decision.unit_id,
-                    "author_id": author_ids.get(item.author_external_id or "")
-                    if item.direction == "in"
-                    else None,
-                    "status": decision.status,
-                    "priority": decision.priority,
-                    "language": item.language,
-                    "preview": summary["preview"],
-                    "message_count": summary["n"],
-                    "last_activity_at": summary["last"],
-                    "first_inbound_at": summary["fi"],
-                    "last_inbound_at": summary["li"],
-                    "first_response_at": summary["fo"],
-                    "routed_by_rule_id": decision.rule_id,
-                    "routing_reason": decision.reason,
-                    "created_at": at,
-                }
+                (
+                    network,
+                    account_id,
+                    key[0],
+                    key[1],
+                    key[1],
+                    item.kind,
+                    decision.unit_id,
+                    author,
+                    decision.status,
+                    decision.priority,
+                    item.language,
+                    summary["preview"],
+                    summary["n"],
+                    summary["last"],
+                    summary["fi"],
+                    summary["li"],
+                    summary["fo"],
+                    decision.rule_id,
+                    decision.reason,
+                    to_epoch_ms(item.created_at),
+                )
             )
         _executemany(
             conn,
             _insert_ignore(
                 conn, convs, ("network", "account_id", "thread_type", "external_thread_id")
             ),
+            CONVERSATION_COLUMNS,
             rows,
         )
         created = _conversation_ids(conn, account_id, network, missing)
@@ -382,4 +425,17 @@ def _refresh_conversations(conn: Connection, updates: Sequence[Mapping[str, Any]
             ),
         )
     )
-    conn.execute(stmt, list(updates))
+    if not _positional(conn):
+        conn.execute(stmt, list(updates))
+        return
+    key = ("refresh", ())
+    compiled = _compiled.get(key)
+    if compiled is None:
+        compiled = _compiled[key] = stmt.compile(dialect=conn.dialect)
+    order = list(compiled.positiontup or ())
+    # The statement's own constants ("open", "waiting", "resolved") travel with every row.
+    literals = {name: bind.value for name, bind in compiled.binds.items()}
+    conn.exec_driver_sql(
+        str(compiled),
+        [tuple(u[n] if n in u else literals[n] for n in order) for u in updates],
+    )
