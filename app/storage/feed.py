@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -155,14 +156,7 @@ def feed_page(
         params["accounts"] = list(account_ids)
     if after is not None:
         params["after_ms"], params["after_id"] = after
-    # Network, kind, status and priority repeat on every row: share one string object each
-    # (a long list in the inbox holds 100,000+ rows).
-    return [
-        ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
-        for cid, at, net, kind, status, prio, *rest in conn.execute(
-            stmt, params
-        ).all()  # fetchall: not row by row
-    ]
+    return [_row(r) for r in conn.execute(stmt, params).all()]
 
 
 def conversation_row(conn: Connection, conversation_id: int) -> ConversationRow | None:
@@ -224,6 +218,34 @@ def author_followers(conn: Connection, conversation_id: int) -> int | None:
     return conn.execute(stmt).scalar()
 
 
+def _filter(
+    where: list[ColumnElement[bool]],
+    params: dict[str, object],
+    unit_ids: Sequence[int] | None,
+    networks: Sequence[str],
+    statuses: Sequence[str],
+) -> None:
+    """Add the list filter's conditions (as expanding ``IN`` lists) and their values."""
+    if unit_ids is not None:
+        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
+        params["units"] = list(unit_ids)
+    if networks:
+        where.append(conv.c.network.in_(bindparam("networks", expanding=True)))
+        params["networks"] = list(networks)
+    if statuses:
+        where.append(conv.c.status.in_(bindparam("statuses", expanding=True)))
+        params["statuses"] = list(statuses)
+
+
+def _row(r: Sequence[Any]) -> ConversationRow:
+    """A list row; network, kind, status and priority share one string object each.
+
+    A long list holds 100,000+ rows: the shared strings keep it small.
+    """
+    cid, at, net, kind, status, prio, *rest = r
+    return ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
+
+
 def feed_newer(
     conn: Connection,
     *,
@@ -234,19 +256,11 @@ def feed_newer(
     limit: int = 500,
 ) -> list[ConversationRow]:
     """Rows above ``than`` (newer activity), newest first: what arrived since the list was read."""
-    where = [
+    where: list[ColumnElement[bool]] = [
         tuple_(_activity, conv.c.id) > tuple_(bindparam("at", type_=BigInteger), bindparam("cid"))
     ]
     params: dict[str, object] = {"at": than[0], "cid": than[1], "limit": limit}
-    if unit_ids is not None:
-        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
-        params["units"] = list(unit_ids)
-    if networks:
-        where.append(conv.c.network.in_(bindparam("networks", expanding=True)))
-        params["networks"] = list(networks)
-    if statuses:
-        where.append(conv.c.status.in_(bindparam("statuses", expanding=True)))
-        params["statuses"] = list(statuses)
+    _filter(where, params, unit_ids, networks, statuses)
     inner = (
         select(*_FEED_COLUMNS)
         .where(and_(*where))
@@ -263,12 +277,7 @@ def feed_newer(
         .select_from(inner.outerjoin(authors, authors.c.id == inner.c.author_id))
         .order_by(inner.c.last_activity_ms.desc(), inner.c.id.desc())
     )
-    return [
-        ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
-        for cid, at, net, kind, status, prio, *rest in conn.execute(
-            stmt, params
-        ).all()  # fetchall: not row by row
-    ]
+    return [_row(r) for r in conn.execute(stmt, params).all()]
 
 
 def feed_keys(
@@ -286,15 +295,7 @@ def feed_keys(
     """
     where: list[ColumnElement[bool]] = []
     params: dict[str, object] = {}
-    if unit_ids is not None:
-        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
-        params["units"] = list(unit_ids)
-    if networks:
-        where.append(conv.c.network.in_(bindparam("networks", expanding=True)))
-        params["networks"] = list(networks)
-    if statuses:
-        where.append(conv.c.status.in_(bindparam("statuses", expanding=True)))
-        params["statuses"] = list(statuses)
+    _filter(where, params, unit_ids, networks, statuses)
     if after is not None:
         where.append(
             tuple_(_activity, conv.c.id)
@@ -321,7 +322,4 @@ def rows_by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, ConversationR
         .select_from(conv.outerjoin(authors, authors.c.id == conv.c.author_id))
         .where(conv.c.id.in_(bindparam("ids", expanding=True)))
     )
-    out: dict[int, ConversationRow] = {}
-    for cid, at, net, kind, status, prio, *rest in conn.execute(stmt, {"ids": list(ids)}).all():
-        out[cid] = ConversationRow(cid, at, _i(net), _i(kind), _i(status), _i(prio), *rest)
-    return out
+    return {row.id: row for row in map(_row, conn.execute(stmt, {"ids": list(ids)}).all())}
