@@ -84,27 +84,24 @@ def normalize_tweet(
         raise Malformed("missing text")
     created = parse_time(t.get("created_at"))
     author_id = opt_str(t.get("author_id"))
-    replied_to = next(
-        (
-            opt_str(as_dict(r).get("id"))
-            for r in as_list(t.get("referenced_tweets"))
-            if as_dict(r).get("type") == "replied_to"
-        ),
-        None,
-    )
+    replied_to = None
+    refs = t.get("referenced_tweets")
+    if refs:
+        for r in as_list(refs):
+            if isinstance(r, dict) and r.get("type") == "replied_to":
+                replied_to = opt_str(r.get("id"))
+                break
     if author_id == account_user_id:
         direction, kind = "out", ("reply" if replied_to else "post")
     elif opt_str(t.get("in_reply_to_user_id")) == account_user_id:
         direction, kind = "in", "reply"
     else:
         direction, kind = "in", "mention"
-    user = as_dict(users.get(author_id or "", {}))
+    user = users.get(author_id) if author_id else None
+    if not isinstance(user, Mapping):
+        user = {}
     username = opt_str(user.get("username"))
-    permalink = (
-        f"https://x.com/{username}/status/{tweet_id}"
-        if username
-        else f"https://x.com/i/web/status/{tweet_id}"
-    )
+    metrics = user.get("public_metrics")
     return InboundItem(
         network="x",
         external_id=tweet_id,
@@ -118,9 +115,15 @@ def normalize_tweet(
         thread_external_id=opt_str(t.get("conversation_id")) or tweet_id,
         thread_type="x_thread",
         in_reply_to=replied_to,
-        permalink=permalink,
+        permalink=(
+            f"https://x.com/{username}/status/{tweet_id}"
+            if username
+            else f"https://x.com/i/web/status/{tweet_id}"
+        ),
         raw=t,
-        author_followers=opt_int(as_dict(user.get("public_metrics")).get("followers_count")),
+        author_followers=(
+            opt_int(metrics.get("followers_count")) if isinstance(metrics, dict) else None
+        ),
         language=opt_str(t.get("lang")) or "",
     )
 

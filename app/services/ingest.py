@@ -58,12 +58,21 @@ class IngestService:
         for n, chunk in enumerate(chunks):
             last = n == len(chunks) - 1
             with self._db.engine.begin() as conn:
+                # Write first: SQLite then grants this transaction the write lock before it
+                # reads anything, so concurrent pollers queue (busy timeout) instead of
+                # failing on a stale snapshot, and what store_items reads stays true.
+                values: dict[str, Any] = {"last_sync_at": datetime.now(UTC)}
+                if last and cursor is not None:
+                    values["cursor"] = cursor
+                found = conn.execute(
+                    update(Account).where(Account.id == account_id).values(**values)
+                ).rowcount
                 account = conn.execute(
                     select(Account.network, Account.unit_id, Unit.name)
                     .join(Unit, Unit.id == Account.unit_id)
                     .where(Account.id == account_id)
                 ).first()
-                if account is None:
+                if not found or account is None:
                     raise KeyError(f"no account {account_id}")
                 network, owner_unit, owner_name = account
                 stored: StoredBatch = store_items(
@@ -73,10 +82,6 @@ class IngestService:
                     items=list(chunk),
                     route=_owner_route(owner_unit, owner_name),
                 )
-                values: dict[str, Any] = {"last_sync_at": datetime.now(UTC)}
-                if last and cursor is not None:
-                    values["cursor"] = cursor
-                conn.execute(update(Account).where(Account.id == account_id).values(**values))
             new += stored.new_messages
             dup += stored.duplicates
             created += stored.new_conversation_ids

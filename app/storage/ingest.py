@@ -6,17 +6,20 @@ per-row ORM flush, no per-row trigger), as performance.md asks.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Connection,
     and_,
     bindparam,
     case,
+    insert,
     or_,
     select,
     type_coerce,
@@ -46,6 +49,14 @@ MESSAGE_COLUMNS = (
     "in_reply_to",
     "permalink",
     "raw",
+)
+AUTHOR_COLUMNS = (
+    "network",
+    "external_id",
+    "handle",
+    "display_name",
+    "followers_count",
+    "is_spammer",
 )
 CONVERSATION_COLUMNS = (  # in the table's order: the driver gets the tuples as they are
     "network",
@@ -113,7 +124,15 @@ _compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
 
 
 def _json(raw: Mapping[str, Any]) -> str:
-    return json.dumps(raw, separators=(",", ":"))
+    """Compact JSON text of a raw payload.
+
+    orjson for speed; the standard library for what orjson refuses (integers beyond 64 bits,
+    lone surrogates).
+    """
+    try:
+        return orjson.dumps(raw).decode()
+    except TypeError:
+        return json.dumps(raw, separators=(",", ":"))
 
 
 def _positional(conn: Connection) -> bool:
@@ -122,30 +141,72 @@ def _positional(conn: Connection) -> bool:
 
 
 def _executemany(
-    conn: Connection, stmt: Any, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    conn: Connection,
+    key: str,
+    build: Callable[[], Any],
+    names: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
 ) -> None:
     """An ``executemany`` of a Core insert without per-row parameter processing.
 
     ``rows`` hold the values of ``names`` in storage form (epoch ms; with a positional driver,
-    JSON already encoded). With SQLite the statement is compiled once and the tuples go to the
-    driver as they are; other drivers take the ordinary Core path.
+    JSON already encoded). With SQLite the statement ``build`` returns is compiled once per
+    process (under ``key``) and the tuples go straight to the driver, inside the caller's
+    transaction; other drivers take the ordinary Core path.
     """
     if not rows:
         return
     if not _positional(conn):
-        conn.execute(stmt, [dict(zip(names, r, strict=True)) for r in rows])
+        conn.execute(build(), [dict(zip(names, r, strict=True)) for r in rows])
         return
-    key = (str(stmt), names)
-    compiled = _compiled.get(key)
-    if compiled is None:
-        compiled = _compiled[key] = stmt.values({n: bindparam(n) for n in names}).compile(
-            dialect=conn.dialect
-        )
-    order = tuple(compiled.positiontup)
-    if order != names:
-        index = [names.index(n) for n in order]
+    cached = _compiled.get((key, names))
+    if cached is None:
+        compiled = build().values({n: bindparam(n) for n in names}).compile(dialect=conn.dialect)
+        order = tuple(compiled.positiontup)
+        index = None if order == names else [names.index(n) for n in order]
+        cached = _compiled[(key, names)] = (str(compiled), index)
+    sql, index = cached
+    if index is not None:
         rows = [tuple(r[i] for i in index) for r in rows]
-    conn.exec_driver_sql(str(compiled), list(rows))
+    _driver(conn).executemany(sql, rows)
+
+
+def _driver(conn: Connection) -> Any:
+    """A DB-API cursor on the connection, in its current transaction (hot paths only)."""
+    return conn.connection.cursor()
+
+
+def _rows_in(
+    conn: Connection,
+    table: Any,
+    columns: tuple[str, ...],
+    fixed: Mapping[str, Any],
+    in_column: str,
+    values: Sequence[Any],
+) -> Iterable[Sequence[Any]]:
+    """``SELECT columns FROM table WHERE fixed AND in_column IN (values)``, a chunk at a time.
+
+    With SQLite the SQL text is built here (qmark placeholders, no per-call compile of an
+    expanding ``IN``) and runs on the driver's cursor: these lookups run for every ingest batch.
+    Other drivers use Core.
+    """
+    if not _positional(conn):
+        base = select(*(table.c[c] for c in columns)).where(
+            *(table.c[k] == v for k, v in fixed.items())
+        )
+        for part in _chunks(values):
+            yield from conn.execute(base.where(table.c[in_column].in_(part)))
+        return
+    head = (
+        f"SELECT {', '.join(columns)} FROM {table.name} WHERE "
+        + "".join(f"{k} = ? AND " for k in fixed)
+        + f"{in_column} IN ("
+    )
+    cursor = _driver(conn)
+    for part in _chunks(values):
+        yield from cursor.execute(
+            head + ",".join("?" * len(part)) + ")", (*fixed.values(), *part)
+        ).fetchall()
 
 
 def store_items(
@@ -159,7 +220,9 @@ def store_items(
     """Store one batch of a single account's items; already stored items change nothing.
 
     Args:
-        conn: A connection inside the batch's transaction.
+        conn: A connection inside the batch's transaction. With SQLite that transaction must
+            already have written (the ingest service updates the account first), so it holds
+            the write lock: the dedupe check and the ids handed out stay true until commit.
         account_id: The account the items were fetched for.
         network: Its network.
         items: Normalized items, any order, duplicates allowed.
@@ -170,16 +233,17 @@ def store_items(
         unique.setdefault(item.external_id, item)
     known: set[str] = set()
     ids = list(unique)
-    for part in _chunks(ids):
-        known.update(
-            conn.execute(
-                select(messages.c.external_id).where(
-                    messages.c.network == network,
-                    messages.c.account_id == account_id,
-                    messages.c.external_id.in_(part),
-                )
-            ).scalars()
+    known.update(
+        row[0]
+        for row in _rows_in(
+            conn,
+            messages,
+            ("external_id",),
+            {"network": network, "account_id": account_id},
+            "external_id",
+            ids,
         )
+    )
     fresh = sorted(
         (i for i in unique.values() if i.external_id not in known), key=lambda i: i.created_at
     )
@@ -197,7 +261,8 @@ def store_items(
     )
     _executemany(
         conn,
-        _insert_ignore(conn, messages, ("network", "account_id", "external_id")),
+        "messages",
+        lambda: _insert_ignore(conn, messages, ("network", "account_id", "external_id")),
         MESSAGE_COLUMNS,
         [
             (
@@ -242,34 +307,65 @@ def _store_authors(conn: Connection, network: str, items: Sequence[InboundItem])
     missing = [ext for ext in wanted if ext not in found]
     if not missing:
         return found
-    conn.execute(
-        _insert_ignore(conn, authors, ("network", "external_id")),
-        [
-            {
-                "network": network,
-                "external_id": ext,
-                "handle": i.author_handle,
-                "display_name": i.author_name or "",
-                "followers_count": i.author_followers,
-                "is_spammer": False,
-            }
-            for ext, i in ((ext, wanted[ext]) for ext in missing)
-        ],
-    )
-    found.update(_author_ids(conn, network, missing))
+    rows = [
+        (
+            network,
+            ext,
+            wanted[ext].author_handle,
+            wanted[ext].author_name or "",
+            wanted[ext].author_followers,
+            False,
+        )
+        for ext in missing
+    ]
+    ids = _next_ids(conn, authors, len(rows))
+    if ids is None:
+        _executemany(
+            conn,
+            "authors-ignore",
+            lambda: _insert_ignore(conn, authors, ("network", "external_id")),
+            AUTHOR_COLUMNS,
+            rows,
+        )
+        found.update(_author_ids(conn, network, missing))
+    else:
+        _executemany(
+            conn,
+            "authors",
+            lambda: insert(Author),
+            ("id", *AUTHOR_COLUMNS),
+            [(i, *row) for i, row in zip(ids, rows, strict=True)],
+        )
+        found.update(zip(missing, ids, strict=True))
     return found
+
+
+def _next_ids(conn: Connection, table: Any, count: int) -> range | None:
+    """Primary keys for ``count`` new rows of ``table``, handed out here (SQLite), or ``None``.
+
+    SQLite gives a new row ``max(id) + 1`` anyway; choosing the ids before the insert saves
+    looking them up afterwards. This is sound because the caller's transaction has already
+    written, so it holds SQLite's write lock and no one else can insert meanwhile (and a clash
+    would fail loudly on the primary key, not pass silently). Other databases use sequences.
+    """
+    if not _positional(conn):
+        return None
+    top = _driver(conn).execute(f"SELECT coalesce(max(id), 0) FROM {table.name}").fetchone()[0]
+    return range(top + 1, top + 1 + count)
 
 
 def _author_ids(conn: Connection, network: str, external_ids: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for part in _chunks(external_ids):
-        for ext, aid in conn.execute(
-            select(authors.c.external_id, authors.c.id).where(
-                authors.c.network == network, authors.c.external_id.in_(part)
-            )
-        ):
-            found[ext] = aid
-    return found
+    return {
+        ext: aid
+        for ext, aid in _rows_in(
+            conn,
+            authors,
+            ("external_id", "id"),
+            {"network": network},
+            "external_id",
+            external_ids,
+        )
+    }
 
 
 def _store_conversations(
@@ -320,15 +416,27 @@ def _store_conversations(
                     to_epoch_ms(item.created_at),
                 )
             )
-        _executemany(
-            conn,
-            _insert_ignore(
-                conn, convs, ("network", "account_id", "thread_type", "external_thread_id")
-            ),
-            CONVERSATION_COLUMNS,
-            rows,
-        )
-        created = _conversation_ids(conn, account_id, network, missing)
+        ids = _next_ids(conn, convs, len(rows))
+        if ids is None:
+            _executemany(
+                conn,
+                "conversations-ignore",
+                lambda: _insert_ignore(
+                    conn, convs, ("network", "account_id", "thread_type", "external_thread_id")
+                ),
+                CONVERSATION_COLUMNS,
+                rows,
+            )
+            created = _conversation_ids(conn, account_id, network, missing)
+        else:
+            _executemany(
+                conn,
+                "conversations",
+                lambda: insert(Conversation),
+                ("id", *CONVERSATION_COLUMNS),
+                [(i, *row) for i, row in zip(ids, rows, strict=True)],
+            )
+            created = dict(zip(missing, ids, strict=True))
         found.update(created)
         return found, set(created.values())
     return found, set()
@@ -342,16 +450,15 @@ def _conversation_ids(
     for thread_type, ext in keys:
         by_type.setdefault(thread_type, []).append(ext)
     for thread_type, exts in by_type.items():
-        for part in _chunks(exts):
-            for ext, cid in conn.execute(
-                select(convs.c.external_thread_id, convs.c.id).where(
-                    convs.c.network == network,
-                    convs.c.account_id == account_id,
-                    convs.c.thread_type == thread_type,
-                    convs.c.external_thread_id.in_(part),
-                )
-            ):
-                found[(thread_type, ext)] = cid
+        for ext, cid in _rows_in(
+            conn,
+            convs,
+            ("external_thread_id", "id"),
+            {"network": network, "account_id": account_id, "thread_type": thread_type},
+            "external_thread_id",
+            exts,
+        ):
+            found[(thread_type, ext)] = cid
     return found
 
 
@@ -379,17 +486,42 @@ def _refresh_conversations(conn: Connection, updates: Sequence[Mapping[str, Any]
     """Fold a batch's messages into existing conversations' summary columns, set-wise.
 
     Messages are only ever added, so the summaries grow incrementally: one parameter set per
-    conversation, one ``executemany``.
+    conversation, one ``executemany``. Reopening (a customer writing again to a conversation that
+    was waiting or resolved) is its own statement, run first and only for conversations with new
+    inbound messages, so the common update leaves the status index alone.
     """
     if not updates:
         return
+    inbound = [u for u in updates if u["li"] is not None]
+    if inbound:
+        _run_many(conn, "reopen", _reopen_statement, inbound)
+    _run_many(conn, "refresh", _refresh_statement, updates)
+
+
+@functools.cache
+def _reopen_statement() -> Any:
+    c = convs.c
+    last_in = type_coerce(c.last_inbound_at, BigInteger)
+    return (
+        update(Conversation)
+        .where(
+            c.id == bindparam("cid"),
+            or_(c.status == "waiting", c.status == "resolved"),
+            or_(last_in.is_(None), last_in < bindparam("li", type_=BigInteger)),
+        )
+        .values(status="open")
+    )
+
+
+@functools.cache
+def _refresh_statement() -> Any:
     c = convs.c
     last_activity = type_coerce(c.last_activity_at, BigInteger)
     last_in = type_coerce(c.last_inbound_at, BigInteger)
     first_in = type_coerce(c.first_inbound_at, BigInteger)
     first_out = type_coerce(c.first_response_at, BigInteger)
     p = {name: bindparam(name, type_=BigInteger) for name in ("last", "fi", "li", "fo")}
-    stmt = (
+    return (
         update(Conversation)
         .where(c.id == bindparam("cid"))
         .values(
@@ -411,31 +543,27 @@ def _refresh_conversations(conn: Connection, updates: Sequence[Mapping[str, Any]
                 ),
                 else_=first_out,
             ),
-            # A customer writing again reopens a conversation that was waiting or done.
-            status=case(
-                (
-                    and_(
-                        or_(c.status == "waiting", c.status == "resolved"),
-                        p["li"].is_not(None),
-                        or_(last_in.is_(None), last_in < p["li"]),
-                    ),
-                    "open",
-                ),
-                else_=c.status,
-            ),
         )
     )
+
+
+def _run_many(
+    conn: Connection, key: str, build: Callable[[], Any], params: Sequence[Mapping[str, Any]]
+) -> None:
+    """``executemany`` of an UPDATE keyed by named parameters.
+
+    With a positional driver the statement is compiled once per process and each tuple carries
+    the statement's own constants too.
+    """
     if not _positional(conn):
-        conn.execute(stmt, list(updates))
+        conn.execute(build(), list(params))
         return
-    key = ("refresh", ())
-    compiled = _compiled.get(key)
-    if compiled is None:
-        compiled = _compiled[key] = stmt.compile(dialect=conn.dialect)
-    order = list(compiled.positiontup or ())
-    # The statement's own constants ("open", "waiting", "resolved") travel with every row.
-    literals = {name: bind.value for name, bind in compiled.binds.items()}
-    conn.exec_driver_sql(
-        str(compiled),
-        [tuple(u[n] if n in u else literals[n] for n in order) for u in updates],
+    cached = _compiled.get((key, ()))
+    if cached is None:
+        compiled = build().compile(dialect=conn.dialect)
+        literals = {name: bind.value for name, bind in compiled.binds.items()}
+        cached = _compiled[(key, ())] = (str(compiled), list(compiled.positiontup or ()), literals)
+    sql, order, literals = cached
+    _driver(conn).executemany(
+        sql, [tuple(u[n] if n in u else literals[n] for n in order) for u in params]
     )
