@@ -84,42 +84,73 @@ class PollingService:
         self._connectors: dict[int, Connector] = {}
 
     def accounts(self) -> list[tuple[AccountRef, str]]:
+        """Every account with its stored state (``connected``, ``paused``, ...)."""
+        return self._account_rows(None)
+
+    def _account_rows(self, account_id: int | None) -> list[tuple[AccountRef, str]]:
+        query = select(
+            Account.id,
+            Account.uuid,
+            Account.network,
+            Account.handle,
+            Account.external_user_id,
+            Account.poll_interval_s,
+            Account.scopes,
+            Account.state,
+        )
+        if account_id is not None:
+            query = query.where(Account.id == account_id)
         with self._db.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    Account.id,
-                    Account.uuid,
-                    Account.network,
-                    Account.handle,
-                    Account.external_user_id,
-                    Account.poll_interval_s,
-                    Account.scopes,
-                    Account.state,
-                )
-            ).all()
+            rows = conn.execute(query).all()
         return [(AccountRef(*r[:7]), r[7]) for r in rows]
 
     def poll_due(self, stop: Event | None = None) -> list[PollOutcome]:
-        """Poll every account whose turn it is; returns what changed."""
-        now = self._clock()
+        """Poll every account whose turn it is, one after the other; returns what changed."""
         outcomes = []
         for ref, stored_state in self.accounts():
             if stop is not None and stop.is_set():
                 break
-            state = self._states.get(ref.id)
-            if state is None or (
-                state.state != stored_state
-                and stored_state in ("paused", "needs_reconnect", "connected")
-            ):
-                # First sight, or a person changed the state (reconnected, paused).
-                state = PollState(state=stored_state)
-                self._states[ref.id] = state
-            if state.due(now):
-                outcomes.append(self.poll(ref))
+            outcome = self._poll_if_due(ref, stored_state, stop)
+            if outcome is not None:
+                outcomes.append(outcome)
         return outcomes
 
-    def poll(self, ref: AccountRef) -> PollOutcome:
-        """One poll of one account: fetch, store with its cursor, update the account's state."""
+    def poll_account_if_due(self, account_id: int, stop: Event | None = None) -> PollOutcome | None:
+        """Poll one account if its turn has come (each account's own worker calls this).
+
+        Raises:
+            KeyError: the account no longer exists.
+        """
+        rows = self._account_rows(account_id)
+        if not rows:
+            self._states.pop(account_id, None)
+            self._connectors.pop(account_id, None)
+            raise KeyError(f"no account {account_id}")
+        [(ref, stored_state)] = rows
+        return self._poll_if_due(ref, stored_state, stop)
+
+    def _poll_if_due(
+        self, ref: AccountRef, stored_state: str, stop: Event | None
+    ) -> PollOutcome | None:
+        state = self._states.get(ref.id)
+        if state is None or (
+            state.state != stored_state
+            and stored_state in ("paused", "needs_reconnect", "connected")
+        ):
+            # First sight, or a person changed the state (reconnected, paused).
+            state = PollState(state=stored_state)
+            self._states[ref.id] = state
+        if not state.due(self._clock()):
+            return None
+        return self.poll(ref, stop)
+
+    def poll(self, ref: AccountRef, stop: Event | None = None) -> PollOutcome:
+        """One poll of one account: fetch, store with its cursor, update the account's state.
+
+        When ``stop`` is set while the network call is under way (the app is closing), what came
+        back is dropped unstored: its cursor is not saved either, so the next start fetches it
+        again and nothing is lost.
+        """
         before = self._states.get(ref.id, PollState())
         now = self._clock()
         outcome_ids: tuple[tuple[int, ...], tuple[int, ...], int] = ((), (), 0)
@@ -132,13 +163,15 @@ class PollingService:
                 if self._refresh is None or not self._refresh(ref):
                     raise
                 result = self._fetch(ref)
+            if stop is not None and stop.is_set():
+                return PollOutcome(ref.id, before.state, before.detail)
             stored = self._ingest.store(ref.id, result.items, result.cursor, skipped=result.skipped)
             outcome_ids = (
                 stored.new_conversation_ids,
                 stored.touched_conversation_ids,
                 stored.new_messages,
             )
-            after = after_success(before, now, ref.poll_interval_s)
+            after = after_success(before, now, self._interval(ref))
         except RateLimited as exc:
             after = after_rate_limit(before, now, exc.until)
         except AuthExpired as exc:
@@ -162,6 +195,11 @@ class PollingService:
             touched_conversation_ids=outcome_ids[1],
             state_changed=changed,
         )
+
+    def _interval(self, ref: AccountRef) -> float:
+        """The account's interval, stretched when the network says usage is high."""
+        adapt = getattr(self._connectors.get(ref.id), "next_interval", None)
+        return float(adapt(ref.poll_interval_s)) if callable(adapt) else ref.poll_interval_s
 
     def _fetch(self, ref: AccountRef) -> FetchResult:
         connector = self._connectors.get(ref.id)

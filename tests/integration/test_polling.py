@@ -35,6 +35,11 @@ class Clock:
 
 @pytest.fixture
 def accounts(db: Database) -> Database:
+    return add_accounts(db)
+
+
+def add_accounts(db: Database) -> Database:
+    """A unit with a Sandbox account (1), an X account (2) and a paused Sandbox account (3)."""
     with db.engine.begin() as conn:
         conn.execute(insert(Unit).values(id=1, path="/1/", name="Care"))
         conn.execute(
