@@ -6,7 +6,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from threading import Event
 
 from sqlalchemy import select, update
@@ -32,6 +32,7 @@ from app.services.ingest import IngestService
 from app.storage.workspace import Database
 
 log = logging.getLogger("quiver.services.polling")
+REFRESH_AHEAD = timedelta(seconds=300)  # connectors.md §1.2: refresh when expiry is this near
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class AccountRef:
     external_user_id: str | None
     poll_interval_s: int
     scopes: str = ""
+    token_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -96,13 +98,14 @@ class PollingService:
             Account.external_user_id,
             Account.poll_interval_s,
             Account.scopes,
+            Account.token_expires_at,
             Account.state,
         )
         if account_id is not None:
             query = query.where(Account.id == account_id)
         with self._db.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [(AccountRef(*r[:7]), r[7]) for r in rows]
+        return [(AccountRef(*r[:8]), r[8]) for r in rows]
 
     def poll_due(self, stop: Event | None = None) -> list[PollOutcome]:
         """Poll every account whose turn it is, one after the other; returns what changed."""
@@ -154,6 +157,7 @@ class PollingService:
         before = self._states.get(ref.id, PollState())
         now = self._clock()
         outcome_ids: tuple[tuple[int, ...], tuple[int, ...], int] = ((), (), 0)
+        self._refresh_ahead(ref, now)
         try:
             try:
                 result = self._fetch(ref)
@@ -195,6 +199,23 @@ class PollingService:
             touched_conversation_ids=outcome_ids[1],
             state_changed=changed,
         )
+
+    def _refresh_ahead(self, ref: AccountRef, now: datetime) -> None:
+        """Renew a token that expires within five minutes, before the network refuses it.
+
+        A failure here changes nothing: the current token is still tried, and the network's own
+        refusal (then one more refresh attempt) decides whether the account needs reconnecting.
+        """
+        expires = ref.token_expires_at
+        if self._refresh is None or expires is None or expires - now >= REFRESH_AHEAD:
+            return
+        try:
+            renewed = self._refresh(ref)
+        except (AuthExpired, TransientError) as exc:
+            log.info("renewing the token of account %s ahead of expiry failed: %s", ref.id, exc)
+            return
+        if renewed:
+            self._connectors.pop(ref.id, None)  # rebuilt with the new token
 
     def _interval(self, ref: AccountRef) -> float:
         """The account's interval, stretched when the network says usage is high."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -175,3 +175,56 @@ def test_a_refused_refresh_means_reconnect_and_history_stays(services: Services)
     with services.db.engine.connect() as conn:
         assert conn.execute(select(Account.state)).scalar() == "needs_reconnect"
         assert conn.execute(select(Message.id)).first() is None
+
+
+def _soon_expiring() -> TokenSet:
+    return TokenSet(
+        "ACCESS-old-5555",
+        "REFRESH-old-6666",
+        datetime.now(UTC) + timedelta(minutes=2),
+        ("tweet.read", "users.read", "offline.access"),
+    )
+
+
+def _mentions_ok() -> dict[str, object]:
+    return {"meta": {"result_count": 0}}
+
+
+@responses.activate
+def test_a_token_about_to_expire_is_renewed_before_the_poll(services: Services) -> None:
+    services.accounts.set_x_client_id(1, "client-123")
+    services.accounts.connect_x(
+        1, tokens=_soon_expiring(), user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    responses.post(
+        TOKEN_URL,
+        json={
+            "token_type": "bearer",
+            "expires_in": 7200,
+            "access_token": "ACCESS-new-7777",
+            "scope": "tweet.read users.read offline.access",
+            "refresh_token": "REFRESH-new-8888",
+        },
+    )
+    responses.get(MENTIONS, json=_mentions_ok())
+    [outcome] = services.polling.poll_due()
+    assert outcome.state == "connected"
+    assert [c.request.method for c in responses.calls] == ["POST", "GET"]  # renewed first
+    assert responses.calls[1].request.headers["Authorization"] == "Bearer ACCESS-new-7777"
+    with services.db.engine.connect() as conn:
+        account_uuid, expires = conn.execute(select(Account.uuid, Account.token_expires_at)).one()
+    assert expires > datetime.now(UTC) + timedelta(hours=1)
+    assert TokenStore().get("x", account_uuid, "refresh_token") == "REFRESH-new-8888"
+
+
+@responses.activate
+def test_a_failed_early_renewal_still_polls_with_the_current_token(services: Services) -> None:
+    services.accounts.set_x_client_id(1, "client-123")
+    services.accounts.connect_x(
+        1, tokens=_soon_expiring(), user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    responses.post(TOKEN_URL, status=503, body="busy")
+    responses.get(MENTIONS, json=_mentions_ok())
+    [outcome] = services.polling.poll_due()
+    assert outcome.state == "connected"
+    assert responses.calls[-1].request.headers["Authorization"] == "Bearer ACCESS-old-5555"
