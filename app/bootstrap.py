@@ -9,6 +9,7 @@ from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
 from app.services.polling import PollingService
+from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
 from app.storage.workspace import Database, open_database
 
@@ -26,11 +27,13 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
     tokens = TokenStore()
     ingest = IngestService(db)
     accounts = AccountsService(db, tokens)
+    threads = ThreadSearchService(db, ingest)
     polling = PollingService(
         db,
         ingest,
         connector_factory(tokens, sandbox_pace_s=sandbox_pace_s),
         refresh=lambda ref: ref.network == "x" and accounts.refresh_x(ref),
+        threads=threads,
     )
     return Services(
         db=db,
@@ -39,4 +42,5 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         ingest=ingest,
         polling=polling,
         accounts=accounts,
+        threads=threads,
     )

@@ -1,13 +1,16 @@
-"""X (API v2) through ``tweepy.Client``: mentions and DMs in; posts, replies and DMs out."""
+"""X (API v2) through ``tweepy.Client``: mentions, DMs, threads in; posts, replies, DMs out."""
 
 from __future__ import annotations
 
 import functools
 import logging
 import random
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import tweepy
@@ -35,6 +38,8 @@ from app.connectors.normalize import (
 log = logging.getLogger("quiver.connectors.x")
 
 MAX_PAGES = 8
+SEARCH_PATH = "/2/tweets/search/recent"
+MAX_QUERY_LENGTH = 512  # search query limit (connectors.md §1.5)
 TWEET_FIELDS = [
     "created_at",
     "author_id",
@@ -59,6 +64,41 @@ DM_FIELDS = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class RateBudget:
+    """The last ``x-rate-limit-*`` headers seen for one endpoint family (``connectors.md`` §1.9)."""
+
+    limit: int
+    remaining: int
+    reset: datetime  # aware UTC
+
+    def held_until(self, now: datetime) -> datetime | None:
+        """When calls may go out again, or ``None`` when the budget allows a call at ``now``.
+
+        Per ``connectors.md`` §5: with ``remaining <= max(1, 10% of limit)``, the next call waits
+        until ``x-rate-limit-reset + 1 s``.
+        """
+        if self.remaining > max(1, self.limit // 10):
+            return None
+        until = self.reset + timedelta(seconds=1)
+        return until if now < until else None
+
+
+def endpoint_family(path: str) -> str | None:
+    """The rate-limit family of an X API path: ``mentions``, ``dms``, ``search`` or ``None``."""
+    if "/mentions" in path:
+        return "mentions"
+    if "dm_events" in path:
+        return "dms"
+    if path.rstrip("/") == SEARCH_PATH:
+        return "search"
+    return None
+
+
+class _SinceIdTooOld(Exception):  # noqa: N818 - private signal, never leaves the connector
+    """Recent search refused a ``since_id`` older than its 7-day window (400 naming it)."""
+
+
 def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     users: dict[str, dict[str, Any]] = {}
     for user in as_list(as_dict(payload.get("includes")).get("users")):
@@ -70,9 +110,16 @@ def _users(payload: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def normalize_tweet(
-    tweet: Any, users: Mapping[str, Mapping[str, Any]], account_user_id: str
+    tweet: Any,
+    users: Mapping[str, Mapping[str, Any]],
+    account_user_id: str,
+    *,
+    from_search: bool = False,
 ) -> InboundItem:
     """One tweet as an inbound item (``connectors.md`` §3).
+
+    With ``from_search`` (the tweet came from thread search), an inbound tweet is a ``reply``
+    even when it does not reply to the account; the account's own tweets stay post/reply.
 
     Raises:
         Malformed: the tweet has no id, text or time.
@@ -93,7 +140,7 @@ def normalize_tweet(
                 break
     if author_id == account_user_id:
         direction, kind = "out", ("reply" if replied_to else "post")
-    elif opt_str(t.get("in_reply_to_user_id")) == account_user_id:
+    elif from_search or opt_str(t.get("in_reply_to_user_id")) == account_user_id:
         direction, kind = "in", "reply"
     else:
         direction, kind = "in", "mention"
@@ -178,10 +225,51 @@ class XConnector:
         self._me = account_user_id
         self._dm_enabled = dm_enabled
         self._now = now
+        self._budgets: dict[str, RateBudget] = {}
+        self._budget_lock = threading.Lock()
         session = client.session
         if not isinstance(session.request, functools.partial):
             # tweepy passes no timeout: never let a poll hang (connect 5 s, read 30 s).
             session.request = functools.partial(session.request, timeout=(5, 30))
+        session.hooks.setdefault("response", []).append(self._on_response)
+
+    def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Record the rate-limit headers of every X response, per endpoint family."""
+        family = endpoint_family(urlsplit(response.url or "").path)
+        if family is None:
+            return
+        headers = response.headers
+        limit = opt_int(headers.get("x-rate-limit-limit"))
+        remaining = opt_int(headers.get("x-rate-limit-remaining"))
+        reset = opt_int(headers.get("x-rate-limit-reset"))
+        if limit is None or remaining is None or reset is None:
+            return
+        try:
+            reset_at = datetime.fromtimestamp(reset, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            log.info("unreadable x-rate-limit-reset header for %s", family)
+            return
+        budget = RateBudget(limit=limit, remaining=remaining, reset=reset_at)
+        with self._budget_lock:
+            self._budgets[family] = budget
+        if budget.held_until(self._now()):
+            log.info(
+                "X %s budget low (%d of %d left): holding until %s",
+                family,
+                remaining,
+                limit,
+                _utc(reset_at + timedelta(seconds=1)),
+            )
+
+    def rate_budget(self, family: str) -> RateBudget | None:
+        """The last rate-limit headers seen for ``family`` (``mentions``, ``dms``, ``search``)."""
+        with self._budget_lock:
+            return self._budgets.get(family)
+
+    def held_until(self, family: str) -> datetime | None:
+        """Until when ``family`` must not be called (aware UTC), or ``None`` if it may be now."""
+        budget = self.rate_budget(family)
+        return budget.held_until(self._now()) if budget else None
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -202,20 +290,49 @@ class XConnector:
     # -- reading ------------------------------------------------------------------------------
 
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
+        """Poll mentions and, where the plan allows, direct messages once.
+
+        A stream whose rate-limit budget is held (``connectors.md`` §5) is skipped with a
+        warning; the other stream still runs.
+
+        Raises:
+            RateLimited: every stream is held (no HTTP call made), or X answered 429.
+            AuthExpired, PermissionDenied, TransientError: the poll failed.
+        """
         cursor = dict(cursor or {})
         items: list[InboundItem] = []
         skipped = 0
         warnings: list[str] = []
         new_cursor = dict(cursor)
 
-        got, bad, since = self._mentions(opt_str(cursor.get("mentions_since_id")), warnings)
-        items += got
-        skipped += bad
-        if since:
-            new_cursor["mentions_since_id"] = since
+        streams = {"mentions": "mentions"}
         if self._dm_enabled and not cursor.get("dm_disabled"):
+            streams["dms"] = "direct messages"
+        held = {f: t for f in streams if (t := self.held_until(f)) is not None}
+        if len(held) == len(streams):
+            until = min(held.values())
+            raise RateLimited(
+                f"X rate-limit budget is low for {' and '.join(streams.values())}"
+                f" until {_utc(until)}",
+                until,
+            )
+        for family, until in held.items():
+            warnings.append(
+                f"{streams[family]} skipped: X rate-limit budget is low until {_utc(until)}"
+            )
+            log.info(
+                "%s skipped: X rate-limit budget is low until %s", streams[family], _utc(until)
+            )
+
+        if "mentions" not in held:
+            got, bad, since = self._mentions(opt_str(cursor.get("mentions_since_id")), warnings)
+            items += got
+            skipped += bad
+            if since:
+                new_cursor["mentions_since_id"] = since
+        if "dms" in streams and "dms" not in held:
             try:
-                got, bad, top = self._dms(opt_str(cursor.get("dm_max_id")))
+                got, bad, top = self._dms(opt_str(cursor.get("dm_max_id")), warnings)
             except PermissionDenied as exc:
                 warnings.append(f"direct messages skipped: {exc}")
                 log.warning("direct messages skipped: %s", exc)
@@ -237,6 +354,10 @@ class XConnector:
         token: str | None = None
         pages = MAX_PAGES if since_id else 1
         for page_no in range(pages):
+            if page_no and self.held_until("mentions"):
+                # Stop paging; keep the old since_id so nothing between the pages is lost.
+                warnings.append("mentions paused mid-poll: rate-limit budget low, rest next poll")
+                return items, skipped, since_id
             payload = self._call(
                 self._client.get_users_mentions,
                 self._me,
@@ -267,13 +388,21 @@ class XConnector:
                 warnings.append("more mentions than one poll reads: the rest come next poll")
         return items, skipped, newest or since_id
 
-    def _dms(self, max_seen: str | None) -> tuple[list[InboundItem], int, str | None]:
+    def _dms(
+        self, max_seen: str | None, warnings: list[str]
+    ) -> tuple[list[InboundItem], int, str | None]:
         items: list[InboundItem] = []
         skipped = 0
         seen = int(max_seen) if max_seen and max_seen.isdigit() else None
         top = seen
         token: str | None = None
-        for _ in range(MAX_PAGES if seen is not None else 1):
+        for page_no in range(MAX_PAGES if seen is not None else 1):
+            if page_no and self.held_until("dms"):
+                # Stop paging; keep the old cursor so the unread older events come next poll.
+                warnings.append(
+                    "direct messages paused mid-poll: rate-limit budget low, rest next poll"
+                )
+                return items, skipped, max_seen
             payload = self._call(
                 self._client.get_direct_message_events,
                 event_types="MessageCreate",
@@ -306,6 +435,97 @@ class XConnector:
             if reached_known or not token:
                 break
         return items, skipped, None if top is None else str(top)
+
+    def fetch_thread(self, conversation_id: str, since_id: str | None = None) -> FetchResult:
+        """A thread's tweets newer than ``since_id``, by recent search (``connectors.md`` §1.5).
+
+        Follows ``meta.next_token`` (same ``since_id``) for at most ``MAX_PAGES`` pages. Inbound
+        tweets are replies; the account's own tweets are post/reply. The cursor is
+        ``{"since_id": …}``: the first page's ``meta.newest_id``, or the given ``since_id`` when
+        there is none. A ``since_id`` older than search's 7-day window (X answers 400 naming it)
+        is dropped and the search made once without it. If the search budget runs low between
+        pages, paging stops with a warning and the cursor keeps the given ``since_id``.
+
+        Raises:
+            ValueError: ``conversation_id`` is not a tweet id (digits only); no HTTP call is made.
+            RateLimited: the search budget is held (no HTTP call made), or X answered 429.
+            AuthExpired, PermissionDenied, TransientError: the search failed.
+        """
+        if not (conversation_id.isascii() and conversation_id.isdigit()):
+            raise ValueError("conversation_id must be a tweet id (ASCII digits only)")
+        query = f"conversation_id:{conversation_id}"
+        if len(query) > MAX_QUERY_LENGTH:
+            raise ValueError("conversation_id is too long for a search query")
+        held = self.held_until("search")
+        if held:
+            raise RateLimited(
+                f"X rate-limit budget is low for thread search until {_utc(held)}", held
+            )
+
+        items: list[InboundItem] = []
+        skipped = 0
+        warnings: list[str] = []
+        try:
+            payload = self._search_page(query, since_id, None)
+        except _SinceIdTooOld:
+            log.info("since_id is older than recent search allows: searching the whole window")
+            since_id = None
+            held = self.held_until("search")
+            if held:
+                raise RateLimited(
+                    f"X rate-limit budget is low for thread search until {_utc(held)}", held
+                ) from None
+            payload = self._search_page(query, None, None)
+        newest = opt_str(as_dict(payload.get("meta")).get("newest_id"))
+        for page_no in range(1, MAX_PAGES + 1):
+            self._log_partial_errors(payload)
+            users = _users(payload)
+            for tweet in as_list(payload.get("data")):
+                try:
+                    items.append(normalize_tweet(tweet, users, self._me, from_search=True))
+                except Malformed as exc:
+                    skipped += 1
+                    log.warning("skipped a malformed tweet: %s", exc)
+            token = opt_str(as_dict(payload.get("meta")).get("next_token"))
+            if not token:
+                break
+            if page_no == MAX_PAGES:
+                warnings.append(
+                    "more thread replies than one search reads: the rest come next time"
+                )
+                break
+            if self.held_until("search"):
+                warnings.append("thread search paused: rate-limit budget low, rest next time")
+                newest = None  # keep the given since_id: the unread pages come next time
+                break
+            payload = self._search_page(query, since_id, token)
+        return FetchResult(
+            items=tuple(items),
+            cursor={"since_id": newest or since_id},
+            skipped=skipped,
+            warnings=tuple(warnings),
+        )
+
+    def _search_page(self, query: str, since_id: str | None, token: str | None) -> dict[str, Any]:
+        def search(**kwargs: Any) -> Any:
+            try:
+                return self._client.search_recent_tweets(query, **kwargs)
+            except tweepy.BadRequest as exc:
+                if since_id and _names_parameter(exc, "since_id"):
+                    raise _SinceIdTooOld from None
+                raise
+
+        return self._call(
+            search,
+            since_id=since_id,
+            next_token=token,
+            max_results=100,
+            sort_order="recency",
+            tweet_fields=TWEET_FIELDS,
+            expansions=EXPANSIONS,
+            user_fields=USER_FIELDS,
+            user_auth=False,
+        )
 
     @staticmethod
     def _log_partial_errors(payload: Mapping[str, Any]) -> None:
@@ -380,6 +600,18 @@ class XConnector:
             until = datetime.fromtimestamp(max(resets), tz=UTC)
             return until + timedelta(seconds=1 + random.uniform(0, 5))
         return self._now() + timedelta(seconds=random.uniform(0, 5.0))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _names_parameter(exc: tweepy.HTTPException, name: str) -> bool:
+    """Whether a 400's ``errors[].parameters`` names the query parameter ``name``."""
+    return any(
+        name in as_dict(as_dict(err).get("parameters"))
+        for err in as_list(getattr(exc, "api_errors", None))
+    )
 
 
 def _problem(exc: tweepy.HTTPException) -> str:

@@ -9,6 +9,7 @@ from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
 from app.services.polling import PollingService
+from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.storage.workspace import Database, WorkspaceError
 
 __all__ = ["Services", "WorkspaceError"]
@@ -22,6 +23,11 @@ class Services:
     ingest: IngestService
     polling: PollingService
     accounts: AccountsService
+    threads: ThreadSearchService
+
+    def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
+        """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""
+        return self.threads.thread_opened(conversation_id, self.polling.connector_for_account)
 
     @property
     def workspace_url(self) -> str:

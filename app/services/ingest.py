@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,11 +43,14 @@ class IngestService:
         cursor: dict[str, Any] | None,
         *,
         skipped: int = 0,
+        update_cursor: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> IngestOutcome:
         """Store ``items`` and persist ``cursor`` with them, all or nothing.
 
         Large batches are written in transactions of at most ``BATCH`` items; the cursor goes with
         the last one, so a crash in between repeats work (deduplicated) but never skips any.
+        ``update_cursor`` instead derives the new cursor from the stored one, inside that last
+        transaction (under the write lock), for callers that own only part of it.
 
         Raises:
             KeyError: there is no such account.
@@ -67,6 +71,15 @@ class IngestService:
                 found = conn.execute(
                     update(Account).where(Account.id == account_id).values(**values)
                 ).rowcount
+                if last and update_cursor is not None and found:
+                    stored_cursor = conn.execute(
+                        select(Account.cursor).where(Account.id == account_id)
+                    ).scalar()
+                    conn.execute(
+                        update(Account)
+                        .where(Account.id == account_id)
+                        .values(cursor=update_cursor(dict(stored_cursor or {})))
+                    )
                 account = conn.execute(
                     select(Account.network, Account.unit_id, Unit.name)
                     .join(Unit, Unit.id == Account.unit_id)

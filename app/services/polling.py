@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from threading import Event
 
@@ -29,6 +29,8 @@ from app.domain.polling import (
 )
 from app.models import Account
 from app.services.ingest import IngestService
+from app.services.threads import CYCLE as THREAD_CYCLE
+from app.services.threads import ThreadSearcher, ThreadSearchService
 from app.storage.workspace import Database
 
 log = logging.getLogger("quiver.services.polling")
@@ -75,6 +77,7 @@ class PollingService:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
         refresh: Callable[[AccountRef], bool] | None = None,
+        threads: ThreadSearchService | None = None,
     ) -> None:
         self._db = db
         self._ingest = ingest
@@ -84,6 +87,8 @@ class PollingService:
         self._refresh = refresh
         self._states: dict[int, PollState] = {}
         self._connectors: dict[int, Connector] = {}
+        self._threads = threads
+        self._thread_cycle_at: dict[int, datetime] = {}
 
     def accounts(self) -> list[tuple[AccountRef, str]]:
         """Every account with its stored state (``connected``, ``paused``, ...)."""
@@ -143,9 +148,48 @@ class PollingService:
             # First sight, or a person changed the state (reconnected, paused).
             state = PollState(state=stored_state)
             self._states[ref.id] = state
-        if not state.due(self._clock()):
-            return None
-        return self.poll(ref, stop)
+        outcome = self.poll(ref, stop) if state.due(self._clock()) else None
+        if stop is not None and stop.is_set():
+            return outcome
+        return self._search_threads(ref, outcome)
+
+    def connector_for_account(self, account_id: int) -> Connector | None:
+        """A new connector for the account (for a use case outside its poll worker), or None.
+
+        Raises:
+            AuthExpired: no usable token is stored for it.
+        """
+        rows = self._account_rows(account_id)
+        return self._connector_for(rows[0][0]) if rows else None
+
+    def _search_threads(self, ref: AccountRef, outcome: PollOutcome | None) -> PollOutcome | None:
+        """Every ``CYCLE``, search the account's recently active threads (X only)."""
+        state = self._states.get(ref.id)
+        now = self._clock()
+        if (
+            self._threads is None
+            or ref.network != "x"
+            or state is None
+            or state.state != "connected"
+            or self._thread_cycle_at.get(ref.id, now) > now
+        ):
+            return outcome
+        connector: object = self._connectors.get(ref.id)
+        if not isinstance(connector, ThreadSearcher):
+            return outcome
+        searched = self._threads.cycle(ref.id, connector)
+        self._thread_cycle_at[ref.id] = max(now + THREAD_CYCLE, searched.limited_until or now)
+        if not searched.new_messages:
+            return outcome
+        base = outcome or PollOutcome(ref.id, state.state, state.detail)
+        return replace(
+            base,
+            new_messages=base.new_messages + searched.new_messages,
+            new_conversation_ids=base.new_conversation_ids + searched.new_conversation_ids,
+            touched_conversation_ids=tuple(
+                sorted(set(base.touched_conversation_ids) | set(searched.touched_conversation_ids))
+            ),
+        )
 
     def poll(self, ref: AccountRef, stop: Event | None = None) -> PollOutcome:
         """One poll of one account: fetch, store with its cursor, update the account's state.

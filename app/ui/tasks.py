@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,20 +17,29 @@ class _Signals(QObject):
     failed = Signal(str)
 
 
+def _run(fn: Callable[[], Any], signals: _Signals) -> None:
+    """Run ``fn`` (in a worker thread: it touches no widget) and report how it went."""
+    try:
+        result = fn()
+    except Exception as exc:  # reported to the GUI, never lost in a thread
+        log.exception("background task failed")
+        outcome, payload = signals.failed, f"{exc.__class__.__name__}: {exc}"
+    else:
+        outcome, payload = signals.finished, result
+    try:
+        outcome.emit(payload)
+    except RuntimeError:  # the receiver was deleted meanwhile (the window closed)
+        log.debug("background task finished after its receiver was gone")
+
+
 class _Task(QRunnable):
     def __init__(self, fn: Callable[[], Any], signals: _Signals) -> None:
         super().__init__()
         self._fn = fn
         self._signals = signals
 
-    def run(self) -> None:  # runs in a pool thread: touches no widget
-        try:
-            result = self._fn()
-        except Exception as exc:  # reported to the GUI, never lost in a thread
-            log.exception("background task failed")
-            self._signals.failed.emit(f"{exc.__class__.__name__}: {exc}")
-        else:
-            self._signals.finished.emit(result)
+    def run(self) -> None:
+        _run(self._fn, self._signals)
 
 
 class TaskRunner(QObject):
@@ -49,13 +59,32 @@ class TaskRunner(QObject):
         on_done: Callable[[Any], None],
         on_fail: Callable[[str], None] | None = None,
     ) -> None:
+        self._pool.start(_Task(fn, self._signals(on_done, on_fail)))
+
+    def submit_network(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_fail: Callable[[str], None] | None = None,
+    ) -> None:
+        """Like :meth:`submit`, for work that waits on the network, on a daemon thread of its own.
+
+        Closing never waits for it (the thread pool would be waited for): a network call may
+        take its full timeout, and its result is simply dropped if the window is gone.
+        """
+        signals = self._signals(on_done, on_fail)
+        threading.Thread(target=_run, args=(fn, signals), name="quiver-net", daemon=True).start()
+
+    def _signals(
+        self, on_done: Callable[[Any], None], on_fail: Callable[[str], None] | None
+    ) -> _Signals:
         signals = _Signals(self)
         signals.finished.connect(on_done)
         signals.finished.connect(signals.deleteLater)
         if on_fail is not None:
             signals.failed.connect(on_fail)
         signals.failed.connect(signals.deleteLater)
-        self._pool.start(_Task(fn, signals))
+        return signals
 
     def wait(self, msecs: int = 2000) -> bool:
         return self._pool.waitForDone(msecs)

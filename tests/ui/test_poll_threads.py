@@ -93,3 +93,33 @@ def test_closing_an_idle_controller_is_immediate(accounts: Database) -> None:
     assert controller.shutdown(2000)
     assert time.monotonic() - started < 0.5
     assert not controller.running
+
+
+@responses.activate
+def test_opening_an_x_thread_brings_the_rest_of_it_into_the_pane(
+    qtbot: Any, accounts: Database
+) -> None:
+    from app.bootstrap import services_for
+    from app.ui.inbox.inbox_page import InboxPage
+
+    TokenStore().set("x", "u-x", "access_token", TOKEN)
+    services = services_for(accounts)
+    responses.get(
+        MENTIONS, json={"data": [tweet("81")], "meta": {"newest_id": "81", "result_count": 1}}
+    )
+    x_ref = next(ref for ref, _ in services.polling.accounts() if ref.network == "x")
+    services.polling.poll(x_ref)
+    reply = {**tweet("82"), "conversation_id": "81", "author_id": "6", "text": "me too!"}
+    responses.get(
+        "https://api.twitter.com/2/tweets/search/recent",
+        json={"data": [reply], "meta": {"newest_id": "82", "result_count": 1}},
+    )
+    page = InboxPage(services)
+    qtbot.addWidget(page)
+    page.show()
+    page.status_filter.setCurrentText("All statuses")
+    row = next(i for i in range(page.model.rowCount()) if page.model.row_at(i).network == "x")
+    page.view.selectRow(row)
+    assert page.thread_pane.texts() == ["@AcmeHelp hi 81"]
+    qtbot.waitUntil(lambda: page.thread_pane.texts() == ["@AcmeHelp hi 81", "me too!"])
+    page.shutdown()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.rows import AccountRow, FeedFilter, UnitCount
 from app.services.container import Services
+from app.services.threads import ThreadSearchOutcome
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
 from app.ui.inbox.feed_model import (
     COL_COUNT,
@@ -256,6 +257,24 @@ class InboxPage(QWidget):
             return
         row = self.model.row_at(min(rows))
         self.thread_pane.show_thread(self._services.inbox.thread(row.id))
+        if row.network == "x":  # the rest of the thread (replies between other people)
+            cid = row.id
+            self._tasks.submit_network(
+                lambda: (cid, self._services.search_opened_thread(cid)), self._on_thread_searched
+            )
+
+    def _on_thread_searched(self, result: tuple[int, ThreadSearchOutcome]) -> None:
+        conversation_id, outcome = result
+        if outcome.detail:
+            log.info("searching thread %s: %s", conversation_id, outcome.detail)
+        if not outcome.new_messages:
+            return
+        self.on_conversations_changed(
+            outcome.new_conversation_ids, outcome.touched_conversation_ids
+        )
+        current = self.view.selectionModel().selectedRows()
+        if current and self.model.row_at(current[0].row()).id == conversation_id:
+            self.thread_pane.show_thread(self._services.inbox.thread(conversation_id))
 
     # -- counts and accounts ------------------------------------------------------------------
 
