@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from app.connectors.normalize import (
     parse_time,
     req_str,
 )
+from app.domain.polling import backoff
 
 log = logging.getLogger("quiver.connectors.facebook")
 
@@ -50,6 +52,36 @@ AUTH_CODES = {190, 102}
 THROTTLE_CODES = {4, 17, 32, 613, 341, 80001, 80006}
 TRANSIENT_CODES = {1, 2}
 PERMISSION_CODES = {10, 3} | set(range(200, 300))
+
+USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
+USAGE_SLOW = 75  # u >= 75: double every interval (connectors.md §5)
+USAGE_MESSENGER_ONLY = 90  # u >= 90: poll only Messenger, every 5 min
+MESSENGER_ONLY_INTERVAL_S = 300.0
+# A usage reading older than this no longer steers polling: without it, a high reading from a
+# header that later responses stop carrying would keep the feed paused for good.
+USAGE_TTL = timedelta(minutes=15)
+MAX_REGAIN_MINUTES = 24 * 60  # ignore absurd estimates rather than overflow a datetime
+THROTTLE_BACKOFF_BASE_S = 60.0
+THROTTLE_BACKOFF_CAP_S = 3600.0
+
+
+def regain_minutes(buc_usage: Any) -> float:
+    """The largest positive ``estimated_time_to_regain_access`` (minutes) in a BUC usage value.
+
+    Anything unreadable counts as 0, and estimates are capped at ``MAX_REGAIN_MINUTES``.
+    """
+    minutes = 0.0
+    for entries in as_dict(buc_usage).values():
+        for entry in as_list(entries):
+            value = as_dict(entry).get("estimated_time_to_regain_access")
+            estimate = opt_int(value)  # ints of any size, digit strings
+            if estimate is not None:
+                value = min(estimate, MAX_REGAIN_MINUTES)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if math.isfinite(value) and value > 0:
+                minutes = max(minutes, min(float(value), MAX_REGAIN_MINUTES))
+    return minutes
 
 
 def strip_token(url: str) -> str:
@@ -169,21 +201,75 @@ class FacebookConnector:
         self._messenger = messenger_enabled
         self._now = now
         self.usage: dict[str, Any] = {}
+        self._usage_seen: dict[str, datetime] = {}
         self._last_status = 200
+        self._last_regain_minutes = 0.0  # estimate carried by the latest response
+        self._paused_until: datetime | None = None
+        self._throttle_attempt = 0
         session: requests.Session = graph.session
         session.hooks.setdefault("response", []).append(self._on_response)
         if not graph.timeout:
             graph.timeout = 30
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Record the status and usage headers; pause when Facebook gives a regain estimate."""
         self._last_status = response.status_code
-        for header in ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage"):
+        now = self._now()
+        for header in USAGE_HEADERS:
             value = response.headers.get(header)
-            if value:
-                try:
-                    self.usage[header] = json.loads(value)
-                except ValueError:
-                    log.info("unreadable %s header", header)
+            if not value:
+                continue
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, dict):
+                log.info("unreadable %s header ignored", header)
+                continue
+            self.usage[header] = parsed
+            self._usage_seen[header] = now
+            if header == "X-Business-Use-Case-Usage":
+                minutes = regain_minutes(parsed)
+                self._last_regain_minutes = minutes
+                if minutes > 0:
+                    until = now + timedelta(minutes=minutes)
+                    if self._paused_until is None or until > self._paused_until:
+                        self._paused_until = until
+                    log.warning("Facebook asks to pause until %s", until.isoformat())
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """When Facebook's ``estimated_time_to_regain_access`` pause ends (None: not paused)."""
+        if self._paused_until is not None and self._now() >= self._paused_until:
+            self._paused_until = None
+        return self._paused_until
+
+    def current_usage(self) -> int:
+        """``u`` of connectors.md §5 over the usage readings younger than ``USAGE_TTL``."""
+        cutoff = self._now() - USAGE_TTL
+        fresh = {}
+        for header, value in self.usage.items():
+            seen = self._usage_seen.get(header)
+            if seen is None or seen > cutoff:  # None: set directly, not by a response
+                fresh[header] = value
+        return usage_percent(fresh)
+
+    def next_interval(self, base_s: float) -> float:
+        """The delay before the next poll, stretched by Facebook's usage (connectors.md §5).
+
+        Args:
+            base_s: the account's configured poll interval, in seconds.
+
+        Returns:
+            ``base_s`` below 75 % usage, twice it from 75 %, and at least 300 s (Messenger
+            only) from 90 %.
+        """
+        u = self.current_usage()
+        if u >= USAGE_MESSENGER_ONLY:
+            return max(MESSENGER_ONLY_INTERVAL_S, base_s)
+        if u >= USAGE_SLOW:
+            return 2 * base_s
+        return base_s
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -203,12 +289,63 @@ class FacebookConnector:
     # -- reading ------------------------------------------------------------------------------
 
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
+        """Poll the feed with its comments, then Messenger, continuing from ``cursor``.
+
+        From 90 % usage only Messenger is polled; the feed and comment entries of the cursor
+        are kept as they were and a warning says why.
+
+        Raises:
+            RateLimited: Facebook asked for a pause that has not ended (no call is made), or
+                throttled a call.
+            AuthExpired: the Page token is expired, revoked or invalid.
+            PermissionDenied: the token lacks access to the feed or comments.
+            TransientError: 5xx, timeout, connection error or an unreadable response.
+        """
+        self._check_paused()
         cursor = dict(cursor or {})
         items: list[InboundItem] = []
         skipped = 0
         warnings: list[str] = []
         new_cursor = dict(cursor)
 
+        u = self.current_usage()
+        if u >= USAGE_MESSENGER_ONLY:
+            reason = (
+                f"Facebook usage is at {u}%: feed and comments are skipped until it drops "
+                f"below {USAGE_MESSENGER_ONLY}%"
+            )
+            warnings.append(reason)
+            log.warning("%s", reason)
+        else:
+            got, bad = self._feed_and_comments(cursor, new_cursor)
+            items += got
+            skipped += bad
+
+        if self._messenger and not cursor.get("messenger_disabled"):
+            try:
+                got, bad, mark = self._messenger_poll(opt_int(cursor.get("messenger_since")))
+            except PermissionDenied as exc:
+                warnings.append(f"Messenger skipped: {exc}")
+                log.warning("Messenger skipped: %s", exc)
+            else:
+                items += got
+                skipped += bad
+                if mark:
+                    new_cursor["messenger_since"] = mark
+        return FetchResult(
+            items=tuple(items), cursor=new_cursor, skipped=skipped, warnings=tuple(warnings)
+        )
+
+    def _feed_and_comments(
+        self, cursor: dict[str, Any], new_cursor: dict[str, Any]
+    ) -> tuple[list[InboundItem], int]:
+        """Read the feed and the comments of recent posts, updating ``new_cursor`` in place.
+
+        Raises:
+            RateLimited, AuthExpired, PermissionDenied, TransientError: a call failed.
+        """
+        items: list[InboundItem] = []
+        skipped = 0
         since = opt_int(cursor.get("feed_since"))
         posts_seen = {
             k: v for k, v in as_dict(cursor.get("comment_watermarks")).items() if isinstance(v, int)
@@ -245,21 +382,7 @@ class FacebookConnector:
             skipped += bad
             watermarks[post_id] = max(seen, top)
         new_cursor["comment_watermarks"] = watermarks
-
-        if self._messenger and not cursor.get("messenger_disabled"):
-            try:
-                got, bad, mark = self._messenger_poll(opt_int(cursor.get("messenger_since")))
-            except PermissionDenied as exc:
-                warnings.append(f"Messenger skipped: {exc}")
-                log.warning("Messenger skipped: %s", exc)
-            else:
-                items += got
-                skipped += bad
-                if mark:
-                    new_cursor["messenger_since"] = mark
-        return FetchResult(
-            items=tuple(items), cursor=new_cursor, skipped=skipped, warnings=tuple(warnings)
-        )
+        return items, skipped
 
     def _comments(self, post_id: str, seen: int) -> tuple[list[InboundItem], int, int]:
         items: list[InboundItem] = []
@@ -337,11 +460,27 @@ class FacebookConnector:
     # -- writing ------------------------------------------------------------------------------
 
     def publish(self, text: str) -> PublishResult:
+        """Post ``text`` on the Page's feed.
+
+        Raises:
+            RateLimited: Facebook asked for a pause that has not ended (nothing is sent), or
+                throttled the call.
+            AuthExpired, PermissionDenied, TransientError: the call failed.
+        """
+        self._check_paused()
         result = self._call(f"{GRAPH_API_VERSION}/{self._page}/feed", post_args={"message": text})
         post_id = req_str(result, "id")
         return PublishResult(external_id=post_id, thread_external_id=post_id)
 
     def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
+        """Comment as the Page under ``in_reply_to`` (a comment or a post).
+
+        Raises:
+            RateLimited: Facebook asked for a pause that has not ended (nothing is sent), or
+                throttled the call.
+            AuthExpired, PermissionDenied, TransientError: the call failed.
+        """
+        self._check_paused()
         result = self._call(
             f"{GRAPH_API_VERSION}/{in_reply_to}/comments", post_args={"message": text}
         )
@@ -350,6 +489,14 @@ class FacebookConnector:
         )
 
     def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
+        """Answer a Messenger conversation (``RESPONSE``, inside the 24 h window).
+
+        Raises:
+            RateLimited: Facebook asked for a pause that has not ended (nothing is sent), or
+                throttled the call.
+            AuthExpired, PermissionDenied, TransientError: the call failed.
+        """
+        self._check_paused()
         result = self._call(
             f"{GRAPH_API_VERSION}/{self._page}/messages",
             post_args={
@@ -371,6 +518,14 @@ class FacebookConnector:
         args: dict[str, Any] | None = None,
         post_args: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """One Graph request, with Facebook's errors mapped to connector errors.
+
+        Raises:
+            RateLimited: a pause is under way (no call is made) or Facebook throttled the call.
+            AuthExpired, PermissionDenied, TransientError: the call failed.
+        """
+        self._check_paused()
+        self._last_regain_minutes = 0.0
         try:
             result = self._graph.request(path, args=args, post_args=post_args)
         except facebook.GraphAPIError as exc:
@@ -385,7 +540,20 @@ class FacebookConnector:
             raise TransientError(f"Facebook server error {self._last_status}")
         if not isinstance(result, dict):
             raise TransientError("Facebook sent an unexpected response")
+        self._throttle_attempt = 0
         return result
+
+    def _check_paused(self) -> None:
+        """Refuse to call Facebook while its regain estimate runs.
+
+        Raises:
+            RateLimited: until the pause ends.
+        """
+        until = self.paused_until
+        if until is not None:
+            raise RateLimited(
+                f"Facebook rate limit: paused until {until.astimezone(UTC):%H:%M} UTC", until
+            )
 
     def _map_error(self, exc: facebook.GraphAPIError) -> Exception:
         error = as_dict(as_dict(exc.result).get("error"))
@@ -395,7 +563,9 @@ class FacebookConnector:
         if code in AUTH_CODES:
             return AuthExpired(f"Facebook refused the Page token: {message}")
         if code in THROTTLE_CODES:
-            return RateLimited(f"Facebook rate limit ({code})", self._regain_at())
+            until = self._regain_at()
+            self._throttle_attempt += 1
+            return RateLimited(f"Facebook rate limit ({code})", until)
         if code in PERMISSION_CODES:
             return PermissionDenied(f"Facebook permission missing ({code}): {message}")
         if code in TRANSIENT_CODES or (code is None and self._last_status >= 500):
@@ -403,15 +573,18 @@ class FacebookConnector:
         return TransientError(f"Facebook error {code}: {message}")
 
     def _regain_at(self) -> datetime:
-        minutes = 0
-        for entries in as_dict(self.usage.get("X-Business-Use-Case-Usage")).values():
-            for entry in as_list(entries):
-                minutes = max(
-                    minutes, opt_int(as_dict(entry).get("estimated_time_to_regain_access")) or 0
-                )
-        if minutes:
-            return self._now() + timedelta(minutes=minutes)
-        return self._now() + timedelta(seconds=random.uniform(0, 60))
+        """When a throttled call may be retried (connectors.md §5).
+
+        The throttled response's ``estimated_time_to_regain_access`` if positive; otherwise
+        ``backoff(attempt, 60, 3600)``, ``attempt`` counting consecutive throttle errors.
+        """
+        if self._last_regain_minutes > 0:
+            # The response hook already paused the connector until then (or later).
+            return self._paused_until or self._now() + timedelta(minutes=self._last_regain_minutes)
+        delay = backoff(
+            self._throttle_attempt, random, THROTTLE_BACKOFF_BASE_S, THROTTLE_BACKOFF_CAP_S
+        )
+        return self._now() + timedelta(seconds=delay)
 
 
 def usage_percent(usage: Mapping[str, Any]) -> int:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 OFFLINE_AFTER = 3  # consecutive connection failures before an account shows "offline"
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 900.0
 
 
+class Uniform(Protocol):
+    """A source of uniform random numbers: ``random.Random``, or the ``random`` module."""
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+
 def backoff(
-    attempt: int, rng: random.Random, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_CAP_S
+    attempt: int, rng: Uniform, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_CAP_S
 ) -> float:
     """Full-jitter exponential backoff in seconds (``attempt`` 0 is the first retry)."""
     return rng.uniform(0, min(cap, base * 2 ** min(attempt, 30)))

@@ -258,3 +258,39 @@ def test_tokens_never_reach_the_database_or_the_logs(
     for f in path.parent.glob(path.name + "*"):
         assert TOKEN.encode() not in f.read_bytes()
     assert TOKEN not in caplog.text
+
+
+@responses.activate
+def test_high_facebook_usage_stretches_the_interval(accounts: Database) -> None:
+    from tests.integration.connectors.test_facebook import CONVERSATIONS, FEED, PAGE
+
+    with accounts.engine.begin() as conn:
+        conn.execute(update(Account).values(state="paused"))
+        conn.execute(
+            insert(Account).values(
+                id=4,
+                uuid="u-fb",
+                network="facebook",
+                handle="Acme",
+                display_name="Acme",
+                unit_id=1,
+                state="connected",
+                external_user_id=PAGE,
+                poll_interval_s=120,
+            )
+        )
+    TokenStore().set("facebook", "u-fb", "page_token", "PAGE-TOKEN-secret")
+    usage = {"X-App-Usage": '{"call_count":80,"total_time":10,"total_cputime":5}'}
+    responses.get(FEED, json={"data": []}, headers=usage)
+    responses.get(CONVERSATIONS, json={"data": []}, headers=usage)
+    clock = Clock()
+    polling = service(accounts, clock)
+    [first] = polling.poll_due()
+    assert first.state == "connected"
+    calls = len(responses.calls)
+    clock.now += timedelta(seconds=121)
+    assert polling.poll_due() == []  # at 80 % usage every interval doubles
+    assert len(responses.calls) == calls
+    clock.now += timedelta(seconds=120)
+    polling.poll_due()
+    assert len(responses.calls) > calls
