@@ -16,6 +16,7 @@ from responses import matchers
 from app.connectors.base import AuthExpired, RateLimited, TransientError
 from app.connectors.normalize import Malformed
 from app.connectors.x import RateBudget, XConnector, normalize_tweet
+from tests.integration.connectors.test_x import json_values, tweetish
 
 API = "https://api.twitter.com/2"
 ME = "783214"
@@ -523,29 +524,6 @@ def test_the_budget_holds_at_ten_percent_or_one_call(
 
 
 # -- property ----------------------------------------------------------------------------------
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
-)
-tweetish = st.dictionaries(
-    st.sampled_from(
-        [
-            "id",
-            "text",
-            "created_at",
-            "author_id",
-            "conversation_id",
-            "referenced_tweets",
-            "in_reply_to_user_id",
-            "edit_history_tweet_ids",
-        ]
-    ),
-    json_values | st.sampled_from(["2026-10-07T22:43:10.000Z", ME, JANE, "replied_to"]),
-)
 
 
 @given(
