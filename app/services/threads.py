@@ -113,10 +113,15 @@ class ThreadSearchService:
                     Conversation.account_id,
                     Conversation.thread_type,
                     Conversation.external_thread_id,
-                ).where(Conversation.id == conversation_id)
+                    Account.state,
+                )
+                .join(Account, Account.id == Conversation.account_id)
+                .where(Conversation.id == conversation_id)
             ).first()
         if row is None or row.thread_type != "x_thread":
             return ThreadSearchOutcome(0)
+        if row.state not in ("connected", "offline"):  # paused, needs reconnect, rate limited
+            return ThreadSearchOutcome(0, detail=f"account is {row.state.replace('_', ' ')}")
         with self._lock:
             last = self._opened.get(conversation_id)
             if last is not None and now - last < OPEN_COOLDOWN:

@@ -226,3 +226,20 @@ def test_opening_a_thread_offline_or_without_token_reports_and_never_raises(
         outcome = threads.thread_opened(5, polling.connector_for_account)
     assert outcome.new_messages == 0
     assert "offline" in outcome.detail
+
+
+@responses.activate
+def test_opening_a_thread_of_a_paused_or_limited_account_makes_no_call(x_only: Database) -> None:
+    responses.get(MENTIONS, json=page(tweet("85", "84")))
+    clock = Clock()
+    polling, threads = build(x_only, clock)
+    polling.poll(polling.accounts()[1][0])
+    conv = thread_of(x_only, "85")[0]
+    for state in ("paused", "needs_reconnect", "rate_limited"):
+        with x_only.engine.begin() as conn:
+            conn.execute(update(Account).where(Account.id == 2).values(state=state))
+        clock.now += timedelta(minutes=2)
+        outcome = threads.thread_opened(conv, polling.connector_for_account)
+        assert outcome.searched == 0
+        assert state.replace("_", " ") in outcome.detail
+    assert searched_threads() == []
