@@ -6,7 +6,7 @@ import json
 import logging
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -57,6 +57,8 @@ USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 USAGE_SLOW = 75  # u >= 75: double every interval (connectors.md §5)
 USAGE_MESSENGER_ONLY = 90  # u >= 90: poll only Messenger, every 5 min
 MESSENGER_ONLY_INTERVAL_S = 300.0
+FEED_MIN_INTERVAL_S = 60.0  # connectors.md §5 floors
+MESSENGER_INTERVAL_S = 60.0
 # A usage reading older than this no longer steers polling: without it, a high reading from a
 # header that later responses stop carrying would keep the feed paused for good.
 USAGE_TTL = timedelta(minutes=15)
@@ -288,11 +290,26 @@ class FacebookConnector:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
+    def schedule(self, base_s: float) -> dict[str, float]:
+        """Each read stream's interval in seconds (``connectors.md`` §5).
+
+        The feed with its comments on the account's own interval (``base_s``), Messenger every
+        60 s where it is enabled.
+        """
+        streams = {"feed": max(base_s, FEED_MIN_INTERVAL_S)}
+        if self._messenger:
+            streams["messenger"] = MESSENGER_INTERVAL_S
+        return streams
+
+    def fetch(
+        self, cursor: dict[str, Any] | None, *, streams: Collection[str] | None = None
+    ) -> FetchResult:
         """Poll the feed with its comments, then Messenger, continuing from ``cursor``.
 
-        From 90 % usage only Messenger is polled; the feed and comment entries of the cursor
-        are kept as they were and a warning says why.
+        ``streams`` limits the poll to some of them (``feed``, ``messenger``), for a scheduler
+        that polls each on its own interval; by default both. From 90 % usage only Messenger is
+        polled; the feed and comment entries of the cursor are kept as they were and a warning
+        says why.
 
         Raises:
             RateLimited: Facebook asked for a pause that has not ended (no call is made), or
@@ -308,8 +325,11 @@ class FacebookConnector:
         warnings: list[str] = []
         new_cursor = dict(cursor)
 
+        wanted = {"feed", "messenger"} if streams is None else set(streams)
         u = self.current_usage()
-        if u >= USAGE_MESSENGER_ONLY:
+        if "feed" not in wanted:
+            pass
+        elif u >= USAGE_MESSENGER_ONLY:
             reason = (
                 f"Facebook usage is at {u}%: feed and comments are skipped until it drops "
                 f"below {USAGE_MESSENGER_ONLY}%"
@@ -321,7 +341,7 @@ class FacebookConnector:
             items += got
             skipped += bad
 
-        if self._messenger and not cursor.get("messenger_disabled"):
+        if "messenger" in wanted and self._messenger and not cursor.get("messenger_disabled"):
             try:
                 got, bad, mark = self._messenger_poll(opt_int(cursor.get("messenger_since")))
             except PermissionDenied as exc:

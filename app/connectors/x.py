@@ -6,7 +6,7 @@ import functools
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +38,8 @@ from app.connectors.normalize import (
 log = logging.getLogger("quiver.connectors.x")
 
 MAX_PAGES = 8
+MIN_INTERVAL_S = {"mentions": 15.0, "dms": 30.0}  # connectors.md §5 floors
+DM_INTERVAL_S = 120.0
 SEARCH_PATH = "/2/tweets/search/recent"
 MAX_QUERY_LENGTH = 512  # search query limit (connectors.md §1.5)
 TWEET_FIELDS = [
@@ -289,11 +291,25 @@ class XConnector:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
+    def schedule(self, base_s: float) -> dict[str, float]:
+        """Each read stream's interval in seconds (``connectors.md`` §5).
+
+        Mentions on the account's own interval (``base_s``), direct messages every 120 s where
+        the plan includes them.
+        """
+        streams = {"mentions": max(base_s, MIN_INTERVAL_S["mentions"])}
+        if self._dm_enabled:
+            streams["dms"] = DM_INTERVAL_S
+        return streams
+
+    def fetch(
+        self, cursor: dict[str, Any] | None, *, streams: Collection[str] | None = None
+    ) -> FetchResult:
         """Poll mentions and, where the plan allows, direct messages once.
 
-        A stream whose rate-limit budget is held (``connectors.md`` §5) is skipped with a
-        warning; the other stream still runs.
+        ``streams`` limits the poll to some of them (``mentions``, ``dms``), for a scheduler that
+        polls each on its own interval; by default both. A stream whose rate-limit budget is
+        held (``connectors.md`` §5) is skipped with a warning; the other stream still runs.
 
         Raises:
             RateLimited: every stream is held (no HTTP call made), or X answered 429.
@@ -305,32 +321,35 @@ class XConnector:
         warnings: list[str] = []
         new_cursor = dict(cursor)
 
-        streams = {"mentions": "mentions"}
-        if self._dm_enabled and not cursor.get("dm_disabled"):
-            streams["dms"] = "direct messages"
-        held = {f: t for f in streams if (t := self.held_until(f)) is not None}
-        if len(held) == len(streams):
+        wanted = {"mentions", "dms"} if streams is None else set(streams)
+        names: dict[str, str] = {}
+        if "mentions" in wanted:
+            names["mentions"] = "mentions"
+        if "dms" in wanted and self._dm_enabled and not cursor.get("dm_disabled"):
+            names["dms"] = "direct messages"
+        if not names:
+            return FetchResult(cursor=new_cursor)
+        held = {f: t for f in names if (t := self.held_until(f)) is not None}
+        if len(held) == len(names):
             until = min(held.values())
             raise RateLimited(
-                f"X rate-limit budget is low for {' and '.join(streams.values())}"
+                f"X rate-limit budget is low for {' and '.join(names.values())}"
                 f" until {_utc(until)}",
                 until,
             )
         for family, until in held.items():
             warnings.append(
-                f"{streams[family]} skipped: X rate-limit budget is low until {_utc(until)}"
+                f"{names[family]} skipped: X rate-limit budget is low until {_utc(until)}"
             )
-            log.info(
-                "%s skipped: X rate-limit budget is low until %s", streams[family], _utc(until)
-            )
+            log.info("%s skipped: X rate-limit budget is low until %s", names[family], _utc(until))
 
-        if "mentions" not in held:
+        if "mentions" in names and "mentions" not in held:
             got, bad, since = self._mentions(opt_str(cursor.get("mentions_since_id")), warnings)
             items += got
             skipped += bad
             if since:
                 new_cursor["mentions_since_id"] = since
-        if "dms" in streams and "dms" not in held:
+        if "dms" in names and "dms" not in held:
             try:
                 got, bad, top = self._dms(opt_str(cursor.get("dm_max_id")), warnings)
             except PermissionDenied as exc:

@@ -285,12 +285,51 @@ def test_high_facebook_usage_stretches_the_interval(accounts: Database) -> None:
     responses.get(CONVERSATIONS, json={"data": []}, headers=usage)
     clock = Clock()
     polling = service(accounts, clock)
+
+    def called() -> list[str]:
+        urls = [c.request.url.split("?")[0] for c in responses.calls]
+        responses.calls.reset()
+        return ["feed" if u == FEED else "messenger" if u == CONVERSATIONS else u for u in urls]
+
     [first] = polling.poll_due()
     assert first.state == "connected"
-    calls = len(responses.calls)
-    clock.now += timedelta(seconds=121)
-    assert polling.poll_due() == []  # at 80 % usage every interval doubles
-    assert len(responses.calls) == calls
-    clock.now += timedelta(seconds=120)
+    assert called() == ["feed", "messenger"]
+    # Each stream on its own interval (feed 120 s, Messenger 60 s), doubled at 80 % usage.
+    clock.now += timedelta(seconds=100)
+    assert polling.poll_due() == []
+    clock.now += timedelta(seconds=21)
     polling.poll_due()
-    assert len(responses.calls) > calls
+    assert called() == ["messenger"]
+    clock.now += timedelta(seconds=121)
+    polling.poll_due()
+    assert called() == ["feed", "messenger"]
+
+
+@responses.activate
+def test_x_mentions_and_direct_messages_each_keep_their_own_interval(
+    accounts: Database, x_token: None
+) -> None:
+    dms = "https://api.twitter.com/2/dm_events"
+    with accounts.engine.begin() as conn:
+        conn.execute(update(Account).where(Account.id == 2).values(scopes="tweet.read dm.read"))
+    responses.get(MENTIONS, json={"meta": {"result_count": 0}})
+    responses.get(dms, json={"meta": {"result_count": 0}})
+    clock = Clock()
+    polling = service(accounts, clock)
+
+    def called() -> list[str]:
+        urls = [c.request.url.split("?")[0] for c in responses.calls]
+        responses.calls.reset()
+        return ["mentions" if u == MENTIONS else "dms" if u == dms else u for u in urls]
+
+    polling.poll_due()
+    assert called() == ["mentions", "dms"]
+    clock.now += timedelta(seconds=91)  # mentions every 90 s (the account's interval)
+    polling.poll_due()
+    assert called() == ["mentions"]
+    clock.now += timedelta(seconds=30)  # direct messages every 120 s
+    polling.poll_due()
+    assert called() == ["dms"]
+    clock.now += timedelta(seconds=30)
+    assert polling.poll_due() == []
+    assert called() == []
