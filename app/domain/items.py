@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,3 +29,31 @@ class InboundItem:
     raw: Mapping[str, Any]
     author_followers: int | None = None
     language: str = ""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TEXT_FIELDS = (
+    "external_id",
+    "text",
+    "author_external_id",
+    "author_handle",
+    "author_name",
+    "thread_external_id",
+    "in_reply_to",
+    "permalink",
+    "language",
+)
+
+
+def repair_text(item: InboundItem) -> InboundItem:
+    """The item with lone surrogates (JSON escapes of half a character pair) made U+FFFD.
+
+    JSON allows them and Python decodes them, but they are not Unicode text: no database or
+    UTF-8 encoder accepts them.
+    """
+    changes: dict[str, Any] = {
+        name: _SURROGATE.sub("\ufffd", value)
+        for name in _TEXT_FIELDS
+        if isinstance(value := getattr(item, name), str) and _SURROGATE.search(value)
+    }
+    return replace(item, **changes) if changes else item

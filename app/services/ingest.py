@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.domain.items import InboundItem
+from app.domain.items import InboundItem, repair_text
 from app.models import Account, Unit
 from app.storage.ingest import NewThread, StoredBatch, store_items
 from app.storage.workspace import Database
@@ -61,39 +61,19 @@ class IngestService:
         chunks = [items[i : i + BATCH] for i in range(0, len(items), BATCH)] or [()]
         for n, chunk in enumerate(chunks):
             last = n == len(chunks) - 1
-            with self._db.engine.begin() as conn:
-                # Write first: SQLite then grants this transaction the write lock before it
-                # reads anything, so concurrent pollers queue (busy timeout) instead of
-                # failing on a stale snapshot, and what store_items reads stays true.
-                values: dict[str, Any] = {"last_sync_at": datetime.now(UTC)}
-                if last and cursor is not None:
-                    values["cursor"] = cursor
-                found = conn.execute(
-                    update(Account).where(Account.id == account_id).values(**values)
-                ).rowcount
-                if last and update_cursor is not None and found:
-                    stored_cursor = conn.execute(
-                        select(Account.cursor).where(Account.id == account_id)
-                    ).scalar()
-                    conn.execute(
-                        update(Account)
-                        .where(Account.id == account_id)
-                        .values(cursor=update_cursor(dict(stored_cursor or {})))
-                    )
-                account = conn.execute(
-                    select(Account.network, Account.unit_id, Unit.name)
-                    .join(Unit, Unit.id == Account.unit_id)
-                    .where(Account.id == account_id)
-                ).first()
-                if not found or account is None:
-                    raise KeyError(f"no account {account_id}")
-                network, owner_unit, owner_name = account
-                stored: StoredBatch = store_items(
-                    conn,
-                    account_id=account_id,
-                    network=network,
-                    items=list(chunk),
-                    route=_owner_route(owner_unit, owner_name),
+            try:
+                stored = self._store_chunk(
+                    account_id, list(chunk), cursor if last else None, last and update_cursor
+                )
+            except UnicodeEncodeError:
+                # Text a network sent as JSON may hold lone surrogates, which no database
+                # stores: the transaction was rolled back; store the batch again, repaired.
+                log.warning("account %s: text with invalid characters repaired", account_id)
+                stored = self._store_chunk(
+                    account_id,
+                    [repair_text(i) for i in chunk],
+                    cursor if last else None,
+                    last and update_cursor,
                 )
             new += stored.new_messages
             dup += stored.duplicates
@@ -107,6 +87,48 @@ class IngestService:
             new_conversation_ids=tuple(created),
             touched_conversation_ids=tuple(sorted(touched)),
         )
+
+    def _store_chunk(
+        self,
+        account_id: int,
+        chunk: list[InboundItem],
+        cursor: dict[str, Any] | None,
+        update_cursor: Callable[[dict[str, Any]], dict[str, Any]] | bool | None,
+    ) -> StoredBatch:
+        with self._db.engine.begin() as conn:
+            # Write first: SQLite then grants this transaction the write lock before it reads
+            # anything, so concurrent pollers queue (busy timeout) instead of failing on a stale
+            # snapshot, and what store_items reads stays true.
+            values: dict[str, Any] = {"last_sync_at": datetime.now(UTC)}
+            if cursor is not None:
+                values["cursor"] = cursor
+            found = conn.execute(
+                update(Account).where(Account.id == account_id).values(**values)
+            ).rowcount
+            if callable(update_cursor) and found:
+                stored_cursor = conn.execute(
+                    select(Account.cursor).where(Account.id == account_id)
+                ).scalar()
+                conn.execute(
+                    update(Account)
+                    .where(Account.id == account_id)
+                    .values(cursor=update_cursor(dict(stored_cursor or {})))
+                )
+            account = conn.execute(
+                select(Account.network, Account.unit_id, Unit.name)
+                .join(Unit, Unit.id == Account.unit_id)
+                .where(Account.id == account_id)
+            ).first()
+            if not found or account is None:
+                raise KeyError(f"no account {account_id}")
+            network, owner_unit, owner_name = account
+            return store_items(
+                conn,
+                account_id=account_id,
+                network=network,
+                items=chunk,
+                route=_owner_route(owner_unit, owner_name),
+            )
 
 
 def _owner_route(unit_id: int, unit_name: str) -> Any:

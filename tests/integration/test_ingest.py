@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, insert, select, text, update
 
+from app.connectors.x import normalize_tweet
 from app.domain.items import InboundItem
 from app.models import Account, Author, Conversation, Message, Unit
 from app.services.ingest import IngestService
@@ -16,6 +20,7 @@ from app.storage.search import search_conversation_ids
 from app.storage.workspace import Database
 
 T0 = datetime(2026, 10, 7, 22, 0, tzinfo=UTC)
+_ids = itertools.count(1)  # fresh external ids for each hypothesis example
 
 
 def item(
@@ -179,3 +184,52 @@ def test_any_sequence_of_overlapping_polls_stores_each_item_once(
             select(func.coalesce(func.sum(Conversation.message_count), 0))
         ).scalar()
     assert total == len(seen)
+
+
+def test_text_that_is_not_valid_unicode_is_repaired_and_the_batch_kept(
+    db: Database, account: int
+) -> None:
+    payload = json.loads(
+        '{"id": "501", "text": "half a pair \\ud83d here", "edit_history_tweet_ids": ["501"],'
+        ' "author_id": "9", "conversation_id": "501", "created_at": "2026-10-07T22:43:10.000Z"}'
+    )
+    users = json.loads('{"9": {"id": "9", "username": "jo\\udc00", "name": "Jo \\ud800"}}')
+    bad = normalize_tweet(payload, users, "783214")
+    outcome = IngestService(db).store(
+        account, [item("500", "500"), bad, item("502", "500")], {"since": "502"}
+    )
+    assert outcome.new_messages == 3
+    with db.engine.connect() as conn:
+        stored = conn.execute(select(Message.text).where(Message.external_id == "501")).scalar()
+        name = conn.execute(select(Author.display_name).where(Author.external_id == "9")).scalar()
+        cursor = conn.execute(select(Account.cursor).where(Account.id == account)).scalar()
+    assert stored == "half a pair \ufffd here"
+    assert name == "Jo \ufffd"
+    assert cursor == {"since": "502"}
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    texts=st.lists(
+        st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=30),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_text_is_stored_as_valid_unicode(db: Database, account: int, texts: list[str]) -> None:
+    start = next(_ids)
+    items = [
+        item(f"h{start}-{n}", f"t{start}", minutes=n, text=t)
+        for n, t in zip(itertools.count(), texts, strict=False)
+    ]
+    assert IngestService(db).store(account, items, None).new_messages == len(items)
+    with db.engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(Message.external_id, Message.text).where(
+                    Message.external_id.in_([i.external_id for i in items])
+                )
+            ).all()
+        )
+    for i in items:
+        assert stored[i.external_id] == re.sub("[\ud800-\udfff]", "\ufffd", i.text)
