@@ -69,6 +69,21 @@ def after_transient(s: PollState, now: datetime, rng: random.Random, reason: str
     return PollState(state, detail, failures, now + timedelta(seconds=wait), None)
 
 
+def after_error(s: PollState, now: datetime, rng: Uniform, reason: str) -> PollState:
+    """Something other than the network failed (a bug, the disk): retry later, with backoff.
+
+    The account keeps its state (it is not the network's fault, so never ``offline``).
+    """
+    failures = s.failures + 1
+    wait = backoff(failures - 1, rng, base=30.0)
+    return replace(
+        s,
+        detail=f"retrying after an error: {reason}"[:300],
+        failures=failures,
+        next_at=now + timedelta(seconds=wait),
+    )
+
+
 def after_auth_expired(s: PollState, reason: str) -> PollState:
     return PollState("needs_reconnect", reason, s.failures, None, None)
 

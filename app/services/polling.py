@@ -23,6 +23,7 @@ from app.connectors.base import (
 from app.domain.polling import (
     PollState,
     after_auth_expired,
+    after_error,
     after_permission_denied,
     after_rate_limit,
     after_success,
@@ -232,6 +233,9 @@ class PollingService:
             after = after_permission_denied(before, f"Paused: {exc}")
         except TransientError as exc:
             after = after_transient(before, now, self._rng, str(exc))
+        except Exception as exc:  # a bug or a database error: back off, never spin on it
+            log.exception("polling account %s failed", ref.id)
+            after = after_error(before, now, self._rng, f"{exc.__class__.__name__}: {exc}")
         self._states[ref.id] = after
         changed = (after.state, after.detail) != (before.state, before.detail)
         if changed:

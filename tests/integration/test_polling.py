@@ -333,3 +333,41 @@ def test_x_mentions_and_direct_messages_each_keep_their_own_interval(
     clock.now += timedelta(seconds=30)
     assert polling.poll_due() == []
     assert called() == []
+
+
+class BrokenConnector:
+    """Hands over an item no database accepts (a naive time): storing it fails every time."""
+
+    def fetch(self, cursor: dict[str, Any] | None) -> Any:
+        from app.connectors.base import FetchResult
+        from app.domain.items import InboundItem
+
+        bad = InboundItem(
+            "sandbox", "b1", "mention", "in", "t", datetime(2026, 1, 1), "a", None, None,
+            "th", "sandbox_thread", None, None, {},
+        )  # fmt: skip
+        return FetchResult(items=(bad,), cursor={"at": 1})
+
+
+def test_a_storage_failure_backs_off_instead_of_polling_every_second(
+    accounts: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    calls = []
+
+    def factory(ref: Any) -> Any:
+        calls.append(ref.id)
+        return BrokenConnector()
+
+    polling = PollingService(
+        accounts, IngestService(accounts), factory, clock=clock, rng=random.Random(2)
+    )
+    sandbox = polling.accounts()[0][0]
+    first = polling.poll(sandbox)
+    assert first.state == "connected"
+    assert "retrying after an error" in first.detail
+    assert "polling account 1 failed" in caplog.text
+    clock.now += timedelta(seconds=1)
+    assert polling.poll_account_if_due(1) is None  # backing off, not spinning
+    with accounts.engine.connect() as conn:
+        assert conn.execute(select(Account.cursor).where(Account.id == 1)).scalar() is None

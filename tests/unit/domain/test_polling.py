@@ -13,6 +13,7 @@ from app.domain.polling import (
     OFFLINE_AFTER,
     PollState,
     after_auth_expired,
+    after_error,
     after_permission_denied,
     after_rate_limit,
     after_success,
@@ -71,3 +72,19 @@ def test_only_the_invalid_token_answer_ends_polling(events: list[str], seed: int
             s = after_rate_limit(s, NOW, NOW + timedelta(seconds=30))
         assert s.polls
         assert s.state != "needs_reconnect"
+
+
+def test_an_internal_error_backs_off_without_claiming_offline() -> None:
+    rng = random.Random(5)
+    s = PollState()
+    waits = []
+    for _ in range(6):
+        s = after_error(s, NOW, rng, "OperationalError: disk I/O error")
+        assert s.state == "connected"
+        assert "disk I/O error" in s.detail
+        assert s.next_at is not None
+        assert s.next_at >= NOW
+        waits.append((s.next_at - NOW).total_seconds())
+    assert s.failures == 6
+    assert max(waits) <= 900
+    assert after_success(s, NOW, 60).failures == 0
