@@ -229,7 +229,7 @@ class AccountsTab(QWidget):
         self.busy = True
         for b in (self.connect_x_button, self.connect_fb_button):
             b.setEnabled(False)
-        self._tasks.submit(job, self._on_connected, self._on_failed)
+        self._tasks.submit_network(job, self._on_connected, self._on_failed)
 
     def _on_connected(self, _account_id: int) -> None:
         self._done("Connected. Quiver starts polling it now.")
@@ -247,8 +247,8 @@ class AccountsTab(QWidget):
             b.setEnabled(True)
 
     def shutdown(self) -> None:
+        """Cancel a browser authorization still waiting; a network call in flight is dropped."""
         self._cancel.set()
-        self._tasks.wait(2000)
 
 
 class SettingsPage(QWidget):
