@@ -56,7 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # tweepy logs request headers (tokens) at DEBUG: never let it.
-    logging.getLogger("tweepy").setLevel(logging.INFO)
+    # Secrets must not reach logs (connectors.md §0): tweepy logs request headers (the bearer
+    # token) and urllib3 full URLs (Graph access tokens, the app secret) at DEBUG.
+    for noisy in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "demo":
         return _demo(args)

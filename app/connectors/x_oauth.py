@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -17,9 +16,22 @@ from oauthlib.oauth2.rfc6749.errors import (
 )
 
 from app.connectors.base import AuthExpired, TransientError
+from app.connectors.loopback import REDIRECT_HOST, AuthorizationFailed, wait_for_callback
+
+__all__ = [
+    "CALLBACK_PATH",
+    "REDIRECT_HOST",
+    "REDIRECT_PORT",
+    "SCOPES",
+    "TOKEN_URL",
+    "AuthorizationFailed",  # defined in loopback.py, shared with Facebook Login
+    "TokenSet",
+    "XAuthorization",
+    "refresh_tokens",
+]
 
 TOKEN_URL = "https://api.twitter.com/2/oauth2/token"
-REDIRECT_HOST = "127.0.0.1"
+CALLBACK_PATH = "/callback"
 REDIRECT_PORT = 8765  # app.services.accounts.REDIRECT_PORT: the same registered port
 SCOPES = ["tweet.read", "tweet.write", "users.read", "dm.read", "dm.write", "offline.access"]
 
@@ -33,10 +45,6 @@ class TokenSet:
 
     def __repr__(self) -> str:  # never print a token, not even in a traceback
         return f"TokenSet(scopes={self.scopes!r}, expires_at={self.expires_at!r})"
-
-
-class AuthorizationFailed(Exception):  # noqa: N818 - reads as what happened
-    """The person cancelled, the state did not match, or X refused the code."""
 
 
 def _token_set(token: dict[str, Any]) -> TokenSet:
@@ -61,7 +69,7 @@ class XAuthorization:
     def __init__(
         self, client_id: str, *, client_secret: str | None = None, port: int = REDIRECT_PORT
     ) -> None:
-        self.redirect_uri = f"http://{REDIRECT_HOST}:{port}/callback"
+        self.redirect_uri = f"http://{REDIRECT_HOST}:{port}{CALLBACK_PATH}"
         self._port = port
         self._handler = tweepy.OAuth2UserHandler(
             client_id=client_id,
@@ -79,45 +87,7 @@ class XAuthorization:
         Raises:
             AuthorizationFailed: nothing arrived in time, or the port is taken.
         """
-        received: list[str] = []
-        port = self._port
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if not self.path.startswith("/callback"):
-                    self.send_error(404)
-                    return
-                received.append(f"http://{REDIRECT_HOST}:{port}{self.path}")
-                body = (
-                    b"<!doctype html><meta charset=utf-8><title>Quiver</title>"
-                    b"<p>You can close this tab and return to Quiver.</p>"
-                )
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:  # the URL holds the code: never log it
-                return
-
-        try:
-            server = HTTPServer((REDIRECT_HOST, self._port), Handler)
-        except OSError as exc:
-            raise AuthorizationFailed(
-                f"Quiver cannot listen on {REDIRECT_HOST}:{self._port} for X's answer ({exc}). "
-                "Close the program using that port and try again."
-            ) from exc
-        server.timeout = 0.2
-        deadline = datetime.now(UTC) + timedelta(seconds=timeout_s)
-        try:
-            while not received and not stop.is_set() and datetime.now(UTC) < deadline:
-                server.handle_request()
-        finally:
-            server.server_close()
-        if not received:
-            raise AuthorizationFailed("X did not answer: the authorization was not completed.")
-        return received[0]
+        return wait_for_callback(self._port, CALLBACK_PATH, stop, timeout_s, network="X")
 
     @property
     def port(self) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:  # the OAuth stack (tweepy, oauthlib) loads only when an account connects
+    from app.connectors.facebook_login import FacebookLogin, PageChoice
     from app.connectors.x_oauth import TokenSet, XAuthorization
 
 from app.models import Account, AuditEntry, MetaEntry, Person, RoleAssignment
@@ -21,6 +22,7 @@ from app.storage.workspace import Database
 
 log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
+FACEBOOK_APP_ID = "facebook.app_id"
 REDIRECT_PORT = 8765  # the loopback port registered with the X app (connectors.md 1.2)
 
 
@@ -45,19 +47,36 @@ class AccountsService:
         client_id = client_id.strip()
         if not client_id:
             raise ValueError("the X client ID cannot be empty")
-        with self._db.uow() as uow:
-            self._require_admin(uow.session, operator_id)
-            uow.session.execute(delete(MetaEntry).where(MetaEntry.key == X_CLIENT_ID))
-            uow.session.execute(insert(MetaEntry).values(key=X_CLIENT_ID, value=client_id))
-            self._audit(
-                uow.session,
-                operator_id,
-                "settings.x_client_id",
-                "workspace",
-                None,
-                {"client_id": client_id},
-            )
-            uow.commit()
+        self._save_setting(operator_id, X_CLIENT_ID, client_id, "settings.x_client_id")
+
+    def facebook_app_id(self) -> str | None:
+        """The id of the organization's Meta app, when one is set up for Facebook Login."""
+        with self._db.engine.connect() as conn:
+            return conn.execute(
+                select(MetaEntry.value).where(MetaEntry.key == FACEBOOK_APP_ID)
+            ).scalar()
+
+    def facebook_app_ready(self) -> bool:
+        """Whether Facebook Login can run: app id in the workspace, its secret in the keyring."""
+        app_id = self.facebook_app_id()
+        return bool(app_id and self._tokens.get("facebook", _app_entry(app_id), "app_secret"))
+
+    def set_facebook_app(self, operator_id: int, app_id: str, app_secret: str) -> None:
+        """Set up the organization's Meta app for Facebook Login (administrators only).
+
+        The id goes in the workspace, the secret in the system keyring only.
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+            ValueError: the id is not numeric or the secret is empty.
+        """
+        app_id, app_secret = app_id.strip(), app_secret.strip()
+        if not app_id.isdigit():
+            raise ValueError("The Meta app ID is the number shown in the Meta developer dashboard.")
+        if not app_secret:
+            raise ValueError("Enter the app secret (Meta developer dashboard > App settings).")
+        self._save_setting(operator_id, FACEBOOK_APP_ID, app_id, "settings.facebook_app")
+        self._tokens.set("facebook", _app_entry(app_id), "app_secret", app_secret)
 
     # -- connect / disconnect -----------------------------------------------------------------
 
@@ -190,6 +209,65 @@ class AccountsService:
             operator_id, page_id=found_id, name=name, page_token=page_token, unit_id=unit_id
         )
 
+    def start_facebook_login(self, operator_id: int, *, port: int = REDIRECT_PORT) -> FacebookLogin:
+        """Prepare a Facebook Login; open its ``authorization_url()`` in the system browser.
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+            ValueError: the workspace has no Meta app set up yet.
+        """
+        with self._db.uow() as uow:
+            self._require_admin(uow.session, operator_id)
+        app_id = self.facebook_app_id()
+        secret = self._tokens.get("facebook", _app_entry(app_id), "app_secret") if app_id else None
+        if not app_id or not secret:
+            raise ValueError(
+                "Set up your organization's Meta app first: its app ID and app secret (Meta "
+                "developer dashboard; Facebook Login with the redirect URI "
+                f"http://127.0.0.1:{port}/callback). Or connect the Page with a Page token."
+            )
+        from app.connectors.facebook_login import FacebookLogin
+
+        return FacebookLogin(app_id, secret, port=port)
+
+    def finish_facebook_login(
+        self,
+        operator_id: int,
+        login: FacebookLogin,
+        *,
+        stop: threading.Event,
+        timeout_s: float = 300,
+    ) -> list[PageChoice]:
+        """Wait for the browser's redirect, get a long-lived user token, list the person's Pages.
+
+        The user token is used for this listing only and never stored; each Page's own token
+        (which does not expire) is stored when that Page is connected.
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+            AuthorizationFailed: cancelled, timed out or refused.
+            ConnectorError: Facebook could not be reached or refused the exchange.
+        """
+        with self._db.uow() as uow:
+            self._require_admin(uow.session, operator_id)
+        callback = login.wait_for_callback(stop, timeout_s)
+        user_token = login.exchange(callback)
+        return login.pages(user_token)
+
+    def connect_facebook_page(self, operator_id: int, page: PageChoice, *, unit_id: int) -> int:
+        """Connect a Page chosen after Facebook Login (or reconnect it, keeping its history).
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+        """
+        return self.connect_facebook(
+            operator_id,
+            page_id=page.id,
+            name=page.name,
+            page_token=page.access_token,
+            unit_id=unit_id,
+        )
+
     def disconnect(self, operator_id: int, account_id: int) -> None:
         """Remove the account's tokens; keep its conversations. The account stays, paused."""
         with self._db.uow() as uow:
@@ -236,6 +314,17 @@ class AccountsService:
         return True
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _save_setting(self, operator_id: int, key: str, value: str, action: str) -> None:
+        """Store a workspace setting (never a secret) with its audit entry; admins only."""
+        with self._db.uow() as uow:
+            s = uow.session
+            self._require_admin(s, operator_id)
+            previous = s.execute(select(MetaEntry.value).where(MetaEntry.key == key)).scalar()
+            s.execute(delete(MetaEntry).where(MetaEntry.key == key))
+            s.execute(insert(MetaEntry).values(key=key, value=value))
+            self._audit(s, operator_id, action, "workspace", None, {key: previous}, {key: value})
+            uow.commit()
 
     def _upsert(
         self,
@@ -319,3 +408,8 @@ class AccountsService:
                 after=after,
             )
         )
+
+
+def _app_entry(app_id: str) -> str:
+    """The keyring entry of the Meta app's secret (it belongs to no account)."""
+    return f"meta-app-{app_id}"

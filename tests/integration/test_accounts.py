@@ -228,3 +228,26 @@ def test_a_failed_early_renewal_still_polls_with_the_current_token(services: Ser
     [outcome] = services.polling.poll_due()
     assert outcome.state == "connected"
     assert responses.calls[-1].request.headers["Authorization"] == "Bearer ACCESS-old-5555"
+
+
+def test_the_meta_app_secret_goes_to_the_keyring_only(services: Services) -> None:
+    with pytest.raises(NotAllowed):
+        services.accounts.set_facebook_app(2, "555000111", "APP-SECRET-1")
+    with pytest.raises(ValueError, match="Meta app ID"):
+        services.accounts.set_facebook_app(1, "my app", "APP-SECRET-1")
+    with pytest.raises(ValueError, match="app secret"):
+        services.accounts.set_facebook_app(1, "555000111", "  ")
+    assert not services.accounts.facebook_app_ready()
+    with pytest.raises(ValueError, match="Meta app"):
+        services.accounts.start_facebook_login(1)
+    services.accounts.set_facebook_app(1, " 555000111 ", "APP-SECRET-1")
+    assert services.accounts.facebook_app_id() == "555000111"
+    assert services.accounts.facebook_app_ready()
+    assert TokenStore().get("facebook", "meta-app-555000111", "app_secret") == "APP-SECRET-1"
+    with services.db.engine.connect() as conn:
+        audit = conn.execute(select(AuditEntry.action, AuditEntry.after)).all()
+    assert ("settings.facebook_app", {"facebook.app_id": "555000111"}) in [tuple(r) for r in audit]
+    path = Path(services.db.path or "")
+    services.db.close()
+    for f in path.parent.glob(path.name + "*"):
+        assert b"APP-SECRET-1" not in f.read_bytes()

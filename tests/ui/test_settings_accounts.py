@@ -38,6 +38,27 @@ def told(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return messages
 
 
+def _browser(port: int, code: str) -> Any:
+    """What the person's browser does after they allow Quiver: it follows the redirect."""
+
+    def browser(url: str) -> None:
+        state = parse_qs(urlsplit(url).query)["state"][0]
+
+        def redirect() -> None:
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/callback?state={state}&code={code}", timeout=2
+                    ).read()
+                    return
+                except OSError:
+                    threading.Event().wait(0.05)
+
+        threading.Thread(target=redirect, daemon=True).start()
+
+    return browser
+
+
 def _window(qtbot: Any, services: Services, tmp_path: Path, email: str) -> MainWindow:
     person = services.directory.person_by_email(email)
     assert person is not None
@@ -62,23 +83,7 @@ def test_connect_x_through_the_browser(
     tab._on_save_clicked()
     assert demo_services.accounts.x_client_id() == "client-123"
 
-    def browser(url: str) -> None:  # what the person's browser does after "Authorize app"
-        state = parse_qs(urlsplit(url).query)["state"][0]
-
-        def redirect() -> None:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(
-                        f"http://127.0.0.1:{tab.redirect_port}/callback?state={state}&code=CODE",
-                        timeout=2,
-                    ).read()
-                    return
-                except OSError:
-                    threading.Event().wait(0.05)
-
-        threading.Thread(target=redirect, daemon=True).start()
-
-    monkeypatch.setattr(settings_page, "open_in_browser", browser)
+    monkeypatch.setattr(settings_page, "open_in_browser", _browser(tab.redirect_port, "CODE"))
     with responses.RequestsMock(assert_all_requests_are_fired=True) as http:
         http.post(
             TOKEN_URL,
@@ -138,3 +143,81 @@ def test_connect_a_facebook_page_by_token_and_disconnect(
     tab.disconnect_button.click()
     assert tab.table.item(row, 3).text() == "paused"
     assert told == []
+
+
+def test_connect_a_facebook_page_through_facebook_login(
+    qtbot: Any,
+    demo_services: Services,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    told: list[str],
+) -> None:
+    from responses import matchers
+
+    window = _window(qtbot, demo_services, tmp_path, ADMIN)
+    tab = window.settings.accounts
+    tab.redirect_port = _free_port()
+    tab.login_fb_button.click()  # not set up yet: says how
+    assert told
+    assert "Meta app" in told.pop()
+    tab.fb_app_id.setText("555000111")
+    tab.fb_app_secret.setText("APP-SECRET-xyz")
+    tab._on_save_fb_app_clicked()
+    assert told == []
+    assert demo_services.accounts.facebook_app_ready()
+    assert TokenStore().get("facebook", "meta-app-555000111", "app_secret") == "APP-SECRET-xyz"
+
+    chosen: list[list[str]] = []
+
+    def pick(_parent: Any, pages: list[Any]) -> Any:
+        chosen.append([p.name for p in pages])
+        return next(p for p in pages if p.name == "Acme Bikes")
+
+    opened: list[str] = []
+    browser = _browser(tab.redirect_port, "FBCODE")
+    monkeypatch.setattr(
+        settings_page, "open_in_browser", lambda url: [opened.append(url), browser(url)]
+    )
+    monkeypatch.setattr(settings_page, "choose_page", pick)
+    graph = "https://graph.facebook.com/v26.0"
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as http:
+        http.get(
+            f"{graph}/oauth/access_token",
+            match=[matchers.query_param_matcher({"code": "FBCODE"}, strict_match=False)],
+            json={"access_token": "USER-short", "token_type": "bearer", "expires_in": 3600},
+        )
+        http.get(
+            f"{graph}/oauth/access_token",
+            match=[
+                matchers.query_param_matcher(
+                    {"grant_type": "fb_exchange_token", "fb_exchange_token": "USER-short"},
+                    strict_match=False,
+                )
+            ],
+            json={"access_token": "USER-long", "token_type": "bearer", "expires_in": 5183944},
+        )
+        http.get(
+            f"{graph}/me/accounts",
+            json={
+                "data": [
+                    {"id": "104000000000901", "name": "Acme Bikes", "access_token": "PAGE-bikes",
+                     "tasks": ["MODERATE", "MESSAGING", "CREATE_CONTENT"]},
+                    {"id": "104000000000902", "name": "Acme Careers", "access_token": "PAGE-jobs",
+                     "tasks": ["ANALYZE"]},
+                ],
+                "paging": {"cursors": {"before": "a", "after": "b"}},
+            },
+        )  # fmt: skip
+        with qtbot.waitSignal(tab.accounts_changed, timeout=15_000):
+            tab.login_fb_button.click()
+    assert told == []
+    assert parse_qs(urlsplit(opened[0]).query)["client_id"] == ["555000111"]
+    assert chosen == [["Acme Bikes", "Acme Careers"]]
+    account = next(a for a in demo_services.directory.accounts() if a.display_name == "Acme Bikes")
+    assert (account.network, account.state) == ("facebook", "connected")
+    with demo_services.db.engine.connect() as conn:
+        account_uuid = conn.exec_driver_sql(
+            "SELECT uuid FROM accounts WHERE external_user_id = '104000000000901'"
+        ).scalar()
+    assert TokenStore().get("facebook", account_uuid, "page_token") == "PAGE-bikes"
+    assert TokenStore().get("facebook", account_uuid, "user_token") is None  # never kept

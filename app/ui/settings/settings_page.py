@@ -1,10 +1,11 @@
-"""Settings: accounts (connect X with OAuth in the browser, a Facebook Page with its token)."""
+"""Settings: accounts (X with OAuth in the browser; a Facebook Page by Facebook Login or token)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -32,6 +35,9 @@ from app.services.accounts import REDIRECT_PORT
 from app.services.container import Services
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
 from app.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from app.connectors.facebook_login import PageChoice
 
 log = logging.getLogger("quiver.ui.settings")
 
@@ -75,6 +81,42 @@ class FacebookPageDialog(QDialog):
         form.addRow(buttons)
 
 
+class PagePickerDialog(QDialog):
+    """The Pages the person manages, after Facebook Login: they choose the one to connect."""
+
+    def __init__(self, pages: list[PageChoice], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Choose the Facebook Page to connect")
+        self.pages = pages
+        self.list = QListWidget()
+        for page in pages:
+            tasks = ", ".join(t.lower() for t in page.tasks) or "no tasks listed"
+            item = QListWidgetItem(f"{page.name} ({page.id})\nyou may: {tasks}")
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect this Page")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Pages you manage with this Facebook login:"))
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+
+    def chosen(self) -> PageChoice | None:
+        row = self.list.currentRow()
+        return self.pages[row] if 0 <= row < len(self.pages) else None
+
+
+def choose_page(parent: QWidget, pages: list[PageChoice]) -> PageChoice | None:
+    """Ask which Page to connect (tests replace this)."""
+    dialog = PagePickerDialog(pages, parent)
+    return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
 class AccountsTab(QWidget):
     """The connected accounts, their state, and connect / disconnect."""
 
@@ -100,6 +142,24 @@ class AccountsTab(QWidget):
         client_row.addWidget(self.client_id, 1)
         client_row.addWidget(save)
 
+        self.fb_app_id = QLineEdit(services.accounts.facebook_app_id() or "")
+        self.fb_app_id.setPlaceholderText("Meta app ID (for Facebook Login)")
+        self.fb_app_secret = QLineEdit()
+        self.fb_app_secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.fb_app_secret.setPlaceholderText(
+            "saved in the system keyring"
+            if services.accounts.facebook_app_ready()
+            else "app secret (kept in the system keyring)"
+        )
+        save_fb = QPushButton("Save")
+        save_fb.clicked.connect(self._on_save_fb_app_clicked)
+        fb_row = QHBoxLayout()
+        fb_row.addWidget(QLabel("Meta app ID"))
+        fb_row.addWidget(self.fb_app_id, 1)
+        fb_row.addWidget(QLabel("secret"))
+        fb_row.addWidget(self.fb_app_secret, 1)
+        fb_row.addWidget(save_fb)
+
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Network", "Account", "Owned by", "State", "Detail"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -111,13 +171,19 @@ class AccountsTab(QWidget):
             header.resizeSection(col, width)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.connect_x_button = QPushButton("Connect X account…")
-        self.connect_fb_button = QPushButton("Connect Facebook Page…")
+        self.login_fb_button = QPushButton("Log in with Facebook…")
+        self.connect_fb_button = QPushButton("Connect Page with a token…")
         self.disconnect_button = QPushButton("Disconnect")
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
-        for b in (self.connect_x_button, self.connect_fb_button, self.disconnect_button):
+        for b in (
+            self.connect_x_button,
+            self.login_fb_button,
+            self.connect_fb_button,
+            self.disconnect_button,
+        ):
             buttons.addWidget(b)
         buttons.addStretch(1)
         self.unit_choice = QComboBox()
@@ -128,6 +194,7 @@ class AccountsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 16)
         layout.addLayout(client_row)
+        layout.addLayout(fb_row)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
@@ -140,6 +207,7 @@ class AccountsTab(QWidget):
         layout.addWidget(note)
         self.connect_x_button.clicked.connect(self._on_connect_x_clicked)
         self.connect_fb_button.clicked.connect(self._on_connect_fb_clicked)
+        self.login_fb_button.clicked.connect(self._on_login_fb_clicked)
         self.disconnect_button.clicked.connect(self._on_disconnect_clicked)
         self.refresh()
 
@@ -172,6 +240,60 @@ class AccountsTab(QWidget):
             tell(self, "X app client ID", str(exc))
             return
         self.status.setText("Saved the X app client ID.")
+
+    def _on_save_fb_app_clicked(self) -> None:
+        try:
+            self._services.accounts.set_facebook_app(
+                self._operator.id, self.fb_app_id.text(), self.fb_app_secret.text()
+            )
+        except Exception as exc:  # NotAllowed, ValueError: said to the person as they are
+            tell(self, "Meta app", str(exc))
+            return
+        self.fb_app_secret.clear()
+        self.fb_app_secret.setPlaceholderText("saved in the system keyring")
+        self.status.setText("Saved the Meta app: Facebook Login can connect Pages now.")
+
+    def _on_login_fb_clicked(self) -> None:
+        try:
+            login = self._services.accounts.start_facebook_login(
+                self._operator.id, port=self.redirect_port
+            )
+        except Exception as exc:  # NotAllowed, ValueError: said to the person as they are
+            tell(self, "Log in with Facebook", str(exc))
+            return
+        self._cancel.clear()
+        open_in_browser(login.authorization_url())
+        self.status.setText("Waiting for you to log in to Facebook in your browser…")
+        self._set_busy(True)
+        self._tasks.submit_network(
+            lambda: self._services.accounts.finish_facebook_login(
+                self._operator.id, login, stop=self._cancel
+            ),
+            self._on_fb_pages,
+            self._on_failed,
+        )
+
+    def _on_fb_pages(self, pages: list[PageChoice]) -> None:
+        self._done("")
+        if not pages:
+            tell(
+                self,
+                "Log in with Facebook",
+                "This Facebook login manages no Page that Quiver may use. Log in as a person "
+                "with a role on the Page, and grant Quiver access to it.",
+            )
+            return
+        page = choose_page(self, pages)
+        if page is None:
+            return
+        try:
+            self._services.accounts.connect_facebook_page(
+                self._operator.id, page, unit_id=self._unit()
+            )
+        except Exception as exc:
+            tell(self, "The Page was not connected", str(exc))
+            return
+        self._on_connected(0)
 
     def _on_connect_x_clicked(self) -> None:
         try:
@@ -226,10 +348,13 @@ class AccountsTab(QWidget):
         self.accounts_changed.emit()
 
     def _run(self, job: Callable[[], int]) -> None:
-        self.busy = True
-        for b in (self.connect_x_button, self.connect_fb_button):
-            b.setEnabled(False)
+        self._set_busy(True)
         self._tasks.submit_network(job, self._on_connected, self._on_failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        for b in (self.connect_x_button, self.login_fb_button, self.connect_fb_button):
+            b.setEnabled(not busy)
 
     def _on_connected(self, _account_id: int) -> None:
         self._done("Connected. Quiver starts polling it now.")
@@ -241,10 +366,8 @@ class AccountsTab(QWidget):
         tell(self, "The account was not connected", message.split(": ", 1)[-1])
 
     def _done(self, text: str) -> None:
-        self.busy = False
+        self._set_busy(False)
         self.status.setText(text)
-        for b in (self.connect_x_button, self.connect_fb_button):
-            b.setEnabled(True)
 
     def shutdown(self) -> None:
         """Cancel a browser authorization still waiting; a network call in flight is dropped."""
