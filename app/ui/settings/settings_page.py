@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -137,10 +138,6 @@ class AccountsTab(QWidget):
         self.client_id.setPlaceholderText("Client ID of your organization's X app (OAuth 2.0)")
         save = QPushButton("Save")
         save.clicked.connect(self._on_save_clicked)
-        client_row = QHBoxLayout()
-        client_row.addWidget(QLabel("X app client ID"))
-        client_row.addWidget(self.client_id, 1)
-        client_row.addWidget(save)
 
         self.fb_app_id = QLineEdit(services.accounts.facebook_app_id() or "")
         self.fb_app_id.setPlaceholderText("Meta app ID (for Facebook Login)")
@@ -153,12 +150,17 @@ class AccountsTab(QWidget):
         )
         save_fb = QPushButton("Save")
         save_fb.clicked.connect(self._on_save_fb_app_clicked)
-        fb_row = QHBoxLayout()
-        fb_row.addWidget(QLabel("Meta app ID"))
-        fb_row.addWidget(self.fb_app_id, 1)
-        fb_row.addWidget(QLabel("secret"))
-        fb_row.addWidget(self.fb_app_secret, 1)
-        fb_row.addWidget(save_fb)
+        apps = QGridLayout()  # the organization's own apps on each network
+        apps.addWidget(QLabel("X app client ID"), 0, 0)
+        apps.addWidget(self.client_id, 0, 1, 1, 3)
+        apps.addWidget(save, 0, 4)
+        apps.addWidget(QLabel("Meta app ID"), 1, 0)
+        apps.addWidget(self.fb_app_id, 1, 1)
+        apps.addWidget(QLabel("app secret"), 1, 2)
+        apps.addWidget(self.fb_app_secret, 1, 3)
+        apps.addWidget(save_fb, 1, 4)
+        apps.setColumnStretch(1, 1)
+        apps.setColumnStretch(3, 1)
 
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["Network", "Account", "Owned by", "State", "Detail"])
@@ -193,8 +195,7 @@ class AccountsTab(QWidget):
         buttons.addWidget(self.unit_choice)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 16)
-        layout.addLayout(client_row)
-        layout.addLayout(fb_row)
+        layout.addLayout(apps)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
