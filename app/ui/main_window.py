@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.polling = PollingController(self.services.polling, self)
         self.polling.batch_stored.connect(self._on_polling_batch_stored)
         self.polling.account_state_changed.connect(self._on_polling_account_state_changed)
+        self.polling.tick_failed.connect(self._on_polling_failed)
         self.polling.start()
 
     def _on_polling_batch_stored(self, _account_id: int, new: tuple, touched: tuple) -> None:
@@ -191,6 +192,10 @@ class MainWindow(QMainWindow):
 
     def _on_polling_account_state_changed(self, _account_id: int, _state: str, _d: str) -> None:
         self._show_account_states()
+
+    def _on_polling_failed(self, message: str) -> None:
+        """Polling could not read the workspace: say so (it retries by itself)."""
+        self.statusBar().showMessage(f"Polling is retrying after an error: {message}", 15_000)
 
     def _show_account_states(self) -> None:
         accounts = self.services.directory.accounts()

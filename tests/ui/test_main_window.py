@@ -183,3 +183,16 @@ def test_the_status_bar_names_accounts_that_need_attention(
         "Accounts: 1 polling · @acme rate limited until 14:05 · @acme_de needs reconnect · "
         "@acme_es offline · 3 paused"
     )
+
+
+def test_a_polling_error_is_shown_in_the_status_bar(
+    qtbot: Any, demo_services: Services, tmp_path: Path
+) -> None:
+    window = _window(qtbot, demo_services, tmp_path)
+    window.show()
+    window.start_polling()
+    assert window.polling is not None
+    window.polling.tick_failed.emit("OperationalError: disk I/O error")
+    assert "disk I/O error" in window.statusBar().currentMessage()
+    window.close()
+    assert not window.polling.running
