@@ -5,6 +5,7 @@ Names here are a contract (``connectors.md`` §6): acceptance tests outside the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,11 +20,18 @@ __all__ = [
     "ConnectorError",
     "FetchResult",
     "InboundItem",
+    "MaybePublished",
     "PermissionDenied",
+    "PublishRejected",
     "PublishResult",
     "RateLimited",
     "TransientError",
+    "request_never_sent",
+    "safe_reason",
 ]
+
+REASON_LIMIT = 300  # characters of a network's own reason kept in an error message
+_TOKEN_PARAM = re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +82,86 @@ class PermissionDenied(ConnectorError):  # noqa: N818 - name fixed by connectors
 
 
 class TransientError(ConnectorError):
-    """5xx, timeout or connection error: try again later with backoff."""
+    """5xx, timeout or connection error: try again later with backoff.
+
+    From a write (publish, reply, DM) it means the request provably never left this machine
+    (connect timeout, DNS failure, connection refused), so retrying cannot post twice.
+    """
+
+
+class MaybePublished(ConnectorError):  # noqa: N818 - reads as "the write was maybe published"
+    """A write may have been published, so it must not simply be retried.
+
+    Raised when the request may have reached the network (read timeout after sending, 5xx, a
+    connection dropped after the request went out, an unreadable answer) or when the network
+    calls it a duplicate (X 403 duplicate content, Facebook 506).
+
+    The caller's duty: keep the draft in ``publishing`` and reconcile it against the network
+    (``connectors.md`` §5 "Writes") before any retry; never retry automatically.
+    """
+
+
+class PublishRejected(ConnectorError):  # noqa: N818 - reads as "the publish was rejected"
+    """The network refused this write for a reason a person must handle.
+
+    Nothing was published. Examples: Facebook 368 (temporarily blocked for policy violations:
+    publishing stops for the account), Messenger outside the 24-hour window, 551 (person
+    unavailable), 100 (invalid parameter), X 400 or a 403 other than a duplicate.
+
+    The caller's duty: mark the draft failed and show the message to a person; never retry
+    automatically. The message carries the network's reason (at most 300 characters, no token).
+
+    Attributes:
+        code: Facebook's error ``code`` or X's HTTP status, when known.
+    """
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def request_never_sent(exc: BaseException) -> bool:
+    """Whether a transport error proves that the request never left this machine.
+
+    True for a connect timeout and for a connection that could not be opened (DNS failure,
+    connection refused: urllib3's ``NewConnectionError`` or ``NameResolutionError``, which
+    requests wraps in ``MaxRetryError``). Anything else (read timeout, connection aborted or
+    reset, SSL or proxy errors) may have happened after the request went out.
+    """
+    # Imported here: the GUI start-up path imports this module and must not load requests.
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    pending: list[BaseException] = [exc]
+    for _ in range(8):  # the chain requests builds is two levels deep
+        if not pending:
+            break
+        current = pending.pop()
+        # NewConnectionError (and NameResolutionError) subclass ConnectTimeoutError in urllib3 2.
+        if isinstance(current, NewConnectionError | ConnectTimeoutError):
+            return True
+        if isinstance(current, MaxRetryError) and current.reason is not None:
+            pending.append(current.reason)
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+    return False
+
+
+def safe_reason(text: str, secrets: tuple[str | None, ...] = ()) -> str:
+    """A network's reason, safe to show and log: no token, at most ``REASON_LIMIT`` characters.
+
+    Args:
+        text: the reason as the network gave it.
+        secrets: tokens to blank out wherever they appear.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    text = _TOKEN_PARAM.sub(r"\1[redacted]", text)
+    return text[:REASON_LIMIT]
 
 
 @runtime_checkable
@@ -91,10 +178,25 @@ class Connector(Protocol):
         """
         ...
 
-    def publish(self, text: str) -> PublishResult: ...
+    def publish(self, text: str) -> PublishResult:
+        """Publish ``text`` as a new post.
 
-    def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult: ...
+        Writes (this, ``reply`` and ``send_dm``) never retry by themselves.
 
-    def send_dm(
-        self, text: str, *, thread_external_id: str, recipient_id: str
-    ) -> PublishResult: ...
+        Raises:
+            RateLimited: nothing was sent; safe to retry after ``until``.
+            AuthExpired: the token is refused; nothing was sent.
+            TransientError: the request provably never left (DNS, refused, connect timeout).
+            MaybePublished: it may have been published: reconcile before any retry.
+            PublishRejected: refused for a reason a person must handle.
+            PermissionDenied: the token lacks the permission to write.
+        """
+        ...
+
+    def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
+        """Reply to ``in_reply_to`` in ``thread_external_id``; errors as for ``publish``."""
+        ...
+
+    def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
+        """Send a private message to ``recipient_id``; errors as for ``publish``."""
+        ...

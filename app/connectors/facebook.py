@@ -19,10 +19,14 @@ from app.connectors.base import (
     Capabilities,
     FetchResult,
     InboundItem,
+    MaybePublished,
     PermissionDenied,
+    PublishRejected,
     PublishResult,
     RateLimited,
     TransientError,
+    request_never_sent,
+    safe_reason,
 )
 from app.connectors.normalize import (
     Malformed,
@@ -52,6 +56,12 @@ AUTH_CODES = {190, 102}
 THROTTLE_CODES = {4, 17, 32, 613, 341, 80001, 80006}
 TRANSIENT_CODES = {1, 2}
 PERMISSION_CODES = {10, 3} | set(range(200, 300))
+POLICY_BLOCK_CODE = 368  # temporarily blocked for policy violations
+DUPLICATE_CODE = 506  # duplicate post
+UNAVAILABLE_CODE = 551  # Messenger: this person is not available right now
+INVALID_PARAMETER_CODE = 100
+OUTSIDE_WINDOW_SUBCODE = 2018278  # Messenger: sent outside the allowed 24-hour window
+UNSURE = "it may have been published: reconcile before any retry"
 
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 USAGE_SLOW = 75  # u >= 75: double every interval (connectors.md §5)
@@ -484,49 +494,56 @@ class FacebookConnector:
 
         Raises:
             RateLimited: Facebook asked for a pause that has not ended (nothing is sent), or
-                throttled the call.
-            AuthExpired, PermissionDenied, TransientError: the call failed.
+                throttled the call; safe to retry after ``until``.
+            AuthExpired: the Page token is refused; nothing was published.
+            TransientError: the request provably never left (DNS, refused, connect timeout).
+            MaybePublished: the post may be published (timeout after sending, dropped
+                connection, 5xx, unreadable answer, or code 506 duplicate): reconcile first.
+            PublishRejected: Facebook refused the post for a reason a person must handle
+                (368 policy block, 100 invalid parameter, other refusals).
+            PermissionDenied: the token lacks a permission (10, 200-299, 3).
         """
-        self._check_paused()
-        result = self._call(f"{GRAPH_API_VERSION}/{self._page}/feed", post_args={"message": text})
-        post_id = req_str(result, "id")
+        result = self._write_call(
+            "post", f"{GRAPH_API_VERSION}/{self._page}/feed", {"message": text}
+        )
+        post_id = _written_id(result, "id", "post")
         return PublishResult(external_id=post_id, thread_external_id=post_id)
 
     def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
         """Comment as the Page under ``in_reply_to`` (a comment or a post).
 
         Raises:
-            RateLimited: Facebook asked for a pause that has not ended (nothing is sent), or
-                throttled the call.
-            AuthExpired, PermissionDenied, TransientError: the call failed.
+            RateLimited, AuthExpired, TransientError, MaybePublished, PublishRejected,
+                PermissionDenied: as for ``publish``.
         """
-        self._check_paused()
-        result = self._call(
-            f"{GRAPH_API_VERSION}/{in_reply_to}/comments", post_args={"message": text}
+        result = self._write_call(
+            "reply", f"{GRAPH_API_VERSION}/{in_reply_to}/comments", {"message": text}
         )
         return PublishResult(
-            external_id=req_str(result, "id"), thread_external_id=thread_external_id
+            external_id=_written_id(result, "id", "reply"), thread_external_id=thread_external_id
         )
 
     def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
         """Answer a Messenger conversation (``RESPONSE``, inside the 24 h window).
 
         Raises:
-            RateLimited: Facebook asked for a pause that has not ended (nothing is sent), or
-                throttled the call.
-            AuthExpired, PermissionDenied, TransientError: the call failed.
+            PublishRejected: outside the 24-hour window (10 / 2018278, or a reason naming the
+                window), the person is unavailable (551), or another refusal.
+            RateLimited, AuthExpired, TransientError, MaybePublished, PermissionDenied: as for
+                ``publish``.
         """
-        self._check_paused()
-        result = self._call(
+        result = self._write_call(
+            "message",
             f"{GRAPH_API_VERSION}/{self._page}/messages",
-            post_args={
+            {
                 "recipient": json.dumps({"id": recipient_id}),
                 "messaging_type": "RESPONSE",
                 "message": json.dumps({"text": text}),
             },
         )
         return PublishResult(
-            external_id=req_str(result, "message_id"), thread_external_id=thread_external_id
+            external_id=_written_id(result, "message_id", "message"),
+            thread_external_id=thread_external_id,
         )
 
     # -- errors -------------------------------------------------------------------------------
@@ -562,6 +579,113 @@ class FacebookConnector:
             raise TransientError("Facebook sent an unexpected response")
         self._throttle_attempt = 0
         return result
+
+    def _write_call(self, what: str, path: str, post_args: dict[str, Any]) -> dict[str, Any]:
+        """One Graph write (POST), mapped so that a caller can never publish twice.
+
+        Args:
+            what: the write in words (``post``, ``reply``, ``message``), for messages.
+            path: the Graph path, version included.
+            post_args: the form fields.
+
+        Raises:
+            RateLimited: a pause is under way (no call is made) or Facebook throttled the call.
+            AuthExpired: the Page token is refused; nothing was published.
+            TransientError: the request provably never left this machine.
+            MaybePublished: the write may have been published, or Facebook calls it a duplicate.
+            PublishRejected: Facebook refused the write for a reason a person must handle.
+            PermissionDenied: the token lacks a permission for the write.
+        """
+        self._check_paused()
+        self._last_regain_minutes = 0.0
+        self._last_status = 0  # no response yet
+        try:
+            result = self._graph.request(path, post_args=post_args)
+        except facebook.GraphAPIError as exc:
+            raise self._map_write_error(exc, what) from None
+        # Before RequestException: requests.JSONDecodeError is both. KeyError: no content type.
+        except (ValueError, KeyError):
+            raise MaybePublished(
+                f"Facebook sent a response that is not JSON to the {what}: {UNSURE}"
+            ) from None
+        except requests.RequestException as exc:
+            if request_never_sent(exc):
+                raise TransientError(
+                    f"cannot reach Facebook (offline?): the {what} was not sent"
+                ) from None
+            if isinstance(exc, requests.Timeout):
+                raise MaybePublished(
+                    f"Facebook did not answer in time after the {what} was sent: {UNSURE}"
+                ) from None
+            raise MaybePublished(
+                f"the connection to Facebook broke while sending the {what}: {UNSURE}"
+            ) from None
+        if self._last_status >= 500:
+            raise MaybePublished(
+                f"Facebook server error {self._last_status} after the {what} was sent: {UNSURE}"
+            )
+        if not isinstance(result, dict):
+            raise MaybePublished(f"Facebook sent an unexpected response to the {what}: {UNSURE}")
+        self._throttle_attempt = 0
+        return result
+
+    def _map_write_error(self, exc: facebook.GraphAPIError, what: str) -> Exception:
+        """The connector error for a Graph error answering a write (``connectors.md`` §2.7)."""
+        error = as_dict(as_dict(exc.result).get("error"))
+        code = opt_int(error.get("code"))
+        subcode = opt_int(error.get("error_subcode"))
+        reason = self._reason(error)
+        if code in AUTH_CODES:
+            return AuthExpired(f"Facebook refused the Page token: {reason}")
+        if code in THROTTLE_CODES:
+            until = self._regain_at()
+            self._throttle_attempt += 1
+            return RateLimited(f"Facebook rate limit ({code}): the {what} was not sent", until)
+        if code is None:  # no Graph error in the answer: nothing says it failed
+            return MaybePublished(f"Facebook sent an unreadable answer to the {what}: {UNSURE}")
+        if code == POLICY_BLOCK_CODE:
+            return PublishRejected(
+                "Facebook has temporarily blocked the Page for policy violations (368): "
+                f"publishing is stopped for this account until a person resolves it: {reason}",
+                code,
+            )
+        outside_window = what == "message" and "window" in reason.lower()
+        if subcode == OUTSIDE_WINDOW_SUBCODE or outside_window:
+            return PublishRejected(
+                "Facebook refused the message: it is outside Messenger's 24-hour window since "
+                f"the person's last message ({code}): {reason}",
+                code,
+            )
+        if code == DUPLICATE_CODE:
+            return MaybePublished(
+                f"Facebook says this {what} duplicates one already published (506): {UNSURE}"
+            )
+        if code == UNAVAILABLE_CODE:
+            return PublishRejected(
+                f"Facebook says this person is not available to receive messages (551): {reason}",
+                code,
+            )
+        if code == INVALID_PARAMETER_CODE:
+            return PublishRejected(
+                f"Facebook rejected a parameter of the {what} (100): {reason}", code
+            )
+        if code in PERMISSION_CODES:
+            return PermissionDenied(f"Facebook permission missing ({code}): {reason}")
+        if code in TRANSIENT_CODES or self._last_status >= 500:
+            return MaybePublished(
+                f"Facebook temporary error ({code}) after the {what} was sent: {UNSURE}"
+            )
+        return PublishRejected(f"Facebook refused the {what} ({code}): {reason}", code)
+
+    def _reason(self, error: Mapping[str, Any]) -> str:
+        """Facebook's own reason for an error, token-free and at most 300 characters."""
+        parts = [
+            text
+            for key in ("message", "error_user_title", "error_user_msg")
+            if (text := opt_str(error.get(key)))
+        ]
+        reason = " - ".join(parts) or "no reason given"
+        return safe_reason(reason, (self._graph.access_token,))
 
     def _check_paused(self) -> None:
         """Refuse to call Facebook while its regain estimate runs.
@@ -605,6 +729,19 @@ class FacebookConnector:
             self._throttle_attempt, random, THROTTLE_BACKOFF_BASE_S, THROTTLE_BACKOFF_CAP_S
         )
         return self._now() + timedelta(seconds=delay)
+
+
+def _written_id(result: Mapping[str, Any], key: str, what: str) -> str:
+    """The new object's id from a successful write.
+
+    Raises:
+        MaybePublished: Facebook accepted the write but the answer lacks the id, so it cannot
+            be tracked without reconciling.
+    """
+    try:
+        return req_str(result, key)
+    except Malformed:
+        raise MaybePublished(f"Facebook accepted the {what} but sent no {key}: {UNSURE}") from None
 
 
 def usage_percent(usage: Mapping[str, Any]) -> int:

@@ -20,10 +20,14 @@ from app.connectors.base import (
     Capabilities,
     FetchResult,
     InboundItem,
+    MaybePublished,
     PermissionDenied,
+    PublishRejected,
     PublishResult,
     RateLimited,
     TransientError,
+    request_never_sent,
+    safe_reason,
 )
 from app.connectors.normalize import (
     Malformed,
@@ -554,21 +558,48 @@ class XConnector:
     # -- writing ------------------------------------------------------------------------------
 
     def publish(self, text: str) -> PublishResult:
-        data = as_dict(self._call(self._client.create_tweet, text=text, user_auth=False)["data"])
-        tweet_id = req_str(data, "id")
+        """Post ``text`` as a new tweet (``POST /2/tweets``).
+
+        Raises:
+            RateLimited: X answered 429; nothing was posted, retry after ``until``.
+            AuthExpired: X refused the token; nothing was posted.
+            TransientError: the request provably never left (DNS, refused, connect timeout).
+            MaybePublished: the tweet may be posted (timeout after sending, dropped connection,
+                5xx, unreadable answer, or X calls it a duplicate): reconcile before any retry.
+            PublishRejected: X refused the tweet (400, or a 403 other than a duplicate).
+        """
+        payload = self._write("tweet", self._client.create_tweet, text=text, user_auth=False)
+        tweet_id = _written_id(payload, "id", "tweet")
         return PublishResult(external_id=tweet_id, thread_external_id=tweet_id)
 
     def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
-        payload = self._call(
-            self._client.create_tweet, text=text, in_reply_to_tweet_id=in_reply_to, user_auth=False
+        """Reply to the tweet ``in_reply_to`` (``POST /2/tweets`` with ``reply``).
+
+        Raises:
+            RateLimited, AuthExpired, TransientError, MaybePublished, PublishRejected: as for
+                ``publish``.
+        """
+        payload = self._write(
+            "reply",
+            self._client.create_tweet,
+            text=text,
+            in_reply_to_tweet_id=in_reply_to,
+            user_auth=False,
         )
         return PublishResult(
-            external_id=req_str(as_dict(payload.get("data")), "id"),
+            external_id=_written_id(payload, "id", "reply"),
             thread_external_id=thread_external_id,
         )
 
     def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
-        payload = self._call(
+        """Send a direct message to ``recipient_id`` (``connectors.md`` §1.8).
+
+        Raises:
+            RateLimited, AuthExpired, TransientError, MaybePublished, PublishRejected: as for
+                ``publish``.
+        """
+        payload = self._write(
+            "direct message",
             self._client.create_direct_message,
             participant_id=recipient_id,
             text=text,
@@ -576,7 +607,7 @@ class XConnector:
         )
         data = as_dict(payload.get("data"))
         return PublishResult(
-            external_id=req_str(data, "dm_event_id"),
+            external_id=_written_id(payload, "dm_event_id", "direct message"),
             thread_external_id=opt_str(data.get("dm_conversation_id")) or thread_external_id,
         )
 
@@ -607,6 +638,75 @@ class XConnector:
             raise TransientError("X sent an unexpected response")
         return result
 
+    def _write(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
+        """One write request, with failures mapped so a caller can never post twice.
+
+        Args:
+            what: the write in words (``tweet``, ``reply``, ``direct message``), for messages.
+            fn: the tweepy method to call.
+            **kwargs: ``fn``'s arguments.
+
+        Raises:
+            RateLimited: 429; nothing was posted.
+            AuthExpired: 401; nothing was posted.
+            TransientError: the request provably never left this machine.
+            MaybePublished: the write may have been posted, or X calls it a duplicate.
+            PublishRejected: X refused the write (a 4xx other than the above).
+        """
+        unsure = "it may have been posted: reconcile before any retry"
+        try:
+            result = fn(**kwargs)
+        except tweepy.TooManyRequests as exc:
+            raise RateLimited(
+                f"X rate limit reached: the {what} was not sent", self._reset_after(exc)
+            ) from None
+        except tweepy.Unauthorized:
+            raise AuthExpired(
+                f"X refused the token (expired or revoked): the {what} was not sent"
+            ) from None
+        except tweepy.TwitterServerError as exc:
+            raise MaybePublished(
+                f"X server error {exc.response.status_code} after the {what} was sent: {unsure}"
+            ) from None
+        except tweepy.HTTPException as exc:
+            status = exc.response.status_code
+            reason = self._reason(exc)
+            if status == 403 and _is_duplicate(exc):
+                raise MaybePublished(
+                    f"X says this {what} duplicates one already posted: {unsure}"
+                ) from None
+            if 400 <= status < 500:
+                raise PublishRejected(
+                    f"X refused the {what} ({status}): {reason or 'no reason given'}", status
+                ) from None
+            raise MaybePublished(f"X answered {status} to the {what}: {unsure}") from None
+        except ValueError:  # the body was not JSON (requests.JSONDecodeError too)
+            raise MaybePublished(
+                f"X sent a response that is not JSON to the {what}: {unsure}"
+            ) from None
+        except requests.RequestException as exc:
+            if request_never_sent(exc):
+                raise TransientError(
+                    f"cannot reach X (offline?): the {what} was not sent"
+                ) from None
+            if isinstance(exc, requests.Timeout):
+                raise MaybePublished(
+                    f"X did not answer in time after the {what} was sent: {unsure}"
+                ) from None
+            raise MaybePublished(
+                f"the connection to X broke while sending the {what}: {unsure}"
+            ) from None
+        if not isinstance(result, dict):
+            raise MaybePublished(f"X sent an unexpected response to the {what}: {unsure}")
+        return result
+
+    def _reason(self, exc: tweepy.HTTPException) -> str:
+        """X's own reason for a refused request, token-free and at most 300 characters."""
+        client = self._client
+        secrets = (client.bearer_token, client.access_token, client.access_token_secret)
+        messages = [m for m in getattr(exc, "api_messages", []) if isinstance(m, str)]
+        return safe_reason("; ".join(messages), secrets)
+
     def _reset_after(self, exc: tweepy.TooManyRequests) -> datetime:
         headers = exc.response.headers
         resets = [exc.reset_time] if exc.reset_time else []
@@ -631,6 +731,31 @@ def _names_parameter(exc: tweepy.HTTPException, name: str) -> bool:
         name in as_dict(as_dict(err).get("parameters"))
         for err in as_list(getattr(exc, "api_errors", None))
     )
+
+
+def _is_duplicate(exc: tweepy.HTTPException) -> bool:
+    """Whether X refused a write as a duplicate (problem+json ``detail``, or legacy code 187)."""
+    if 187 in getattr(exc, "api_codes", []):
+        return True
+    return any(
+        isinstance(m, str) and "duplicate" in m.lower() for m in getattr(exc, "api_messages", [])
+    )
+
+
+def _written_id(payload: Mapping[str, Any], key: str, what: str) -> str:
+    """The new object's id from a successful write.
+
+    Raises:
+        MaybePublished: X accepted the write but the answer lacks the id, so it cannot be
+            tracked without reconciling.
+    """
+    try:
+        return req_str(as_dict(payload.get("data")), key)
+    except Malformed:
+        raise MaybePublished(
+            f"X accepted the {what} but sent no {key}: it may have been posted: "
+            "reconcile before any retry"
+        ) from None
 
 
 def _problem(exc: tweepy.HTTPException) -> str:
