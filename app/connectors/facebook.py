@@ -29,12 +29,14 @@ from app.connectors.base import (
     safe_reason,
 )
 from app.connectors.normalize import (
+    STREAM_PAUSE,
     Malformed,
     as_dict,
     as_list,
     opt_int,
     opt_str,
     parse_time,
+    paused_until,
     req_str,
 )
 from app.domain.polling import backoff
@@ -351,12 +353,20 @@ class FacebookConnector:
             items += got
             skipped += bad
 
-        if "messenger" in wanted and self._messenger and not cursor.get("messenger_disabled"):
+        messenger_pause = paused_until(cursor.get("messenger_paused_until"), self._now())
+        if (
+            "messenger" in wanted
+            and self._messenger
+            and not cursor.get("messenger_disabled")
+            and not messenger_pause
+        ):
             try:
                 got, bad, mark = self._messenger_poll(opt_int(cursor.get("messenger_since")))
             except PermissionDenied as exc:
-                warnings.append(f"Messenger skipped: {exc}")
-                log.warning("Messenger skipped: %s", exc)
+                until = self._now() + STREAM_PAUSE
+                new_cursor["messenger_paused_until"] = int(until.timestamp())
+                warnings.append(f"Messenger skipped until {until:%Y-%m-%d %H:%M} UTC: {exc}")
+                log.warning("Messenger paused for a day: %s", exc)
             else:
                 items += got
                 skipped += bad

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -59,3 +59,20 @@ def opt_int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+# A read stream the token or plan lacks (X direct messages, Messenger) is tried again this
+# long after the refusal: a plan upgrade or a granted permission is noticed without a reconnect.
+STREAM_PAUSE = timedelta(hours=24)
+
+
+def paused_until(value: Any, now: datetime) -> datetime | None:
+    """When a paused stream may be tried again (``value`` is epoch seconds from a cursor)."""
+    seconds = opt_int(value)
+    if seconds is None:
+        return None
+    try:
+        until = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return until if until > now else None

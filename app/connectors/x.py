@@ -30,12 +30,14 @@ from app.connectors.base import (
     safe_reason,
 )
 from app.connectors.normalize import (
+    STREAM_PAUSE,
     Malformed,
     as_dict,
     as_list,
     opt_int,
     opt_str,
     parse_time,
+    paused_until,
     req_str,
 )
 
@@ -329,7 +331,8 @@ class XConnector:
         names: dict[str, str] = {}
         if "mentions" in wanted:
             names["mentions"] = "mentions"
-        if "dms" in wanted and self._dm_enabled and not cursor.get("dm_disabled"):
+        dm_pause = paused_until(cursor.get("dm_paused_until"), self._now())
+        if "dms" in wanted and self._dm_enabled and not cursor.get("dm_disabled") and not dm_pause:
             names["dms"] = "direct messages"
         if not names:
             return FetchResult(cursor=new_cursor)
@@ -357,8 +360,10 @@ class XConnector:
             try:
                 got, bad, top = self._dms(opt_str(cursor.get("dm_max_id")), warnings)
             except PermissionDenied as exc:
-                warnings.append(f"direct messages skipped: {exc}")
-                log.warning("direct messages skipped: %s", exc)
+                until = self._now() + STREAM_PAUSE
+                new_cursor["dm_paused_until"] = int(until.timestamp())
+                warnings.append(f"direct messages skipped until {_utc(until)}: {exc}")
+                log.warning("direct messages paused for a day: %s", exc)
             else:
                 items += got
                 skipped += bad

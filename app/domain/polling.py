@@ -44,8 +44,9 @@ class PollState:
         return self.polls and (self.next_at is None or self.next_at <= now)
 
 
-def after_success(s: PollState, now: datetime, interval_s: float) -> PollState:
-    return PollState("connected", "", 0, now + timedelta(seconds=interval_s), None)
+def after_success(s: PollState, now: datetime, interval_s: float, detail: str = "") -> PollState:
+    """A poll went through; ``detail`` tells what it skipped (a stream the plan lacks)."""
+    return PollState("connected", detail[:300], 0, now + timedelta(seconds=interval_s), None)
 
 
 def after_rate_limit(s: PollState, now: datetime, until: datetime) -> PollState:

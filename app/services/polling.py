@@ -145,17 +145,39 @@ class PollingService:
         self, ref: AccountRef, stored_state: str, stop: Event | None
     ) -> PollOutcome | None:
         state = self._states.get(ref.id)
-        if state is None or (
-            state.state != stored_state
-            and stored_state in ("paused", "needs_reconnect", "connected")
+        if state is None:
+            state = self._states[ref.id] = self._restored_state(ref.id, stored_state)
+        elif state.state != stored_state and stored_state in (
+            "paused",
+            "needs_reconnect",
+            "connected",
         ):
-            # First sight, or a person changed the state (reconnected, paused).
-            state = PollState(state=stored_state)
-            self._states[ref.id] = state
+            # A person changed the state (reconnected, paused).
+            state = self._states[ref.id] = PollState(state=stored_state)
         outcome = self.poll(ref, stop) if state.due(self._clock()) else None
         if stop is not None and stop.is_set():
             return outcome
         return self._search_threads(ref, outcome)
+
+    def _restored_state(self, account_id: int, stored_state: str) -> PollState:
+        """The state an account was left in (a rate limit outlives a restart of the app)."""
+        if stored_state != "rate_limited":
+            return PollState(state=stored_state)
+        with self._db.engine.connect() as conn:
+            row = conn.execute(
+                select(Account.rate_limited_until, Account.state_detail).where(
+                    Account.id == account_id
+                )
+            ).one()
+        until = row.rate_limited_until
+        if until is None or until <= self._clock():
+            return PollState(state=stored_state, detail=row.state_detail or "")
+        return PollState(
+            state=stored_state,
+            detail=row.state_detail or "",
+            next_at=until,
+            rate_limited_until=until,
+        )
 
     def connector_for_account(self, account_id: int) -> Connector | None:
         """A new connector for the account (for a use case outside its poll worker), or None.
@@ -223,7 +245,9 @@ class PollingService:
                 stored.touched_conversation_ids,
                 stored.new_messages,
             )
-            after = after_success(before, now, self._interval(ref, now))
+            after = after_success(
+                before, now, self._interval(ref, now), detail="; ".join(result.warnings)
+            )
         except RateLimited as exc:
             after = after_rate_limit(before, now, exc.until)
         except AuthExpired as exc:

@@ -371,3 +371,44 @@ def test_a_storage_failure_backs_off_instead_of_polling_every_second(
     assert polling.poll_account_if_due(1) is None  # backing off, not spinning
     with accounts.engine.connect() as conn:
         assert conn.execute(select(Account.cursor).where(Account.id == 1)).scalar() is None
+
+
+@responses.activate
+def test_a_rate_limit_outlives_a_restart(accounts: Database, x_token: None) -> None:
+    reset = int((NOW + timedelta(minutes=10)).timestamp())
+    responses.get(
+        MENTIONS,
+        status=429,
+        json={"title": "Too Many Requests", "status": 429},
+        headers={"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"},
+    )
+    clock = Clock()
+    [limited] = service(accounts, clock).poll_due()
+    assert limited.state == "rate_limited"
+    calls = len(responses.calls)
+    restarted = service(accounts, clock)  # the app was closed and opened again
+    clock.now += timedelta(minutes=5)
+    assert restarted.poll_due() == []
+    assert len(responses.calls) == calls  # still waiting for the reset
+    responses.replace(responses.GET, MENTIONS, json={"meta": {"result_count": 0}})
+    clock.now += timedelta(minutes=6)
+    [back] = restarted.poll_due()
+    assert back.state == "connected"
+
+
+@responses.activate
+def test_a_stream_the_plan_lacks_is_named_on_the_account(accounts: Database, x_token: None) -> None:
+    with accounts.engine.begin() as conn:
+        conn.execute(update(Account).where(Account.id == 2).values(scopes="tweet.read dm.read"))
+    responses.get(MENTIONS, json={"meta": {"result_count": 0}})
+    responses.get(
+        "https://api.twitter.com/2/dm_events",
+        status=403,
+        json={"title": "Forbidden", "status": 403, "detail": "Your plan lacks DMs."},
+    )
+    [outcome] = service(accounts, Clock()).poll_due()
+    assert outcome.state == "connected"
+    assert "direct messages skipped" in outcome.detail
+    with accounts.engine.connect() as conn:
+        detail = conn.execute(select(Account.state_detail).where(Account.id == 2)).scalar()
+    assert "Your plan lacks DMs." in detail

@@ -320,15 +320,25 @@ def test_high_usage_without_messenger_returns_nothing(
 def test_high_usage_and_messenger_permission_missing_warns_twice(http: Any) -> None:
     http.get(FEED, json={"data": []}, headers=app_usage(95))
     http.get(CONVERSATIONS, status=403, json=error(230))
-    c = connector(Clock(), messenger=True)
+    clock = Clock()
+    c = connector(clock, messenger=True)
     c.fetch({"feed_since": 1, "messenger_disabled": True})
     before = len(http.calls)
     result = c.fetch({"feed_since": 1, "comment_watermarks": {POST: 7}})
     assert urls(http.calls[before:]) == [CONVERSATIONS]
     assert result.items == ()
-    assert result.cursor == {"feed_since": 1, "comment_watermarks": {POST: 7}}
+    # Messenger is paused for a day (a granted permission is noticed without a reconnect).
+    retry_at = int((clock() + timedelta(hours=24)).timestamp())
+    assert result.cursor == {
+        "feed_since": 1,
+        "comment_watermarks": {POST: 7},
+        "messenger_paused_until": retry_at,
+    }
     assert len(result.warnings) == 2
-    assert result.warnings[1].startswith("Messenger skipped")
+    assert result.warnings[1].startswith("Messenger skipped until")
+    again = c.fetch(result.cursor)
+    assert urls(http.calls[before + 1 :]) == []  # not asked again while paused
+    assert again.cursor["messenger_paused_until"] == retry_at
 
 
 def test_usage_readings_expire(http: Any) -> None:

@@ -251,6 +251,25 @@ def test_a_plan_without_dms_skips_that_stream_only(http: Any) -> None:
     assert "direct messages skipped" in result.warnings[0]
 
 
+def test_a_refused_dm_stream_is_tried_again_a_day_later(http: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    http.get(MENTIONS, json=page([]))
+    http.get(DMS, status=403, json={"title": "Forbidden", "status": 403, "detail": "no DMs"})
+    now = [datetime(2026, 11, 23, 9, tzinfo=UTC)]
+    client = tweepy.Client(TOKEN, return_type=dict, wait_on_rate_limit=False)
+    x = XConnector(client, ME, dm_enabled=True, now=lambda: now[0])
+    first = x.fetch(None)
+    assert first.cursor["dm_paused_until"] == int((now[0] + timedelta(hours=24)).timestamp())
+    http.calls.reset()
+    x.fetch(first.cursor)
+    assert [c.request.url.split("?")[0] for c in http.calls] == [MENTIONS]  # DMs not asked
+    now[0] += timedelta(hours=24, seconds=1)
+    http.calls.reset()
+    x.fetch(first.cursor)
+    assert [c.request.url.split("?")[0] for c in http.calls] == [MENTIONS, DMS]
+
+
 def test_rate_limit_waits_for_the_reset_header(http: Any) -> None:
     http.get(
         MENTIONS,
