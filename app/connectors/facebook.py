@@ -29,7 +29,6 @@ from app.connectors.base import (
     safe_reason,
 )
 from app.connectors.normalize import (
-    STREAM_PAUSE,
     Malformed,
     as_dict,
     as_list,
@@ -37,6 +36,7 @@ from app.connectors.normalize import (
     opt_str,
     parse_time,
     paused_until,
+    poll_optional_stream,
     req_str,
 )
 from app.domain.polling import backoff
@@ -360,14 +360,16 @@ class FacebookConnector:
             and not cursor.get("messenger_disabled")
             and not messenger_pause
         ):
-            try:
-                got, bad, mark = self._messenger_poll(opt_int(cursor.get("messenger_since")))
-            except PermissionDenied as exc:
-                until = self._now() + STREAM_PAUSE
-                new_cursor["messenger_paused_until"] = int(until.timestamp())
-                warnings.append(f"Messenger skipped until {until:%Y-%m-%d %H:%M} UTC: {exc}")
-                log.warning("Messenger paused for a day: %s", exc)
-            else:
+            messenger = poll_optional_stream(
+                "Messenger",
+                "messenger_paused_until",
+                self._now(),
+                new_cursor,
+                warnings,
+                lambda: self._messenger_poll(opt_int(cursor.get("messenger_since"))),
+            )
+            if messenger is not None:
+                got, bad, mark = messenger
                 items += got
                 skipped += bad
                 if mark:

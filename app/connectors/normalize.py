@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from app.connectors.base import PermissionDenied
+
+log = logging.getLogger("quiver.connectors")
+T = TypeVar("T")
 
 
 class Malformed(ValueError):  # noqa: N818 - reads as "the item is malformed"
@@ -64,6 +70,29 @@ def opt_int(value: Any) -> int | None:
 # A read stream the token or plan lacks (X direct messages, Messenger) is tried again this
 # long after the refusal: a plan upgrade or a granted permission is noticed without a reconnect.
 STREAM_PAUSE = timedelta(hours=24)
+
+
+def poll_optional_stream(
+    label: str,
+    pause_key: str,
+    now: datetime,
+    new_cursor: dict[str, Any],
+    warnings: list[str],
+    poll: Callable[[], T],
+) -> T | None:
+    """Poll a stream the token or plan may lack (X direct messages, Messenger).
+
+    On a refusal the stream is skipped with a warning and paused in ``new_cursor`` (under
+    ``pause_key``) for ``STREAM_PAUSE``; the other streams of the poll go on.
+    """
+    try:
+        return poll()
+    except PermissionDenied as exc:
+        until = now + STREAM_PAUSE
+        new_cursor[pause_key] = int(until.timestamp())
+        warnings.append(f"{label} skipped until {until:%Y-%m-%d %H:%M} UTC: {exc}")
+        log.warning("%s paused for a day: %s", label, exc)
+        return None
 
 
 def paused_until(value: Any, now: datetime) -> datetime | None:

@@ -30,7 +30,6 @@ from app.connectors.base import (
     safe_reason,
 )
 from app.connectors.normalize import (
-    STREAM_PAUSE,
     Malformed,
     as_dict,
     as_list,
@@ -38,6 +37,7 @@ from app.connectors.normalize import (
     opt_str,
     parse_time,
     paused_until,
+    poll_optional_stream,
     req_str,
 )
 
@@ -357,14 +357,16 @@ class XConnector:
             if since:
                 new_cursor["mentions_since_id"] = since
         if "dms" in names and "dms" not in held:
-            try:
-                got, bad, top = self._dms(opt_str(cursor.get("dm_max_id")), warnings)
-            except PermissionDenied as exc:
-                until = self._now() + STREAM_PAUSE
-                new_cursor["dm_paused_until"] = int(until.timestamp())
-                warnings.append(f"direct messages skipped until {_utc(until)}: {exc}")
-                log.warning("direct messages paused for a day: %s", exc)
-            else:
+            dms = poll_optional_stream(
+                "direct messages",
+                "dm_paused_until",
+                self._now(),
+                new_cursor,
+                warnings,
+                lambda: self._dms(opt_str(cursor.get("dm_max_id")), warnings),
+            )
+            if dms is not None:
+                got, bad, top = dms
                 items += got
                 skipped += bad
                 if top:
