@@ -49,18 +49,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+SECRET_LOGGERS = ("tweepy", "urllib3", "requests_oauthlib", "oauthlib")
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Log to stderr; with ``verbose`` at DEBUG, except what would print secrets.
+
+    Secrets must not reach logs (connectors.md §0): tweepy logs request headers (the bearer
+    token), urllib3 full URLs (Graph access tokens, the app secret) and oauthlib token bodies
+    at DEBUG, so those loggers stay at INFO whatever the level.
+    """
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # tweepy logs request headers (tokens) at DEBUG: never let it.
-    # Secrets must not reach logs (connectors.md §0): tweepy logs request headers (the bearer
-    # token) and urllib3 full URLs (Graph access tokens, the app secret) at DEBUG.
-    for noisy in ("tweepy", "urllib3", "requests_oauthlib", "oauthlib"):
+    for noisy in SECRET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    configure_logging(verbose=args.verbose)
     if args.command == "demo":
         return _demo(args)
     if args.command == "migrate":

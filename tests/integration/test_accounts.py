@@ -29,6 +29,11 @@ TOKENS = TokenSet(
 
 @pytest.fixture
 def services(db: Database) -> Services:
+    return services_with_admin(db)
+
+
+def services_with_admin(db: Database) -> Services:
+    """Services on a workspace with one unit, an administrator (1) and an agent (2)."""
     with db.engine.begin() as conn:
         conn.execute(insert(Unit).values(id=1, path="/1/", name="Company"))
         conn.execute(
