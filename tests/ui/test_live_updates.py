@@ -41,3 +41,35 @@ def test_sandbox_conversations_arrive_live_and_selection_stays(
     window.close()
     assert time.monotonic() - started < 2.0
     assert not window.polling.running
+
+
+def test_arrivals_keep_the_scroll_position_of_a_person_reading_further_down(
+    qtbot: Any, demo_services: Services, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QAbstractItemView
+
+    window = MainWindow(
+        demo_services, demo_services.directory.people()[0], LocalPrefs(tmp_path / "p.json")
+    )
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    inbox = window.inbox
+    inbox.status_filter.setCurrentText("All statuses")
+    view = inbox.view
+    view.scrollTo(inbox.model.index(120, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    qtbot.wait(50)
+    top = view.indexAt(view.viewport().rect().topLeft())
+    reading = inbox.model.row_at(top.row()).id
+    view.selectRow(top.row() + 2)
+    chosen = inbox.model.row_at(top.row() + 2).id
+    sandbox = next(ref for ref, _ in demo_services.polling.accounts() if ref.network == "sandbox")
+    outcome = demo_services.polling.poll(sandbox)
+    assert outcome.new_conversation_ids
+    inbox.on_conversations_changed(outcome.new_conversation_ids, outcome.touched_conversation_ids)
+    qtbot.wait(50)
+    assert inbox.model.row_at(0).id in outcome.new_conversation_ids  # arrived on top...
+    now_top = view.indexAt(view.viewport().rect().topLeft())
+    assert inbox.model.row_at(now_top.row()).id == reading  # ...without moving the reader
+    [selected] = {i.row() for i in view.selectionModel().selectedRows()}
+    assert inbox.model.row_at(selected).id == chosen
