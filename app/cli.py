@@ -129,6 +129,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _poll(args: argparse.Namespace) -> int:
     from app.bootstrap import build_services
+    from app.services.polling import PollOutcome
+    from app.services.scheduler import PollScheduler
     from app.storage.workspace import WorkspaceError
 
     try:
@@ -136,16 +138,27 @@ def _poll(args: argparse.Namespace) -> int:
     except WorkspaceError as exc:
         print(f"quiver poll: {exc}", file=sys.stderr)
         return 2
+
+    def report(o: PollOutcome) -> None:
+        detail = f" ({o.detail})" if o.detail else ""
+        print(f"account {o.account_id}: {o.state}{detail}, {o.new_messages} new messages")
+
     try:
-        while True:
-            for o in services.polling.poll_due():
-                detail = f" ({o.detail})" if o.detail else ""
-                print(f"account {o.account_id}: {o.state}{detail}, {o.new_messages} new messages")
-            if args.once:
-                return 0
-            time.sleep(1)
-    except KeyboardInterrupt:
-        return 0
+        if args.once:
+            for outcome in services.polling.poll_due():
+                report(outcome)
+            return 0
+        # Until interrupted: every account in a thread of its own, as in the window.
+        scheduler = PollScheduler(
+            services.polling, report, lambda m: print(f"polling error: {m}", file=sys.stderr)
+        )
+        scheduler.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            scheduler.shutdown(2.0)
+            return 0
     finally:
         services.close()
 

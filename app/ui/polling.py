@@ -1,29 +1,15 @@
-"""Polling in worker threads, one per account; Qt signals bring what changed to the GUI thread.
-
-Each account has its own thread, so a slow or hanging network call of one account never delays
-another. The threads are plain daemon threads: a call stuck in the network cannot hold the app
-open. Closing asks them to stop and waits at most two seconds; a thread still inside a network
-call then stores nothing of what it gets back (the polling service checks the stop flag after
-the call), so its cursor is unchanged and the next start fetches the same items again.
-"""
+"""The poll threads seen from the GUI: what they report arrives as Qt signals."""
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-
 from PySide6.QtCore import QObject, Signal
 
-from app.services.polling import PollingService
-
-log = logging.getLogger("quiver.ui.polling")
-TICK_S = 1.0  # how often an account's worker asks whether its turn has come
-DISCOVER_S = 5.0  # how often new accounts (connected in Settings) get a worker
+from app.services.polling import PollingService, PollOutcome
+from app.services.scheduler import DISCOVER_S, TICK_S, PollScheduler
 
 
 class PollingController(QObject):
-    """Owns the poll threads: start them, and stop them within two seconds on close.
+    """Owns the poll threads (one per account): start them, and stop them within two seconds.
 
     Signals are emitted from the worker threads; Qt queues them to receivers in the GUI thread.
     Payloads are ids and strings, never rows or sessions.
@@ -42,88 +28,29 @@ class PollingController(QObject):
         discover_s: float = DISCOVER_S,
     ) -> None:
         super().__init__(parent)
-        self._polling = polling
-        self._tick_s = tick_s
-        self._discover_s = discover_s
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._workers: dict[int, threading.Thread] = {}
-        self._supervisor = threading.Thread(target=self._supervise, name="quiver-poll", daemon=True)
+        self._scheduler = PollScheduler(
+            polling,
+            self._report,
+            self.tick_failed.emit,
+            tick_s=tick_s,
+            discover_s=discover_s,
+        )
 
     def start(self) -> None:
-        self._supervisor.start()
+        self._scheduler.start()
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Stop every worker; True when all ended within ``timeout_ms``.
-
-        A worker still waiting on the network after that is left to end on its own (it is a
-        daemon thread and stores nothing once asked to stop).
-        """
-        self._stop.set()
-        deadline = time.monotonic() + timeout_ms / 1000
-        for thread in self._threads():
-            if thread.ident is not None:
-                thread.join(max(0.0, deadline - time.monotonic()))
-        late = [t.name for t in self._threads() if t.is_alive()]
-        if late:
-            log.warning(
-                "poll threads still in a network call after %d ms, left to end: %s",
-                timeout_ms,
-                ", ".join(late),
-            )
-        return not late
+        """Stop every worker; True when all ended within ``timeout_ms``."""
+        return self._scheduler.shutdown(timeout_ms / 1000)
 
     @property
     def running(self) -> bool:
-        return any(t.is_alive() for t in self._threads())
+        return self._scheduler.running
 
-    def _threads(self) -> list[threading.Thread]:
-        with self._lock:
-            return [self._supervisor, *self._workers.values()]
-
-    # -- in the worker threads -----------------------------------------------------------------
-
-    def _supervise(self) -> None:
-        while not self._stop.is_set():
-            try:
-                ids = [ref.id for ref, _state in self._polling.accounts()]
-            except Exception as exc:  # a database error: report it, try again later
-                log.exception("listing accounts to poll failed")
-                self.tick_failed.emit(f"{exc.__class__.__name__}: {exc}")
-                ids = []
-            with self._lock:
-                for account_id in ids:
-                    worker = self._workers.get(account_id)
-                    if worker is None or not worker.is_alive():
-                        worker = threading.Thread(
-                            target=self._run,
-                            args=(account_id,),
-                            name=f"quiver-poll-{account_id}",
-                            daemon=True,
-                        )
-                        self._workers[account_id] = worker
-                        worker.start()
-            self._stop.wait(self._discover_s)
-
-    def _run(self, account_id: int) -> None:
-        while not self._stop.is_set():
-            try:
-                outcome = self._polling.poll_account_if_due(account_id, self._stop)
-            except KeyError:
-                return  # the account was removed
-            except Exception as exc:  # a database error: report it, keep the worker alive
-                log.exception("polling account %s failed", account_id)
-                self.tick_failed.emit(f"{exc.__class__.__name__}: {exc}")
-                outcome = None
-            if outcome is not None and not self._stop.is_set():
-                if outcome.new_messages:
-                    self.batch_stored.emit(
-                        outcome.account_id,
-                        outcome.new_conversation_ids,
-                        outcome.touched_conversation_ids,
-                    )
-                if outcome.state_changed:
-                    self.account_state_changed.emit(
-                        outcome.account_id, outcome.state, outcome.detail
-                    )
-            self._stop.wait(self._tick_s)
+    def _report(self, outcome: PollOutcome) -> None:  # in a worker thread
+        if outcome.new_messages:
+            self.batch_stored.emit(
+                outcome.account_id, outcome.new_conversation_ids, outcome.touched_conversation_ids
+            )
+        if outcome.state_changed:
+            self.account_state_changed.emit(outcome.account_id, outcome.state, outcome.detail)

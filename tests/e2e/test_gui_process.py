@@ -156,3 +156,38 @@ def test_quiver_poll_once_stores_sandbox_conversations(demo_template: Path, tmp_
     lines = [x for x in proc.stdout.splitlines() if x.startswith("account ")]
     assert len(lines) == 4  # the four connected Sandbox accounts; paused ones are left alone
     assert all("connected, 3 new messages" in x for x in lines)
+
+
+@pytest.mark.e2e
+def test_quiver_poll_runs_until_interrupted_and_stops_at_once(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    import signal
+
+    workspace = tmp_path / "ws.sqlite"
+    shutil.copyfile(demo_template, workspace)
+    with subprocess.Popen(
+        [sys.executable, "-u", "-m", "app", "poll", "--workspace", str(workspace)],
+        env=_env(tmp_path / "home"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        seen: set[str] = set()
+        deadline = time.monotonic() + 30
+        while len(seen) < 4 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.startswith("account "):
+                seen.add(line.split(":")[0])
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        try:
+            _out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        stopped_after = time.monotonic() - started
+    assert len(seen) == 4, err  # every connected Sandbox account, each in its own worker
+    assert proc.returncode == 0, err
+    assert stopped_after < 3
