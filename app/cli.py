@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -139,9 +140,15 @@ def _poll(args: argparse.Namespace) -> int:
         print(f"quiver poll: {exc}", file=sys.stderr)
         return 2
 
+    printing = threading.Lock()  # workers report from their own threads: one line at a time
+
     def report(o: PollOutcome) -> None:
         detail = f" ({o.detail})" if o.detail else ""
-        print(f"account {o.account_id}: {o.state}{detail}, {o.new_messages} new messages")
+        with printing:
+            print(
+                f"account {o.account_id}: {o.state}{detail}, {o.new_messages} new messages",
+                flush=True,
+            )
 
     try:
         if args.once:

@@ -6,14 +6,16 @@ Names here are a contract (``connectors.md`` §6): acceptance tests outside the 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from app.domain.items import InboundItem
 
 __all__ = [
+    "PUBLISH_KINDS",
     "AuthExpired",
     "Capabilities",
     "Connector",
@@ -26,12 +28,18 @@ __all__ = [
     "PublishResult",
     "RateLimited",
     "TransientError",
+    "check_find_published_args",
+    "normalize_text",
+    "published_at_or_after",
     "request_never_sent",
     "safe_reason",
+    "texts_match",
 ]
 
 REASON_LIMIT = 300  # characters of a network's own reason kept in an error message
 _TOKEN_PARAM = re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+", re.IGNORECASE)
+PUBLISH_KINDS = ("post", "reply", "dm")  # the writes ``Connector.find_published`` looks for
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +172,61 @@ def safe_reason(text: str, secrets: tuple[str | None, ...] = ()) -> str:
     return text[:REASON_LIMIT]
 
 
+def normalize_text(text: str) -> str:
+    """``text`` as reconciling compares it: Unicode NFC, surrounding whitespace stripped."""
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def texts_match(written: str, seen: str, *, urls_rewritten: bool = False) -> bool:
+    """Whether ``seen`` (read back from a network) is the text ``written`` by a write.
+
+    Both are compared after :func:`normalize_text`. With ``urls_rewritten`` (X, which replaces
+    links with ``https://t.co/…``), every ``http(s)://`` URL in either text counts as one and
+    the same placeholder: the texts match when they agree everywhere outside their URLs and have
+    as many URLs at the same places. The comparison is of the text between the URLs, so text
+    that merely looks like a placeholder can never stand in for a URL.
+
+    Args:
+        written: the text that was sent.
+        seen: the text the network shows.
+        urls_rewritten: the network may have rewritten the URLs in ``written``.
+    """
+    a, b = normalize_text(written), normalize_text(seen)
+    if a == b:
+        return True
+    return urls_rewritten and _URL.split(a) == _URL.split(b)
+
+
+def published_at_or_after(moment: datetime, since: datetime) -> bool:
+    """Whether a write the network timestamps ``moment`` happened at or after ``since``.
+
+    Networks give whole seconds (X's ``.000Z``, Graph's ``+0000``), so ``since`` counts from the
+    start of its second; a naive ``since`` or ``moment`` is taken as UTC.
+    """
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment >= since.replace(microsecond=0)
+
+
+def check_find_published_args(
+    kind: str, in_reply_to: str | None, thread_external_id: str | None
+) -> None:
+    """Refuse ``find_published`` arguments that cannot describe a write.
+
+    Raises:
+        ValueError: ``kind`` is not post, reply or dm; a reply without ``in_reply_to``; a dm
+            without ``thread_external_id``.
+    """
+    if kind not in PUBLISH_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(PUBLISH_KINDS)}, not {kind!r}")
+    if kind == "reply" and not in_reply_to:
+        raise ValueError("a reply is found by its in_reply_to target: give in_reply_to")
+    if kind == "dm" and not thread_external_id:
+        raise ValueError("a direct message is found in its conversation: give thread_external_id")
+
+
 @runtime_checkable
 class Connector(Protocol):
     """One connected account on one network."""
@@ -199,4 +262,43 @@ class Connector(Protocol):
 
     def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
         """Send a private message to ``recipient_id``; errors as for ``publish``."""
+        ...
+
+    def find_published(
+        self,
+        text: str,
+        *,
+        since: datetime,
+        in_reply_to: str | None = None,
+        thread_external_id: str | None = None,
+        kind: str = "post",
+    ) -> PublishResult | None:
+        """Whether a write went out: the answer to a ``MaybePublished`` before any retry.
+
+        Looks on the network for ``text`` written by this account at or after ``since`` (the
+        draft's creation time): for ``kind="post"`` a post, for ``"reply"`` a reply to
+        ``in_reply_to``, for ``"dm"`` a private message in the conversation
+        ``thread_external_id``. Texts compare with :func:`texts_match`. Only reads: it never
+        writes and never retries by itself.
+
+        Args:
+            text: the text of the write.
+            since: when the draft was created (aware; naive is taken as UTC).
+            in_reply_to: the item replied to; required for ``"reply"``.
+            thread_external_id: the conversation; required for ``"dm"``.
+            kind: ``"post"``, ``"reply"`` or ``"dm"``.
+
+        Returns:
+            The write as ``publish``, ``reply`` or ``send_dm`` would have returned it, or
+            ``None`` when the network does not show it.
+
+        Raises:
+            ValueError: the arguments cannot describe a write (see
+                :func:`check_find_published_args`); nothing is asked.
+            RateLimited: the network cannot be asked before ``until``.
+            AuthExpired: the token is refused.
+            PermissionDenied: the token or plan cannot read where the write would be.
+            TransientError: 5xx, timeout, connection error or an unreadable answer: ask again
+                later; never taken as "not published".
+        """
         ...

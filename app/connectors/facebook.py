@@ -6,6 +6,7 @@ import json
 import logging
 import math
 import random
+import re
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,8 +26,11 @@ from app.connectors.base import (
     PublishResult,
     RateLimited,
     TransientError,
+    check_find_published_args,
+    published_at_or_after,
     request_never_sent,
     safe_reason,
+    texts_match,
 )
 from app.connectors.normalize import (
     Malformed,
@@ -50,6 +54,11 @@ FEED_OVERLAP_S = 300
 COMMENT_WINDOW = timedelta(days=30)
 COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
 FEED_FIELDS = "id,message,created_time,updated_time,permalink_url,from"
+RECONCILE_FEED_FIELDS = "id,message,created_time,from"
+RECONCILE_COMMENT_FIELDS = "id,message,created_time,from,parent{id}"
+RECONCILE_MESSAGES_FIELDS = "messages.limit(20){id,message,from,created_time}"
+# A Graph id put in a path: no separator, query, fragment or escape can ride along.
+_GRAPH_ID = re.compile(r"[A-Za-z0-9_.:$-]{1,200}")
 MESSENGER_FIELDS = (
     "id,updated_time,participants,messages.limit(10){id,message,from,to,created_time}"
 )
@@ -558,6 +567,119 @@ class FacebookConnector:
             thread_external_id=thread_external_id,
         )
 
+    # -- reconciling --------------------------------------------------------------------------
+
+    def find_published(
+        self,
+        text: str,
+        *,
+        since: datetime,
+        in_reply_to: str | None = None,
+        thread_external_id: str | None = None,
+        kind: str = "post",
+    ) -> PublishResult | None:
+        """Whether the Page wrote ``text`` at or after ``since`` (``connectors.md`` §5).
+
+        A post is looked for in the Page's feed (``since`` minus ``FEED_OVERLAP_S``); a reply in
+        the comments of ``in_reply_to`` (``filter=stream``, newest first), where a reply to
+        another comment does not count; a Messenger message among the 20 latest messages of
+        the conversation ``thread_external_id``. Only what the Page itself wrote (``from`` is
+        the Page) at or after ``since`` with a text as by ``texts_match`` counts. The feed and
+        comments are paged as in polling (at most ``MAX_PAGES`` pages).
+
+        Args:
+            text: the text of the write.
+            since: when the draft was created.
+            in_reply_to: the comment or post replied to; required for a reply.
+            thread_external_id: the post of a reply (returned as its thread; by default
+                ``in_reply_to``); the Messenger conversation (``t_…``) of a message, required
+                then.
+            kind: ``"post"``, ``"reply"`` or ``"dm"``.
+
+        Returns:
+            The post, comment or message (id, thread, permalink when Facebook gives one), or
+            ``None`` when Facebook does not show it.
+
+        Raises:
+            ValueError: arguments that cannot describe a write, or an id that is not a Graph
+                id; no HTTP call is made.
+            RateLimited: a pause is under way (no call is made) or Facebook throttled the call.
+            AuthExpired, PermissionDenied, TransientError: Facebook could not be asked.
+        """
+        check_find_published_args(kind, in_reply_to, thread_external_id)
+        if kind == "dm" and thread_external_id:
+            return self._find_message(text, since, _graph_id(thread_external_id))
+        if kind == "reply" and in_reply_to:
+            return self._find_comment(
+                text, since, _graph_id(in_reply_to), thread_external_id or in_reply_to
+            )
+        args: dict[str, Any] = {
+            "fields": RECONCILE_FEED_FIELDS,
+            "since": _unix(since) - FEED_OVERLAP_S,
+            "limit": 25,
+        }
+        for payload in self._pages(f"{GRAPH_API_VERSION}/{self._page}/feed", args):
+            for post in as_list(payload.get("data")):
+                found = self._own_write(post, text, since)
+                if found:
+                    return PublishResult(
+                        external_id=found, thread_external_id=found, permalink=_permalink(post)
+                    )
+        return None
+
+    def _find_comment(
+        self, text: str, since: datetime, in_reply_to: str, thread: str
+    ) -> PublishResult | None:
+        args: dict[str, Any] = {
+            "fields": RECONCILE_COMMENT_FIELDS,
+            "filter": "stream",
+            "order": "reverse_chronological",
+            "limit": 50,
+        }
+        for payload in self._pages(f"{GRAPH_API_VERSION}/{in_reply_to}/comments", args):
+            older = False
+            for comment in as_list(payload.get("data")):
+                parent = opt_str(as_dict(as_dict(comment).get("parent")).get("id"))
+                if parent and parent != in_reply_to:
+                    continue  # the Page's answer to another comment under this post
+                found = self._own_write(comment, text, since)
+                if found:
+                    return PublishResult(
+                        external_id=found, thread_external_id=thread, permalink=_permalink(comment)
+                    )
+                older = older or _older_than(comment, since)
+            if older:  # newest first: the next pages are older still
+                return None
+        return None
+
+    def _find_message(self, text: str, since: datetime, thread: str) -> PublishResult | None:
+        result = self._call(
+            f"{GRAPH_API_VERSION}/{thread}", args={"fields": RECONCILE_MESSAGES_FIELDS}
+        )
+        for message in as_list(as_dict(result.get("messages")).get("data")):
+            found = self._own_write(message, text, since)
+            if found:
+                return PublishResult(external_id=found, thread_external_id=thread)
+        return None
+
+    def _own_write(self, item: Any, text: str, since: datetime) -> str | None:
+        """The id of a feed item, comment or message if the Page wrote it as ``text``."""
+        entry = as_dict(item)
+        item_id = opt_str(entry.get("id"))
+        message = entry.get("message")
+        if not item_id or not isinstance(message, str):
+            return None
+        if opt_str(as_dict(entry.get("from")).get("id")) != self._page:
+            return None
+        try:
+            created = parse_time(entry.get("created_time"))
+        except Malformed:
+            log.info("reconcile skipped an item without a time")
+            return None
+        if not published_at_or_after(created, since) or not texts_match(text, message):
+            return None
+        return item_id
+
     # -- errors -------------------------------------------------------------------------------
 
     def _call(
@@ -754,6 +876,36 @@ def _written_id(result: Mapping[str, Any], key: str, what: str) -> str:
         return req_str(result, key)
     except Malformed:
         raise MaybePublished(f"Facebook accepted the {what} but sent no {key}: {UNSURE}") from None
+
+
+def _graph_id(value: str) -> str:
+    """``value`` if it can be put in a Graph path as an object id.
+
+    Raises:
+        ValueError: it could carry a path separator, a query or an escape.
+    """
+    if not _GRAPH_ID.fullmatch(value) or set(value) <= {"."}:
+        raise ValueError("not a Facebook object id")
+    return value
+
+
+def _unix(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _permalink(item: Any) -> str | None:
+    return opt_str(as_dict(item).get("permalink_url"))
+
+
+def _older_than(item: Any, since: datetime) -> bool:
+    """Whether an item's ``created_time`` is readable and before ``since``."""
+    try:
+        created = parse_time(as_dict(item).get("created_time"))
+    except Malformed:
+        return False
+    return not published_at_or_after(created, since)
 
 
 def usage_percent(usage: Mapping[str, Any]) -> int:

@@ -2,7 +2,7 @@
 
 It streams realistic new conversations (and follow-ups on them) at a steady pace, derived from
 a seed and its cursor, so the same cursor always yields the same items; publishing to it works
-and is remembered in the items it returns next.
+and what it published is remembered, so ``find_published`` can answer from it.
 """
 
 from __future__ import annotations
@@ -10,10 +10,19 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.connectors.base import Capabilities, FetchResult, InboundItem, PublishResult
+from app.connectors.base import (
+    Capabilities,
+    FetchResult,
+    InboundItem,
+    PublishResult,
+    check_find_published_args,
+    published_at_or_after,
+    texts_match,
+)
 from app.domain.demo_text import TOPICS, TextFactory
 
 #: One new conversation per account every this many seconds, on average.
@@ -24,6 +33,18 @@ _TOPIC_WEIGHTS = (26, 23, 12, 6, 3, 2, 8, 4, 3)
 _LANGS = ("en",) * 7 + ("de", "es")
 _texts: TextFactory | None = None
 _texts_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxWrite:
+    """One write the Sandbox network accepted, as ``find_published`` looks it up."""
+
+    result: PublishResult
+    text: str
+    kind: str  # post | reply | dm
+    in_reply_to: str | None  # the item replied to (reply only)
+    thread_external_id: str | None  # the thread given to reply / send_dm
+    at: datetime  # aware UTC, from the connector's clock
 
 
 def _factory() -> TextFactory:
@@ -52,6 +73,8 @@ class SandboxConnector:
         self._pace = pace_s
         self._clock = clock
         self._published = 0
+        self._writes: list[SandboxWrite] = []
+        self._writes_lock = threading.Lock()
 
     def capabilities(self) -> Capabilities:
         return Capabilities(
@@ -115,23 +138,74 @@ class SandboxConnector:
         ]
 
     def publish(self, text: str) -> PublishResult:
-        return self._accept("post")
+        return self._accept(text, "post")
 
     def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
-        return self._accept("reply", thread_external_id)
+        return self._accept(text, "reply", thread_external_id, in_reply_to)
 
     def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
-        return self._accept("dm", thread_external_id)
+        return self._accept(text, "dm", thread_external_id)
 
-    def _accept(self, kind: str, thread: str | None = None) -> PublishResult:
-        self._published += 1
-        stamp = int(self._clock().timestamp() * 1000)
-        external = f"sbx-out-{self._handle}-{stamp}-{self._published}"
-        return PublishResult(
-            external_id=external,
-            thread_external_id=thread or external,
-            permalink=f"sandbox://{self._handle}/{external}",
-        )
+    @property
+    def published(self) -> tuple[SandboxWrite, ...]:
+        """Every write this connector accepted, oldest first."""
+        with self._writes_lock:
+            return tuple(self._writes)
+
+    def find_published(
+        self,
+        text: str,
+        *,
+        since: datetime,
+        in_reply_to: str | None = None,
+        thread_external_id: str | None = None,
+        kind: str = "post",
+    ) -> PublishResult | None:
+        """The write of ``text`` this connector accepted at or after ``since``, if any.
+
+        Matches ``kind``, the text (as by ``texts_match``), for a reply ``in_reply_to`` and for
+        a DM ``thread_external_id``; the newest such write wins. Sandbox writes live in memory:
+        a new connector remembers none.
+
+        Raises:
+            ValueError: arguments that cannot describe a write (``check_find_published_args``).
+        """
+        check_find_published_args(kind, in_reply_to, thread_external_id)
+        for write in reversed(self.published):
+            if (
+                write.kind == kind
+                and published_at_or_after(write.at, since)
+                and (kind != "reply" or write.in_reply_to == in_reply_to)
+                and (kind != "dm" or write.thread_external_id == thread_external_id)
+                and texts_match(text, write.text)
+            ):
+                return write.result
+        return None
+
+    def _accept(
+        self, text: str, kind: str, thread: str | None = None, in_reply_to: str | None = None
+    ) -> PublishResult:
+        at = self._clock()
+        with self._writes_lock:
+            self._published += 1
+            stamp = int(at.timestamp() * 1000)
+            external = f"sbx-out-{self._handle}-{stamp}-{self._published}"
+            result = PublishResult(
+                external_id=external,
+                thread_external_id=thread or external,
+                permalink=f"sandbox://{self._handle}/{external}",
+            )
+            self._writes.append(
+                SandboxWrite(
+                    result=result,
+                    text=text,
+                    kind=kind,
+                    in_reply_to=in_reply_to,
+                    thread_external_id=thread,
+                    at=at if at.tzinfo else at.replace(tzinfo=UTC),
+                )
+            )
+        return result
 
 
 def _parse(value: Any) -> datetime | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import random
+import re
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -26,8 +28,11 @@ from app.connectors.base import (
     PublishResult,
     RateLimited,
     TransientError,
+    check_find_published_args,
+    published_at_or_after,
     request_never_sent,
     safe_reason,
+    texts_match,
 )
 from app.connectors.normalize import (
     Malformed,
@@ -59,6 +64,10 @@ TWEET_FIELDS = [
 ]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
 USER_FIELDS = ["username", "name", "profile_image_url", "public_metrics", "verified"]
+RECONCILE_MAX_PAGES = 5  # pages of the account's timeline or conversation read to reconcile
+# The leading @mentions X adds to a reply's text (auto-populated reply metadata).
+_LEADING_MENTIONS = re.compile(r"^(?:@\w{1,15}\s+)+")
+_DM_CONVERSATION_ID = re.compile(r"\d{1,20}(?:-\d{1,20})?")
 DM_FIELDS = [
     "id",
     "event_type",
@@ -618,6 +627,136 @@ class XConnector:
             thread_external_id=opt_str(data.get("dm_conversation_id")) or thread_external_id,
         )
 
+    # -- reconciling --------------------------------------------------------------------------
+
+    def find_published(
+        self,
+        text: str,
+        *,
+        since: datetime,
+        in_reply_to: str | None = None,
+        thread_external_id: str | None = None,
+        kind: str = "post",
+    ) -> PublishResult | None:
+        """Whether the account wrote ``text`` at or after ``since`` (``connectors.md`` §5).
+
+        Posts and replies are looked for in the account's timeline
+        (``GET /2/users/{id}/tweets`` from ``since``, at most ``RECONCILE_MAX_PAGES`` pages); a
+        post must not be a reply, and a reply must reply to ``in_reply_to``. A direct message is
+        looked for among the events of the conversation ``thread_external_id``
+        (``GET /2/dm_conversations/{id}/dm_events``, newest first), sent by the account at or
+        after ``since``. Texts match as by ``texts_match`` with X's URL rewriting (``t.co``),
+        also when X escaped ``&``, ``<`` and ``>`` as HTML or put the replied-to handles in
+        front of a reply.
+
+        Args:
+            text: the text of the write.
+            since: when the draft was created.
+            in_reply_to: the tweet replied to; required for a reply.
+            thread_external_id: the DM conversation; required for a DM.
+            kind: ``"post"``, ``"reply"`` or ``"dm"``.
+
+        Returns:
+            The tweet (id, conversation, permalink) or the DM event (id, conversation), or
+            ``None`` when X does not show it.
+
+        Raises:
+            ValueError: arguments that cannot describe a write, or a conversation id that is
+                not X's; no HTTP call is made.
+            RateLimited: the DM budget is held (no HTTP call made), or X answered 429.
+            AuthExpired, PermissionDenied, TransientError: X could not be asked.
+        """
+        check_find_published_args(kind, in_reply_to, thread_external_id)
+        if kind == "dm" and thread_external_id:
+            return self._find_dm(text, since, thread_external_id)
+        return self._find_tweet(text, since, in_reply_to if kind == "reply" else None)
+
+    def _find_tweet(
+        self, text: str, since: datetime, in_reply_to: str | None
+    ) -> PublishResult | None:
+        start = since if since.tzinfo else since.replace(tzinfo=UTC)
+        token: str | None = None
+        for _ in range(RECONCILE_MAX_PAGES):
+            payload = self._call(
+                self._client.get_users_tweets,
+                self._me,
+                start_time=start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                pagination_token=token,
+                max_results=100,
+                tweet_fields=TWEET_FIELDS,
+                user_auth=False,
+            )
+            self._log_partial_errors(payload)
+            for tweet in as_list(payload.get("data")):
+                try:
+                    item = normalize_tweet(tweet, {}, self._me)
+                except Malformed as exc:
+                    log.info("reconcile skipped a malformed tweet: %s", exc)
+                    continue
+                if (
+                    item.author_external_id in (None, self._me)  # the timeline is the account's
+                    and item.in_reply_to == in_reply_to  # None for a post: not a reply
+                    and published_at_or_after(item.created_at, since)
+                    and x_texts_match(text, item.text, reply=in_reply_to is not None)
+                ):
+                    return PublishResult(
+                        external_id=item.external_id,
+                        thread_external_id=item.thread_external_id,
+                        permalink=item.permalink,
+                    )
+            token = opt_str(as_dict(payload.get("meta")).get("next_token"))
+            if not token:
+                return None
+        log.info("reconcile read %d timeline pages without finding the tweet", RECONCILE_MAX_PAGES)
+        return None
+
+    def _find_dm(self, text: str, since: datetime, conversation_id: str) -> PublishResult | None:
+        if not _DM_CONVERSATION_ID.fullmatch(conversation_id):
+            raise ValueError("thread_external_id must be an X DM conversation id")
+        token: str | None = None
+        for _ in range(RECONCILE_MAX_PAGES):
+            held = self.held_until("dms")
+            if held:
+                raise RateLimited(
+                    f"X rate-limit budget is low for direct messages until {_utc(held)}", held
+                )
+            payload = self._call(
+                self._client.get_direct_message_events,
+                dm_conversation_id=conversation_id,
+                event_types="MessageCreate",
+                pagination_token=token,
+                max_results=100,
+                dm_event_fields=DM_FIELDS,
+                user_auth=False,
+            )
+            reached_older = False
+            for event in as_list(payload.get("data")):
+                e = as_dict(event)
+                event_id = opt_str(e.get("id"))
+                seen = e.get("text")
+                if not event_id or e.get("event_type") != "MessageCreate":
+                    continue
+                try:
+                    created = parse_time(e.get("created_at"))
+                except Malformed:
+                    log.info("reconcile skipped a DM event without a time")
+                    continue
+                if not published_at_or_after(created, since):
+                    reached_older = True  # newest first: the rest is older still
+                    break
+                if (
+                    opt_str(e.get("sender_id")) == self._me
+                    and opt_str(e.get("dm_conversation_id")) in (None, conversation_id)
+                    and isinstance(seen, str)
+                    and x_texts_match(text, seen)
+                ):
+                    return PublishResult(external_id=event_id, thread_external_id=conversation_id)
+            token = opt_str(as_dict(payload.get("meta")).get("next_token"))
+            if reached_older or not token:
+                return None
+        log.info("reconcile read %d DM pages without finding the message", RECONCILE_MAX_PAGES)
+        return None
+
     # -- errors -------------------------------------------------------------------------------
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -726,6 +865,20 @@ class XConnector:
             until = datetime.fromtimestamp(max(resets), tz=UTC)
             return until + timedelta(seconds=1 + random.uniform(0, 5))
         return self._now() + timedelta(seconds=random.uniform(0, 5.0))
+
+
+def x_texts_match(written: str, seen: str, *, reply: bool = False) -> bool:
+    """Whether ``seen``, a text X shows, is ``written`` as X stores it.
+
+    As ``texts_match`` with ``urls_rewritten`` (X turns links into ``https://t.co/…``), trying
+    the text as given and with HTML entities decoded (X sends ``&``, ``<`` and ``>`` as
+    ``&amp;``, ``&lt;`` and ``&gt;``), and for a ``reply`` also without the leading
+    ``@handle`` mentions X puts in front of it.
+    """
+    candidates = {seen, html.unescape(seen)}
+    if reply:
+        candidates |= {_LEADING_MENTIONS.sub("", c.lstrip()) for c in candidates}
+    return any(texts_match(written, c, urls_rewritten=True) for c in candidates)
 
 
 def _utc(moment: datetime) -> str:
