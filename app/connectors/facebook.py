@@ -51,7 +51,10 @@ GRAPH_API_VERSION = "v26.0"
 GRAPH_URL = "https://graph.facebook.com/"
 MAX_PAGES = 5
 FEED_OVERLAP_S = 300
-COMMENT_WINDOW = timedelta(days=30)
+COMMENT_WINDOW = timedelta(days=30)  # comments are read for posts this young
+COMMENT_FAST_WINDOW = timedelta(days=7)  # ...at every comments turn for posts this young
+COMMENT_SLOW_INTERVAL_S = 900  # ...and every 15 minutes for older ones
+COMMENTS_INTERVAL_S = 180.0
 COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
 FEED_FIELDS = "id,message,created_time,updated_time,permalink_url,from"
 RECONCILE_FEED_FIELDS = "id,message,created_time,from"
@@ -314,10 +317,13 @@ class FacebookConnector:
     def schedule(self, base_s: float) -> dict[str, float]:
         """Each read stream's interval in seconds (``connectors.md`` §5).
 
-        The feed with its comments on the account's own interval (``base_s``), Messenger every
-        60 s where it is enabled.
+        The feed on the account's own interval (``base_s``); comments every 180 s (every 15 min
+        for posts older than 7 days); Messenger every 60 s where it is enabled.
         """
-        streams = {"feed": max(base_s, FEED_MIN_INTERVAL_S)}
+        streams = {
+            "feed": max(base_s, FEED_MIN_INTERVAL_S),
+            "comments": COMMENTS_INTERVAL_S,
+        }
         if self._messenger:
             streams["messenger"] = MESSENGER_INTERVAL_S
         return streams
@@ -327,10 +333,10 @@ class FacebookConnector:
     ) -> FetchResult:
         """Poll the feed with its comments, then Messenger, continuing from ``cursor``.
 
-        ``streams`` limits the poll to some of them (``feed``, ``messenger``), for a scheduler
-        that polls each on its own interval; by default both. From 90 % usage only Messenger is
-        polled; the feed and comment entries of the cursor are kept as they were and a warning
-        says why.
+        ``streams`` limits the poll to some of them (``feed``, ``comments``, ``messenger``), for
+        a scheduler that polls each on its own interval; by default all of them. From 90 % usage
+        only Messenger is polled; the feed and comment entries of the cursor are kept as they
+        were and a warning says why.
 
         Raises:
             RateLimited: Facebook asked for a pause that has not ended (no call is made), or
@@ -346,9 +352,9 @@ class FacebookConnector:
         warnings: list[str] = []
         new_cursor = dict(cursor)
 
-        wanted = {"feed", "messenger"} if streams is None else set(streams)
+        wanted = {"feed", "comments", "messenger"} if streams is None else set(streams)
         u = self.current_usage()
-        if "feed" not in wanted:
+        if not wanted & {"feed", "comments"}:
             pass
         elif u >= USAGE_MESSENGER_ONLY:
             reason = (
@@ -358,7 +364,13 @@ class FacebookConnector:
             warnings.append(reason)
             log.warning("%s", reason)
         else:
-            got, bad = self._feed_and_comments(cursor, new_cursor)
+            got, bad = self._feed_and_comments(
+                cursor,
+                new_cursor,
+                feed="feed" in wanted,
+                comments="comments" in wanted,
+                by_age=streams is not None,
+            )
             items += got
             skipped += bad
 
@@ -388,19 +400,77 @@ class FacebookConnector:
         )
 
     def _feed_and_comments(
-        self, cursor: dict[str, Any], new_cursor: dict[str, Any]
+        self,
+        cursor: dict[str, Any],
+        new_cursor: dict[str, Any],
+        *,
+        feed: bool = True,
+        comments: bool = True,
+        by_age: bool = False,
     ) -> tuple[list[InboundItem], int]:
         """Read the feed and the comments of recent posts, updating ``new_cursor`` in place.
+
+        Every post of the last 30 days has its comments read. With ``by_age`` (a scheduler
+        polling comments on their own interval, ``connectors.md`` §5) a post older than 7 days
+        has them read at most every 15 minutes; younger ones at every call.
 
         Raises:
             RateLimited, AuthExpired, PermissionDenied, TransientError: a call failed.
         """
         items: list[InboundItem] = []
         skipped = 0
-        since = opt_int(cursor.get("feed_since"))
+        now = self._now()
         posts_seen = {
             k: v for k, v in as_dict(cursor.get("comment_watermarks")).items() if isinstance(v, int)
         }
+        created_at = {
+            k: v for k, v in as_dict(cursor.get("comment_posts")).items() if isinstance(v, int)
+        }
+        checked = {
+            k: v for k, v in as_dict(cursor.get("comment_checked")).items() if isinstance(v, int)
+        }
+        if feed:
+            got, bad, feed_posts = self._feed(cursor, new_cursor)
+            items += got
+            skipped += bad
+            for post_id, posted in feed_posts:
+                posts_seen.setdefault(post_id, 0)
+                created_at[post_id] = posted
+        horizon = int((now - COMMENT_WINDOW).timestamp())
+        young = int((now - COMMENT_FAST_WINDOW).timestamp())
+        now_s = int(now.timestamp())
+        watermarks: dict[str, int] = {}
+        for post_id, seen in sorted(posts_seen.items()):
+            created = created_at.get(post_id)
+            if created is not None and created < horizon:
+                continue  # older than 30 days: no longer read
+            due = comments and (
+                not by_age
+                or created is None
+                or created >= young
+                or now_s - checked.get(post_id, 0) >= COMMENT_SLOW_INTERVAL_S
+            )
+            if due:
+                got, bad, top = self._comments(post_id, seen)
+                items += got
+                skipped += bad
+                seen = max(seen, top)
+                checked[post_id] = now_s
+            watermarks[post_id] = seen
+        new_cursor["comment_watermarks"] = watermarks
+        if created_at or "comment_posts" in cursor:
+            new_cursor["comment_posts"] = {k: v for k, v in created_at.items() if k in watermarks}
+        if checked or "comment_checked" in cursor:
+            new_cursor["comment_checked"] = {k: v for k, v in checked.items() if k in watermarks}
+        return items, skipped
+
+    def _feed(
+        self, cursor: dict[str, Any], new_cursor: dict[str, Any]
+    ) -> tuple[list[InboundItem], int, list[tuple[str, int]]]:
+        """The Page's new posts since the cursor, and each post's id with its creation time."""
+        items: list[InboundItem] = []
+        skipped = 0
+        since = opt_int(cursor.get("feed_since"))
         args: dict[str, Any] = {"fields": FEED_FIELDS, "limit": 25}
         if since:
             args["since"] = since
@@ -420,20 +490,7 @@ class FacebookConnector:
                 feed_posts.append((item.external_id, created))
         if newest:
             new_cursor["feed_since"] = max(newest - FEED_OVERLAP_S, since or 0)
-
-        horizon = int((self._now() - COMMENT_WINDOW).timestamp())
-        for post_id, created in feed_posts:
-            posts_seen.setdefault(post_id, 0)
-            if created < horizon:
-                posts_seen.pop(post_id, None)
-        watermarks: dict[str, int] = {}
-        for post_id, seen in sorted(posts_seen.items()):
-            got, bad, top = self._comments(post_id, seen)
-            items += got
-            skipped += bad
-            watermarks[post_id] = max(seen, top)
-        new_cursor["comment_watermarks"] = watermarks
-        return items, skipped
+        return items, skipped, feed_posts
 
     def _comments(self, post_id: str, seen: int) -> tuple[list[InboundItem], int, int]:
         items: list[InboundItem] = []

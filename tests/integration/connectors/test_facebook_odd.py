@@ -1,20 +1,26 @@
-"""Odd Graph payloads: items without id or time, unknown shapes, bodies that are not JSON."""
+"""Odd Graph payloads (no id or time, unknown shapes, not JSON) and comments read by post age."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+import facebook
 import pytest
+import requests
 import responses
 
 from app.connectors.base import TransientError
+from app.connectors.facebook import FacebookConnector
 from tests.integration.connectors.test_facebook import (
     COMMENT,
     CONVERSATIONS,
     FEED,
+    NOW,
     PAGE,
     POST,
     POST_JSON,
+    TOKEN,
     G,
     connector,
 )
@@ -108,3 +114,56 @@ def test_messenger_conversations_without_id_or_time_are_skipped(http: Any) -> No
     result = connector(messenger=True).fetch(None)
     assert [(i.external_id, i.thread_external_id) for i in result.items] == [("m_AbCdEf123", "t_1")]
     assert result.skipped == 4
+
+
+def _calls(http: Any) -> list[str]:
+    urls = [c.request.url.split("?")[0] for c in http.calls]
+    http.calls.reset()
+    return urls
+
+
+def test_scheduled_comments_follow_the_age_of_their_post(http: Any) -> None:
+    young, old, ancient = f"{PAGE}_1", f"{PAGE}_2", f"{PAGE}_3"
+    day = 24 * 3600
+    now_s = int(NOW.timestamp())
+    cursor = {
+        "feed_since": now_s - 60,
+        "comment_watermarks": {young: 0, old: 0, ancient: 0},
+        "comment_posts": {young: now_s - day, old: now_s - 10 * day, ancient: now_s - 40 * day},
+        "comment_checked": {young: now_s - 60, old: now_s - 5 * 60},
+    }
+    for post in (young, old):
+        http.get(f"{G}/{post}/comments", json={"data": []})
+    http.get(FEED, json={"data": []})
+    c = connector()
+    # The feed alone: no comments read.
+    feed_only = c.fetch(cursor, streams=["feed"])
+    assert _calls(http) == [FEED]
+    assert ancient not in feed_only.cursor["comment_watermarks"]  # past 30 days: forgotten
+    # Comments: the young post at every turn, the 10-day-old one only every 15 minutes.
+    first = c.fetch(feed_only.cursor, streams=["comments"])
+    assert _calls(http) == [f"{G}/{young}/comments"]
+    assert first.cursor["comment_checked"][young] == now_s
+    later = connector_at(NOW + timedelta(minutes=11)).fetch(first.cursor, streams=["comments"])
+    assert _calls(http) == [f"{G}/{young}/comments", f"{G}/{old}/comments"]
+    assert set(later.cursor["comment_watermarks"]) == {young, old}
+
+
+def test_a_full_poll_reads_every_recent_post_s_comments(http: Any) -> None:
+    now_s = int(NOW.timestamp())
+    old = f"{PAGE}_2"
+    http.get(FEED, json={"data": []})
+    http.get(f"{G}/{old}/comments", json={"data": []})
+    cursor = {
+        "feed_since": now_s - 60,
+        "comment_watermarks": {old: 0},
+        "comment_posts": {old: now_s - 10 * 24 * 3600},
+        "comment_checked": {old: now_s - 60},
+    }
+    connector().fetch(cursor)  # no streams given: everything, as connectors.md §6 says
+    assert _calls(http) == [FEED, f"{G}/{old}/comments"]
+
+
+def connector_at(moment: datetime) -> FacebookConnector:
+    graph = facebook.GraphAPI(access_token=TOKEN, timeout=30, session=requests.Session())
+    return FacebookConnector(graph, PAGE, now=lambda: moment)
