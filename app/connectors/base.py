@@ -34,6 +34,7 @@ __all__ = [
     "request_never_sent",
     "safe_reason",
     "texts_match",
+    "write_transport_error",
 ]
 
 REASON_LIMIT = 300  # characters of a network's own reason kept in an error message
@@ -156,6 +157,26 @@ def request_never_sent(exc: BaseException) -> bool:
             pending.append(current.reason)
         pending += [arg for arg in current.args if isinstance(arg, BaseException)]
     return False
+
+
+UNSURE = "it may have been published: reconcile before any retry"
+
+
+def write_transport_error(exc: BaseException, network: str, what: str) -> ConnectorError:
+    """The error for a write whose request failed in transport (no answer from the network).
+
+    ``TransientError`` when the request provably never left (safe to retry), otherwise
+    ``MaybePublished``: a timeout or a broken connection after sending proves nothing.
+    """
+    import requests  # late: see request_never_sent
+
+    if request_never_sent(exc):
+        return TransientError(f"cannot reach {network} (offline?): the {what} was not sent")
+    if isinstance(exc, requests.Timeout):
+        return MaybePublished(
+            f"{network} did not answer in time after the {what} was sent: {UNSURE}"
+        )
+    return MaybePublished(f"the connection to {network} broke while sending the {what}: {UNSURE}")
 
 
 def safe_reason(text: str, secrets: tuple[str | None, ...] = ()) -> str:

@@ -16,6 +16,7 @@ import facebook
 import requests
 
 from app.connectors.base import (
+    UNSURE,
     AuthExpired,
     Capabilities,
     FetchResult,
@@ -28,9 +29,9 @@ from app.connectors.base import (
     TransientError,
     check_find_published_args,
     published_at_or_after,
-    request_never_sent,
     safe_reason,
     texts_match,
+    write_transport_error,
 )
 from app.connectors.normalize import (
     Malformed,
@@ -75,7 +76,6 @@ DUPLICATE_CODE = 506  # duplicate post
 UNAVAILABLE_CODE = 551  # Messenger: this person is not available right now
 INVALID_PARAMETER_CODE = 100
 OUTSIDE_WINDOW_SUBCODE = 2018278  # Messenger: sent outside the allowed 24-hour window
-UNSURE = "it may have been published: reconcile before any retry"
 
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 USAGE_SLOW = 75  # u >= 75: double every interval (connectors.md §5)
@@ -800,17 +800,7 @@ class FacebookConnector:
                 f"Facebook sent a response that is not JSON to the {what}: {UNSURE}"
             ) from None
         except requests.RequestException as exc:
-            if request_never_sent(exc):
-                raise TransientError(
-                    f"cannot reach Facebook (offline?): the {what} was not sent"
-                ) from None
-            if isinstance(exc, requests.Timeout):
-                raise MaybePublished(
-                    f"Facebook did not answer in time after the {what} was sent: {UNSURE}"
-                ) from None
-            raise MaybePublished(
-                f"the connection to Facebook broke while sending the {what}: {UNSURE}"
-            ) from None
+            raise write_transport_error(exc, "Facebook", what) from None
         if self._last_status >= 500:
             raise MaybePublished(
                 f"Facebook server error {self._last_status} after the {what} was sent: {UNSURE}"

@@ -18,6 +18,7 @@ import requests
 import tweepy
 
 from app.connectors.base import (
+    UNSURE,
     AuthExpired,
     Capabilities,
     FetchResult,
@@ -30,9 +31,9 @@ from app.connectors.base import (
     TransientError,
     check_find_published_args,
     published_at_or_after,
-    request_never_sent,
     safe_reason,
     texts_match,
+    write_transport_error,
 )
 from app.connectors.normalize import (
     Malformed,
@@ -799,7 +800,7 @@ class XConnector:
             MaybePublished: the write may have been posted, or X calls it a duplicate.
             PublishRejected: X refused the write (a 4xx other than the above).
         """
-        unsure = "it may have been posted: reconcile before any retry"
+        unsure = UNSURE
         try:
             result = fn(**kwargs)
         except tweepy.TooManyRequests as exc:
@@ -831,17 +832,7 @@ class XConnector:
                 f"X sent a response that is not JSON to the {what}: {unsure}"
             ) from None
         except requests.RequestException as exc:
-            if request_never_sent(exc):
-                raise TransientError(
-                    f"cannot reach X (offline?): the {what} was not sent"
-                ) from None
-            if isinstance(exc, requests.Timeout):
-                raise MaybePublished(
-                    f"X did not answer in time after the {what} was sent: {unsure}"
-                ) from None
-            raise MaybePublished(
-                f"the connection to X broke while sending the {what}: {unsure}"
-            ) from None
+            raise write_transport_error(exc, "X", what) from None
         if not isinstance(result, dict):
             raise MaybePublished(f"X sent an unexpected response to the {what}: {unsure}")
         return result
