@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -21,6 +18,7 @@ from app.connectors.x_oauth import TOKEN_URL
 from app.models import Account, Message
 from app.services.container import Services
 from app.storage.workspace import Database
+from tests.browser import follow_redirect, free_port
 from tests.integration.test_accounts import services_with_admin
 
 GRAPH = "https://graph.facebook.com/v26.0"
@@ -35,29 +33,6 @@ SECRETS = {
     "page": "FB-PAGE-TOKEN-6666",
     "other page": "FB-PAGE-TOKEN-7777",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _follow_redirect(authorization_url: str, port: int, code: str) -> None:
-    """What the browser does once the person allows Quiver."""
-    state = parse_qs(urlsplit(authorization_url).query)["state"][0]
-
-    def go() -> None:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/callback?state={state}&code={code}", timeout=2
-                ).read()
-                return
-            except OSError:
-                threading.Event().wait(0.05)
-
-    threading.Thread(target=go, daemon=True).start()
 
 
 def _connect_x(services: Services, http: Any) -> None:
@@ -76,9 +51,9 @@ def _connect_x(services: Services, http: Any) -> None:
         "https://api.twitter.com/2/users/me",
         json={"data": {"id": "783214", "username": "AcmeHelp", "name": "Acme Help"}},
     )
-    port = _free_port()
+    port = free_port()
     auth = services.accounts.start_x_authorization(1, port=port)
-    _follow_redirect(auth.authorization_url(), port, "X-CODE")
+    follow_redirect(auth.authorization_url(), port, "X-CODE")
     services.accounts.finish_x_authorization(1, auth, unit_id=1, stop=threading.Event())
 
 
@@ -110,9 +85,9 @@ def _connect_facebook(services: Services, http: Any) -> None:
             "paging": {"cursors": {"before": "a", "after": "b"}},
         },
     )  # fmt: skip
-    port = _free_port()
+    port = free_port()
     login = services.accounts.start_facebook_login(1, port=port)
-    _follow_redirect(login.authorization_url(), port, "FB-CODE")
+    follow_redirect(login.authorization_url(), port, "FB-CODE")
     pages = services.accounts.finish_facebook_login(1, login, stop=threading.Event())
     [page] = [p for p in pages if p.id == PAGE]
     services.accounts.connect_facebook_page(1, page, unit_id=1)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,15 +15,10 @@ from app.services.container import Services
 from app.services.tokens import TokenStore
 from app.ui.main_window import MainWindow
 from app.ui.settings import settings_page
+from tests.browser import follow_redirect, free_port
 
 ADMIN = "ingrid.solberg@acme-mobility.example"
 AGENT = "tom.becker@acme-mobility.example"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -39,24 +31,8 @@ def told(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _browser(port: int, code: str) -> Any:
-    """What the person's browser does after they allow Quiver: it follows the redirect."""
-
-    def browser(url: str) -> None:
-        state = parse_qs(urlsplit(url).query)["state"][0]
-
-        def redirect() -> None:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(
-                        f"http://127.0.0.1:{port}/callback?state={state}&code={code}", timeout=2
-                    ).read()
-                    return
-                except OSError:
-                    threading.Event().wait(0.05)
-
-        threading.Thread(target=redirect, daemon=True).start()
-
-    return browser
+    """The person's browser: once they allow Quiver, it follows the redirect."""
+    return lambda url: follow_redirect(url, port, code)
 
 
 def _window(qtbot: Any, services: Services, tmp_path: Path, email: str) -> MainWindow:
@@ -78,7 +54,7 @@ def test_connect_x_through_the_browser(
 ) -> None:
     window = _window(qtbot, demo_services, tmp_path, ADMIN)
     tab = window.settings.accounts
-    tab.redirect_port = _free_port()
+    tab.redirect_port = free_port()
     tab.client_id.setText("client-123")
     tab._on_save_clicked()
     assert demo_services.accounts.x_client_id() == "client-123"
@@ -156,7 +132,7 @@ def test_connect_a_facebook_page_through_facebook_login(
 
     window = _window(qtbot, demo_services, tmp_path, ADMIN)
     tab = window.settings.accounts
-    tab.redirect_port = _free_port()
+    tab.redirect_port = free_port()
     tab.login_fb_button.click()  # not set up yet: says how
     assert told
     assert "Meta app" in told.pop()
