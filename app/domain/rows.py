@@ -105,3 +105,4 @@ class AccountRow:
     unit_id: int
     state: str
     state_detail: str
+    poll_interval_s: int = 0

@@ -23,6 +23,8 @@ from app.storage.workspace import Database
 log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
 FACEBOOK_APP_ID = "facebook.app_id"
+POLL_FLOORS_S = {"x": 15, "facebook": 60, "sandbox": 5}  # connectors.md §5 floors
+MAX_POLL_INTERVAL_S = 3600
 REDIRECT_PORT = 8765  # the loopback port registered with the X app (connectors.md 1.2)
 
 
@@ -267,6 +269,42 @@ class AccountsService:
             page_token=page.access_token,
             unit_id=unit_id,
         )
+
+    def set_poll_interval(self, operator_id: int, account_id: int, seconds: int) -> None:
+        """How often the account's main stream is polled (administrators only).
+
+        The floors are the networks' (connectors.md §5): a shorter interval only spends the
+        plan's rate limit. The other streams keep their own intervals.
+
+        Raises:
+            NotAllowed: the operator is not an administrator.
+            KeyError: there is no such account.
+            ValueError: the interval is below the network's floor or above an hour.
+        """
+        with self._db.uow() as uow:
+            s = uow.session
+            self._require_admin(s, operator_id)
+            account = s.get(Account, account_id)
+            if account is None:
+                raise KeyError(f"no account {account_id}")
+            floor = POLL_FLOORS_S.get(account.network, 60)
+            if not floor <= seconds <= MAX_POLL_INTERVAL_S:
+                raise ValueError(
+                    f"Poll this account every {floor} to {MAX_POLL_INTERVAL_S} seconds "
+                    f"({account.network} allows no less than {floor} s)."
+                )
+            before = {"poll_interval_s": account.poll_interval_s}
+            account.poll_interval_s = seconds
+            self._audit(
+                s,
+                operator_id,
+                "account.poll_interval",
+                "account",
+                account_id,
+                before,
+                {"poll_interval_s": seconds},
+            )
+            uow.commit()
 
     def disconnect(self, operator_id: int, account_id: int) -> None:
         """Remove the account's tokens; keep its conversations. The account stays, paused."""

@@ -54,6 +54,7 @@ class DirectoryService:
                     Account.unit_id,
                     Account.state,
                     Account.state_detail,
+                    Account.poll_interval_s,
                 ).order_by(Account.network, Account.handle)
             ).all()
         return [AccountRow(*r) for r in rows]

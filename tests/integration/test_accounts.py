@@ -256,3 +256,30 @@ def test_the_meta_app_secret_goes_to_the_keyring_only(services: Services) -> Non
     services.db.close()
     for f in path.parent.glob(path.name + "*"):
         assert b"APP-SECRET-1" not in f.read_bytes()
+
+
+def test_poll_intervals_respect_the_network_floors(services: Services) -> None:
+    services.accounts.set_x_client_id(1, "client-123")
+    account_id = services.accounts.connect_x(
+        1, tokens=TOKENS, user_id="783214", username="AcmeHelp", name="Acme", unit_id=1
+    )
+    with pytest.raises(NotAllowed):
+        services.accounts.set_poll_interval(2, account_id, 300)
+    with pytest.raises(ValueError, match="no less than 15 s"):
+        services.accounts.set_poll_interval(1, account_id, 10)
+    with pytest.raises(ValueError, match="3600"):
+        services.accounts.set_poll_interval(1, account_id, 7200)
+    with pytest.raises(KeyError):
+        services.accounts.set_poll_interval(1, 999, 300)
+    services.accounts.set_poll_interval(1, account_id, 300)
+    [row] = [a for a in services.directory.accounts() if a.id == account_id]
+    assert row.poll_interval_s == 300
+    [ref] = [r for r, _ in services.polling.accounts() if r.id == account_id]
+    assert ref.poll_interval_s == 300  # the scheduler reads it at every turn
+    with services.db.engine.connect() as conn:
+        audit = conn.execute(
+            select(AuditEntry.before, AuditEntry.after).where(
+                AuditEntry.action == "account.poll_interval"
+            )
+        ).one()
+    assert tuple(audit) == ({"poll_interval_s": 90}, {"poll_interval_s": 300})

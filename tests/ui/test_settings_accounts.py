@@ -197,3 +197,21 @@ def test_connect_a_facebook_page_through_facebook_login(
         ).scalar()
     assert TokenStore().get("facebook", account_uuid, "page_token") == "PAGE-bikes"
     assert TokenStore().get("facebook", account_uuid, "user_token") is None  # never kept
+
+
+def test_an_admin_sets_how_often_an_account_is_polled(
+    qtbot: Any, demo_services: Services, tmp_path: Path, told: list[str]
+) -> None:
+    window = _window(qtbot, demo_services, tmp_path, ADMIN)
+    tab = window.settings.accounts
+    tab.apply_interval_button.click()
+    assert told.pop() == "Choose the account first."
+    row = next(r for r in range(tab.table.rowCount()) if "@acme_de" in tab.table.item(r, 1).text())
+    tab.table.selectRow(row)
+    tab.interval.setValue(45)
+    tab.apply_interval_button.click()
+    assert told == []
+    assert tab.table.item(row, 4).text() == "45 s"
+    x_row = next(r for r in range(tab.table.rowCount()) if tab.table.item(r, 0).text() == "X")
+    tab.table.selectRow(x_row)
+    assert tab.interval.minimum() == 15  # X's floor

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -31,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.rows import PersonRow
-from app.services.accounts import REDIRECT_PORT
+from app.domain.rows import AccountRow, PersonRow
+from app.services.accounts import MAX_POLL_INTERVAL_S, POLL_FLOORS_S, REDIRECT_PORT
 from app.services.container import Services
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
 from app.ui.tasks import TaskRunner
@@ -162,20 +163,27 @@ class AccountsTab(QWidget):
         apps.setColumnStretch(1, 1)
         apps.setColumnStretch(3, 1)
 
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Network", "Account", "Owned by", "State", "Detail"])
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(
+            ["Network", "Account", "Owned by", "State", "Polled every", "Detail"]
+        )
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        for col, width in enumerate((190, 300, 190, 130)):
+        for col, width in enumerate((190, 300, 190, 130, 110)):
             header.resizeSection(col, width)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.connect_x_button = QPushButton("Connect X account…")
         self.login_fb_button = QPushButton("Log in with Facebook…")
         self.connect_fb_button = QPushButton("Connect Page with a token…")
         self.disconnect_button = QPushButton("Disconnect")
+        self.interval = QSpinBox()
+        self.interval.setRange(5, MAX_POLL_INTERVAL_S)
+        self.interval.setSuffix(" s")
+        self.interval.setToolTip("How often the selected account's mentions or feed are polled")
+        self.apply_interval_button = QPushButton("Set")
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
@@ -187,6 +195,10 @@ class AccountsTab(QWidget):
             self.disconnect_button,
         ):
             buttons.addWidget(b)
+        buttons.addSpacing(12)
+        buttons.addWidget(QLabel("Poll every"))
+        buttons.addWidget(self.interval)
+        buttons.addWidget(self.apply_interval_button)
         buttons.addStretch(1)
         self.unit_choice = QComboBox()
         for unit in services.inbox.units():
@@ -210,6 +222,8 @@ class AccountsTab(QWidget):
         self.connect_fb_button.clicked.connect(self._on_connect_fb_clicked)
         self.login_fb_button.clicked.connect(self._on_login_fb_clicked)
         self.disconnect_button.clicked.connect(self._on_disconnect_clicked)
+        self.apply_interval_button.clicked.connect(self._on_apply_interval_clicked)
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
         self.refresh()
 
     def refresh(self) -> None:
@@ -217,6 +231,7 @@ class AccountsTab(QWidget):
         accounts = self._services.directory.accounts()
         self.table.setRowCount(len(accounts))
         self._ids = [a.id for a in accounts]
+        self._accounts = accounts
         for row, a in enumerate(accounts):
             network = NETWORK_LABELS.get(a.network, a.network)
             if a.network == "sandbox":
@@ -226,10 +241,38 @@ class AccountsTab(QWidget):
                 f"@{a.handle} — {a.display_name}",
                 units.get(a.unit_id, ""),
                 STATE_LABELS.get(a.state, a.state),
+                f"{a.poll_interval_s} s",
                 a.state_detail,
             ]
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QTableWidgetItem(value))
+
+    def _selected(self) -> AccountRow | None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        return self._accounts[min(rows)] if rows else None
+
+    def _on_table_selection_changed(self) -> None:
+        account = self._selected()
+        if account is not None:
+            self.interval.setMinimum(POLL_FLOORS_S.get(account.network, 60))
+            self.interval.setValue(account.poll_interval_s)
+
+    def _on_apply_interval_clicked(self) -> None:
+        account = self._selected()
+        if account is None:
+            tell(self, "Poll every", "Choose the account first.")
+            return
+        try:
+            self._services.accounts.set_poll_interval(
+                self._operator.id, account.id, self.interval.value()
+            )
+        except Exception as exc:  # NotAllowed, ValueError: said to the person as they are
+            tell(self, "Poll every", str(exc))
+            return
+        self.status.setText(
+            f"@{account.handle} is polled every {self.interval.value()} s from its next poll."
+        )
+        self.refresh()
 
     def _unit(self) -> int:
         return int(self.unit_choice.currentData())
