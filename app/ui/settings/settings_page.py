@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from collections.abc import Callable
@@ -245,7 +246,10 @@ class AccountsTab(QWidget):
                 a.state_detail,
             ]
             for col, value in enumerate(values):
-                self.table.setItem(row, col, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                if value:
+                    item.setToolTip(html.escape(value))  # tooltips guess rich text: escape
+                self.table.setItem(row, col, item)
 
     def _selected(self) -> AccountRow | None:
         rows = {i.row() for i in self.table.selectedIndexes()}
