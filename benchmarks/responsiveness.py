@@ -1,39 +1,28 @@
-"""The GUI thread's largest event-loop gap while a worker thread ingests items."""
+"""The GUI thread's largest event-loop gap while a worker thread ingests items.
+
+The worker is a plain daemon thread, as the poll scheduler's workers are
+(``app.services.scheduler``), storing batches of 1,000 through the ingest service.
+"""
 
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QTimer
 
 from app.domain.items import InboundItem
 from app.services.ingest import IngestService
 
-
-class _IngestWorker(QObject):
-    done = Signal(int)
-
-    def __init__(
-        self, ingest: IngestService, account_id: int, items: Sequence[InboundItem]
-    ) -> None:
-        super().__init__()
-        self._ingest, self._account, self._items = ingest, account_id, items
-
-    @Slot()
-    def run(self) -> None:
-        stored = 0
-        for i in range(0, len(self._items), 1000):
-            chunk = self._items[i : i + 1000]
-            stored += self._ingest.store(self._account, list(chunk), {"n": i}).new_messages
-        self.done.emit(stored)
+BATCH = 1000
 
 
 def max_gap_during_ingest(
     ingest: IngestService, account_id: int, items: Sequence[InboundItem], timeout_s: float = 120
 ) -> tuple[float, int]:
-    """Run the ingest in a QThread; tick a 1 ms timer in this (GUI) thread; return the largest gap
+    """Ingest in a worker thread; tick a 1 ms timer in this (GUI) thread; return the largest gap
     between ticks in ms, and how many messages were stored."""
     app = QCoreApplication.instance()
     assert app is not None, "needs a running Q(Core)Application"
@@ -41,23 +30,28 @@ def max_gap_during_ingest(
     timer = QTimer()
     timer.setInterval(1)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    thread = QThread()
-    worker = _IngestWorker(ingest, account_id, items)
-    worker.moveToThread(thread)
-    result: list[int] = []
-    worker.done.connect(result.append)
-    worker.done.connect(thread.quit)
-    thread.started.connect(worker.run)
+    stored: list[int] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            total = 0
+            for i in range(0, len(items), BATCH):
+                chunk = list(items[i : i + BATCH])
+                total += ingest.store(account_id, chunk, {"n": i}).new_messages
+            stored.append(total)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="quiver-poll-bench", daemon=True)
     timer.start()
     ticks.append(time.perf_counter())
-    thread.start()
+    worker.start()
     deadline = time.monotonic() + timeout_s
-    while not result and time.monotonic() < deadline:
+    while not done.is_set() and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.0005)
     timer.stop()
-    thread.quit()
-    thread.wait(5000)
-    worker.deleteLater()
+    worker.join(5)
     gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    return (max(gaps) * 1000 if gaps else 0.0), (result[0] if result else 0)
+    return (max(gaps) * 1000 if gaps else 0.0), (stored[0] if stored else 0)
