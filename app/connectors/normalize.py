@@ -52,8 +52,10 @@ def parse_time(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
         raise Malformed(f"bad time {value[:40]!r}") from exc
+    if parsed.tzinfo is UTC:  # X's "…Z" times: already what Quiver stores
+        return parsed
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
 
 

@@ -10,6 +10,7 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -251,10 +252,11 @@ def store_items(
     if not fresh:
         return StoredBatch(0, duplicates, (), ())
 
-    summaries = _summaries(fresh)
+    at = [to_epoch_ms(i.created_at) for i in fresh]  # storage form, once per item
+    summaries = _summaries(fresh, at)
     author_ids = _store_authors(conn, network, fresh)
     conv_ids, new_convs = _store_conversations(
-        conn, account_id, network, fresh, author_ids, route, summaries
+        conn, account_id, network, fresh, at, author_ids, route, summaries
     )
     encode: Callable[[Mapping[str, Any]], Any] = (
         _json if _positional(conn) else dict  # the driver takes text; Core encodes dicts itself
@@ -275,12 +277,12 @@ def store_items(
                 i.kind,
                 i.text,
                 i.language,
-                to_epoch_ms(i.created_at),
+                created,
                 i.in_reply_to,
                 i.permalink,
                 encode(i.raw),
             )
-            for i in fresh
+            for i, created in zip(fresh, at, strict=True)
         ],
     )
     touched = sorted(set(conv_ids.values()))
@@ -373,20 +375,21 @@ def _store_conversations(
     account_id: int,
     network: str,
     items: Sequence[InboundItem],
+    times: Sequence[int],
     author_ids: Mapping[str, int],
     route: Router,
     summaries: Mapping[tuple[str, str], Mapping[str, Any]],
 ) -> tuple[dict[tuple[str, str], int], set[int]]:
-    first: dict[tuple[str, str], InboundItem] = {}
-    for item in items:
-        first.setdefault((item.thread_type, item.thread_external_id), item)
+    first: dict[tuple[str, str], tuple[InboundItem, int]] = {}
+    for item, at in zip(items, times, strict=True):
+        first.setdefault((item.thread_type, item.thread_external_id), (item, at))
     keys = list(first)
     found = _conversation_ids(conn, account_id, network, keys)
     missing = [k for k in keys if k not in found]
     if missing:
         rows = []
         for key in missing:
-            item = first[key]
+            item, started = first[key]
             decision = route(item)
             summary = summaries[key]
             author = (
@@ -413,7 +416,7 @@ def _store_conversations(
                     summary["last"],
                     decision.rule_id,
                     decision.reason,
-                    to_epoch_ms(item.created_at),
+                    started,
                 )
             )
         ids = _next_ids(conn, convs, len(rows))
@@ -462,15 +465,19 @@ def _conversation_ids(
     return found
 
 
-def _summaries(fresh: Sequence[InboundItem]) -> dict[tuple[str, str], dict[str, Any]]:
-    """What the batch adds to each conversation: count, latest text and the key times."""
+def _summaries(
+    fresh: Sequence[InboundItem], times: Sequence[int]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the batch adds to each conversation: count, latest text and the key times.
+
+    ``times`` are the items' times in epoch milliseconds, in the same order.
+    """
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for item in fresh:  # in time order
+    for item, at in zip(fresh, times, strict=True):  # in time order
         key = (item.thread_type, item.thread_external_id)
         s = out.get(key)
         if s is None:
             s = out[key] = {"n": 0, "last": 0, "preview": "", "fi": None, "li": None, "fo": None}
-        at = to_epoch_ms(item.created_at)
         s["n"] += 1
         if at >= s["last"]:
             s["last"], s["preview"] = at, item.text[:PREVIEW]
@@ -564,6 +571,8 @@ def _run_many(
         literals = {name: bind.value for name, bind in compiled.binds.items()}
         cached = _compiled[(key, ())] = (str(compiled), list(compiled.positiontup or ()), literals)
     sql, order, literals = cached
-    _driver(conn).executemany(
-        sql, [tuple(u[n] if n in u else literals[n] for n in order) for u in params]
-    )
+    if len(order) > 1 and all(n in params[0] for n in order):  # every value from the rows
+        rows: list[tuple[Any, ...]] = list(map(itemgetter(*order), params))
+    else:
+        rows = [tuple(u[n] if n in u else literals[n] for n in order) for u in params]
+    _driver(conn).executemany(sql, rows)
