@@ -17,6 +17,15 @@ class _Signals(QObject):
     failed = Signal(str)
 
 
+_pending: set[_Signals] = set()  # signals objects whose result is not delivered yet
+
+
+def _release(signals: _Signals) -> None:
+    """The result was delivered: the signals object may go."""
+    _pending.discard(signals)
+    signals.deleteLater()
+
+
 def _run(fn: Callable[[], Any], signals: _Signals) -> None:
     """Run ``fn`` (in a worker thread: it touches no widget) and report how it went."""
     try:
@@ -45,8 +54,9 @@ class _Task(QRunnable):
 class TaskRunner(QObject):
     """Runs callables on the global thread pool and delivers results through signals.
 
-    The signals object is parented to the runner, so a result arriving after the receiver was
-    deleted is simply dropped by Qt.
+    Each task's signals object lives until its result is delivered, whatever happens to the
+    receiver meanwhile: a result arriving after the receiver (a page, a window) was deleted is
+    dropped by Qt, and the sender is never deleted under a pending delivery.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -78,12 +88,14 @@ class TaskRunner(QObject):
     def _signals(
         self, on_done: Callable[[Any], None], on_fail: Callable[[str], None] | None
     ) -> _Signals:
-        signals = _Signals(self)
+        signals = _Signals()  # no parent: deleting the receiver must not delete the sender
+        _pending.add(signals)
         signals.finished.connect(on_done)
-        signals.finished.connect(signals.deleteLater)
         if on_fail is not None:
             signals.failed.connect(on_fail)
-        signals.failed.connect(signals.deleteLater)
+        # Connected last, so they run after the receiver's slot.
+        signals.finished.connect(lambda _result, s=signals: _release(s))
+        signals.failed.connect(lambda _message, s=signals: _release(s))
         return signals
 
     def wait(self, msecs: int = 2000) -> bool:
