@@ -44,7 +44,7 @@ from app.connectors.normalize import (
     poll_optional_stream,
     req_str,
 )
-from app.domain.polling import backoff
+from app.domain.polling import backoff, poll_floor_s
 
 log = logging.getLogger("quiver.connectors.facebook")
 
@@ -81,7 +81,6 @@ USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 USAGE_SLOW = 75  # u >= 75: double every interval (connectors.md §5)
 USAGE_MESSENGER_ONLY = 90  # u >= 90: poll only Messenger, every 5 min
 MESSENGER_ONLY_INTERVAL_S = 300.0
-FEED_MIN_INTERVAL_S = 60.0  # connectors.md §5 floors
 MESSENGER_INTERVAL_S = 60.0
 # A usage reading older than this no longer steers polling: without it, a high reading from a
 # header that later responses stop carrying would keep the feed paused for good.
@@ -304,7 +303,7 @@ class FacebookConnector:
             can_reply=True,
             can_dm=self._messenger,
             max_text={"post": 63_206, "reply": 8_000, "dm": 2_000},
-            min_poll_interval_s=60,
+            min_poll_interval_s=poll_floor_s("facebook"),
         )
 
     def page_info(self) -> tuple[str, str]:
@@ -321,7 +320,7 @@ class FacebookConnector:
         for posts older than 7 days); Messenger every 60 s where it is enabled.
         """
         streams = {
-            "feed": max(base_s, FEED_MIN_INTERVAL_S),
+            "feed": max(base_s, poll_floor_s("facebook")),
             "comments": COMMENTS_INTERVAL_S,
         }
         if self._messenger:

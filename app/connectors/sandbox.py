@@ -24,6 +24,7 @@ from app.connectors.base import (
     texts_match,
 )
 from app.domain.demo_text import TOPICS, TextFactory
+from app.domain.polling import poll_floor_s
 
 #: One new conversation per account every this many seconds, on average.
 DEFAULT_PACE_S = 20.0
@@ -83,7 +84,7 @@ class SandboxConnector:
             can_reply=True,
             can_dm=True,
             max_text={"post": 2000, "reply": 2000, "dm": 2000},
-            min_poll_interval_s=5,
+            min_poll_interval_s=poll_floor_s("sandbox"),
         )
 
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:

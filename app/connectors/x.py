@@ -46,11 +46,11 @@ from app.connectors.normalize import (
     poll_optional_stream,
     req_str,
 )
+from app.domain.polling import poll_floor_s
 
 log = logging.getLogger("quiver.connectors.x")
 
 MAX_PAGES = 8
-MIN_INTERVAL_S = {"mentions": 15.0, "dms": 30.0}  # connectors.md §5 floors
 DM_INTERVAL_S = 120.0
 SEARCH_PATH = "/2/tweets/search/recent"
 MAX_QUERY_LENGTH = 512  # search query limit (connectors.md §1.5)
@@ -296,7 +296,7 @@ class XConnector:
             can_reply=True,
             can_dm=self._dm_enabled,
             max_text={"post": 280, "reply": 280, "dm": 10_000},
-            min_poll_interval_s=15,
+            min_poll_interval_s=poll_floor_s("x"),
         )
 
     def me(self) -> tuple[str, str, str]:
@@ -313,7 +313,7 @@ class XConnector:
         Mentions on the account's own interval (``base_s``), direct messages every 120 s where
         the plan includes them.
         """
-        streams = {"mentions": max(base_s, MIN_INTERVAL_S["mentions"])}
+        streams = {"mentions": max(base_s, poll_floor_s("x"))}
         if self._dm_enabled:
             streams["dms"] = DM_INTERVAL_S
         return streams

@@ -8,8 +8,17 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 OFFLINE_AFTER = 3  # consecutive connection failures before an account shows "offline"
+# How often an account's main stream may be polled at most (connectors.md §5 floors): a shorter
+# interval only spends the plan's rate limit. Unknown networks get the strictest floor.
+POLL_FLOORS_S = {"x": 15, "facebook": 60, "sandbox": 5}
+MAX_POLL_INTERVAL_S = 3600
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 900.0
+
+
+def poll_floor_s(network: str) -> int:
+    """The shortest interval, in seconds, at which an account of ``network`` may be polled."""
+    return POLL_FLOORS_S.get(network, max(POLL_FLOORS_S.values()))
 
 
 class Uniform(Protocol):

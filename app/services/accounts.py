@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the OAuth stack (tweepy, oauthlib) loads only when an accou
     from app.connectors.facebook_login import FacebookLogin, PageChoice
     from app.connectors.x_oauth import TokenSet, XAuthorization
 
+from app.domain.polling import MAX_POLL_INTERVAL_S, poll_floor_s
 from app.models import Account, AuditEntry, MetaEntry, Person, RoleAssignment
 from app.services.polling import AccountRef
 from app.services.tokens import TokenStore
@@ -23,8 +24,6 @@ from app.storage.workspace import Database
 log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
 FACEBOOK_APP_ID = "facebook.app_id"
-POLL_FLOORS_S = {"x": 15, "facebook": 60, "sandbox": 5}  # connectors.md §5 floors
-MAX_POLL_INTERVAL_S = 3600
 REDIRECT_PORT = 8765  # the loopback port registered with the X app (connectors.md 1.2)
 
 
@@ -287,7 +286,7 @@ class AccountsService:
             account = s.get(Account, account_id)
             if account is None:
                 raise KeyError(f"no account {account_id}")
-            floor = POLL_FLOORS_S.get(account.network, 60)
+            floor = poll_floor_s(account.network)
             if not floor <= seconds <= MAX_POLL_INTERVAL_S:
                 raise ValueError(
                     f"Poll this account every {floor} to {MAX_POLL_INTERVAL_S} seconds "

@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.polling import MAX_POLL_INTERVAL_S, POLL_FLOORS_S, poll_floor_s
 from app.domain.rows import AccountRow, PersonRow
-from app.services.accounts import MAX_POLL_INTERVAL_S, POLL_FLOORS_S, REDIRECT_PORT
+from app.services.accounts import REDIRECT_PORT
 from app.services.container import Services
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
 from app.ui.tasks import TaskRunner
@@ -181,7 +182,7 @@ class AccountsTab(QWidget):
         self.connect_fb_button = QPushButton("Connect Page with a token…")
         self.disconnect_button = QPushButton("Disconnect")
         self.interval = QSpinBox()
-        self.interval.setRange(5, MAX_POLL_INTERVAL_S)
+        self.interval.setRange(min(POLL_FLOORS_S.values()), MAX_POLL_INTERVAL_S)
         self.interval.setSuffix(" s")
         self.interval.setToolTip("How often the selected account's mentions or feed are polled")
         self.apply_interval_button = QPushButton("Set")
@@ -258,7 +259,7 @@ class AccountsTab(QWidget):
     def _on_table_selection_changed(self) -> None:
         account = self._selected()
         if account is not None:
-            self.interval.setMinimum(POLL_FLOORS_S.get(account.network, 60))
+            self.interval.setMinimum(poll_floor_s(account.network))
             self.interval.setValue(account.poll_interval_s)
 
     def _on_apply_interval_clicked(self) -> None:
