@@ -43,6 +43,7 @@ from app.connectors.normalize import (
     paused_until,
     poll_optional_stream,
     req_str,
+    written_id,
 )
 from app.domain.polling import backoff, poll_floor_s
 
@@ -583,7 +584,7 @@ class FacebookConnector:
         result = self._write_call(
             "post", f"{GRAPH_API_VERSION}/{self._page}/feed", {"message": text}
         )
-        post_id = _written_id(result, "id", "post")
+        post_id = written_id(result, "id", "Facebook", "post")
         return PublishResult(external_id=post_id, thread_external_id=post_id)
 
     def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
@@ -597,7 +598,8 @@ class FacebookConnector:
             "reply", f"{GRAPH_API_VERSION}/{in_reply_to}/comments", {"message": text}
         )
         return PublishResult(
-            external_id=_written_id(result, "id", "reply"), thread_external_id=thread_external_id
+            external_id=written_id(result, "id", "Facebook", "reply"),
+            thread_external_id=thread_external_id,
         )
 
     def send_dm(self, text: str, *, thread_external_id: str, recipient_id: str) -> PublishResult:
@@ -619,7 +621,7 @@ class FacebookConnector:
             },
         )
         return PublishResult(
-            external_id=_written_id(result, "message_id", "message"),
+            external_id=written_id(result, "message_id", "Facebook", "message"),
             thread_external_id=thread_external_id,
         )
 
@@ -909,19 +911,6 @@ class FacebookConnector:
             self._throttle_attempt, random, THROTTLE_BACKOFF_BASE_S, THROTTLE_BACKOFF_CAP_S
         )
         return self._now() + timedelta(seconds=delay)
-
-
-def _written_id(result: Mapping[str, Any], key: str, what: str) -> str:
-    """The new object's id from a successful write.
-
-    Raises:
-        MaybePublished: Facebook accepted the write but the answer lacks the id, so it cannot
-            be tracked without reconciling.
-    """
-    try:
-        return req_str(result, key)
-    except Malformed:
-        raise MaybePublished(f"Facebook accepted the {what} but sent no {key}: {UNSURE}") from None
 
 
 def _graph_id(value: str) -> str:

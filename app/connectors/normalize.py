@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from app.connectors.base import PermissionDenied
+from app.connectors.base import UNSURE, MaybePublished, PermissionDenied
 
 log = logging.getLogger("quiver.connectors")
 T = TypeVar("T")
@@ -72,6 +72,19 @@ def opt_int(value: Any) -> int | None:
 # A read stream the token or plan lacks (X direct messages, Messenger) is tried again this
 # long after the refusal: a plan upgrade or a granted permission is noticed without a reconnect.
 STREAM_PAUSE = timedelta(hours=24)
+
+
+def written_id(answer: Mapping[str, Any], key: str, network: str, what: str) -> str:
+    """The new object's id in the answer to a successful write (``network``'s ``what``).
+
+    Raises:
+        MaybePublished: the network accepted the write but the answer lacks the id, so it
+            cannot be tracked without reconciling.
+    """
+    try:
+        return req_str(answer, key)
+    except Malformed:
+        raise MaybePublished(f"{network} accepted the {what} but sent no {key}: {UNSURE}") from None
 
 
 def poll_optional_stream(

@@ -45,6 +45,7 @@ from app.connectors.normalize import (
     paused_until,
     poll_optional_stream,
     req_str,
+    written_id,
 )
 from app.domain.polling import poll_floor_s
 
@@ -289,6 +290,16 @@ class XConnector:
         budget = self.rate_budget(family)
         return budget.held_until(self._now()) if budget else None
 
+    def _check_budget(self, family: str, label: str) -> None:
+        """Refuse a call to ``family`` while its budget is held (``connectors.md`` §5).
+
+        Raises:
+            RateLimited: until the reset, with no HTTP call made.
+        """
+        held = self.held_until(family)
+        if held:
+            raise RateLimited(f"X rate-limit budget is low for {label} until {_utc(held)}", held)
+
     def capabilities(self) -> Capabilities:
         return Capabilities(
             network="x",
@@ -496,25 +507,19 @@ class XConnector:
         query = f"conversation_id:{conversation_id}"
         if len(query) > MAX_QUERY_LENGTH:
             raise ValueError("conversation_id is too long for a search query")
-        held = self.held_until("search")
-        if held:
-            raise RateLimited(
-                f"X rate-limit budget is low for thread search until {_utc(held)}", held
-            )
+        self._check_budget("search", "thread search")
 
         items: list[InboundItem] = []
         skipped = 0
         warnings: list[str] = []
+        payload: dict[str, Any] | None
         try:
             payload = self._search_page(query, since_id, None)
         except _SinceIdTooOld:
             log.info("since_id is older than recent search allows: searching the whole window")
-            since_id = None
-            held = self.held_until("search")
-            if held:
-                raise RateLimited(
-                    f"X rate-limit budget is low for thread search until {_utc(held)}", held
-                ) from None
+            since_id = payload = None
+        if payload is None:
+            self._check_budget("search", "thread search")
             payload = self._search_page(query, None, None)
         newest = opt_str(as_dict(payload.get("meta")).get("newest_id"))
         for page_no in range(1, MAX_PAGES + 1):
@@ -586,7 +591,7 @@ class XConnector:
             PublishRejected: X refused the tweet (400, or a 403 other than a duplicate).
         """
         payload = self._write("tweet", self._client.create_tweet, text=text, user_auth=False)
-        tweet_id = _written_id(payload, "id", "tweet")
+        tweet_id = written_id(as_dict(payload.get("data")), "id", "X", "tweet")
         return PublishResult(external_id=tweet_id, thread_external_id=tweet_id)
 
     def reply(self, text: str, *, in_reply_to: str, thread_external_id: str) -> PublishResult:
@@ -604,7 +609,7 @@ class XConnector:
             user_auth=False,
         )
         return PublishResult(
-            external_id=_written_id(payload, "id", "reply"),
+            external_id=written_id(as_dict(payload.get("data")), "id", "X", "reply"),
             thread_external_id=thread_external_id,
         )
 
@@ -624,7 +629,7 @@ class XConnector:
         )
         data = as_dict(payload.get("data"))
         return PublishResult(
-            external_id=_written_id(payload, "dm_event_id", "direct message"),
+            external_id=written_id(data, "dm_event_id", "X", "direct message"),
             thread_external_id=opt_str(data.get("dm_conversation_id")) or thread_external_id,
         )
 
@@ -716,11 +721,7 @@ class XConnector:
             raise ValueError("thread_external_id must be an X DM conversation id")
         token: str | None = None
         for _ in range(RECONCILE_MAX_PAGES):
-            held = self.held_until("dms")
-            if held:
-                raise RateLimited(
-                    f"X rate-limit budget is low for direct messages until {_utc(held)}", held
-                )
+            self._check_budget("dms", "direct messages")
             payload = self._call(
                 self._client.get_direct_message_events,
                 dm_conversation_id=conversation_id,
@@ -800,7 +801,6 @@ class XConnector:
             MaybePublished: the write may have been posted, or X calls it a duplicate.
             PublishRejected: X refused the write (a 4xx other than the above).
         """
-        unsure = UNSURE
         try:
             result = fn(**kwargs)
         except tweepy.TooManyRequests as exc:
@@ -813,28 +813,28 @@ class XConnector:
             ) from None
         except tweepy.TwitterServerError as exc:
             raise MaybePublished(
-                f"X server error {exc.response.status_code} after the {what} was sent: {unsure}"
+                f"X server error {exc.response.status_code} after the {what} was sent: {UNSURE}"
             ) from None
         except tweepy.HTTPException as exc:
             status = exc.response.status_code
             reason = self._reason(exc)
             if status == 403 and _is_duplicate(exc):
                 raise MaybePublished(
-                    f"X says this {what} duplicates one already posted: {unsure}"
+                    f"X says this {what} duplicates one already posted: {UNSURE}"
                 ) from None
             if 400 <= status < 500:
                 raise PublishRejected(
                     f"X refused the {what} ({status}): {reason or 'no reason given'}", status
                 ) from None
-            raise MaybePublished(f"X answered {status} to the {what}: {unsure}") from None
+            raise MaybePublished(f"X answered {status} to the {what}: {UNSURE}") from None
         except ValueError:  # the body was not JSON (requests.JSONDecodeError too)
             raise MaybePublished(
-                f"X sent a response that is not JSON to the {what}: {unsure}"
+                f"X sent a response that is not JSON to the {what}: {UNSURE}"
             ) from None
         except requests.RequestException as exc:
             raise write_transport_error(exc, "X", what) from None
         if not isinstance(result, dict):
-            raise MaybePublished(f"X sent an unexpected response to the {what}: {unsure}")
+            raise MaybePublished(f"X sent an unexpected response to the {what}: {UNSURE}")
         return result
 
     def _reason(self, exc: tweepy.HTTPException) -> str:
@@ -891,22 +891,6 @@ def _is_duplicate(exc: tweepy.HTTPException) -> bool:
     return any(
         isinstance(m, str) and "duplicate" in m.lower() for m in getattr(exc, "api_messages", [])
     )
-
-
-def _written_id(payload: Mapping[str, Any], key: str, what: str) -> str:
-    """The new object's id from a successful write.
-
-    Raises:
-        MaybePublished: X accepted the write but the answer lacks the id, so it cannot be
-            tracked without reconciling.
-    """
-    try:
-        return req_str(as_dict(payload.get("data")), key)
-    except Malformed:
-        raise MaybePublished(
-            f"X accepted the {what} but sent no {key}: it may have been posted: "
-            "reconcile before any retry"
-        ) from None
 
 
 def _problem(exc: tweepy.HTTPException) -> str:
