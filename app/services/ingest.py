@@ -61,19 +61,15 @@ class IngestService:
         chunks = [items[i : i + BATCH] for i in range(0, len(items), BATCH)] or [()]
         for n, chunk in enumerate(chunks):
             last = n == len(chunks) - 1
+            chunk_cursor, chunk_update = (cursor, update_cursor) if last else (None, None)
             try:
-                stored = self._store_chunk(
-                    account_id, list(chunk), cursor if last else None, last and update_cursor
-                )
+                stored = self._store_chunk(account_id, list(chunk), chunk_cursor, chunk_update)
             except UnicodeEncodeError:
                 # Text a network sent as JSON may hold lone surrogates, which no database
                 # stores: the transaction was rolled back; store the batch again, repaired.
                 log.warning("account %s: text with invalid characters repaired", account_id)
                 stored = self._store_chunk(
-                    account_id,
-                    [repair_text(i) for i in chunk],
-                    cursor if last else None,
-                    last and update_cursor,
+                    account_id, [repair_text(i) for i in chunk], chunk_cursor, chunk_update
                 )
             new += stored.new_messages
             dup += stored.duplicates
@@ -93,7 +89,7 @@ class IngestService:
         account_id: int,
         chunk: list[InboundItem],
         cursor: dict[str, Any] | None,
-        update_cursor: Callable[[dict[str, Any]], dict[str, Any]] | bool | None,
+        update_cursor: Callable[[dict[str, Any]], dict[str, Any]] | None,
     ) -> StoredBatch:
         with self._db.engine.begin() as conn:
             # Write first: SQLite then grants this transaction the write lock before it reads
@@ -105,7 +101,7 @@ class IngestService:
             found = conn.execute(
                 update(Account).where(Account.id == account_id).values(**values)
             ).rowcount
-            if callable(update_cursor) and found:
+            if update_cursor is not None and found:
                 stored_cursor = conn.execute(
                     select(Account.cursor).where(Account.id == account_id)
                 ).scalar()

@@ -320,26 +320,46 @@ def _store_authors(conn: Connection, network: str, items: Sequence[InboundItem])
         )
         for ext in missing
     ]
-    ids = _next_ids(conn, authors, len(rows))
+    ids = _insert_new(conn, Author, ("network", "external_id"), AUTHOR_COLUMNS, rows)
+    if ids is None:
+        found.update(_author_ids(conn, network, missing))
+    else:
+        found.update(zip(missing, ids, strict=True))
+    return found
+
+
+def _insert_new(
+    conn: Connection,
+    model: Any,
+    unique: tuple[str, ...],
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+) -> range | None:
+    """Insert rows the caller found missing; their ids in row order, or ``None``.
+
+    With SQLite the ids are handed out here (:func:`_next_ids`) and go in with the rows; other
+    databases choose them (``ON CONFLICT DO NOTHING`` on ``unique``), so the caller looks
+    them up afterwards.
+    """
+    table = model.__table__
+    ids = _next_ids(conn, table, len(rows))
     if ids is None:
         _executemany(
             conn,
-            "authors-ignore",
-            lambda: _insert_ignore(conn, authors, ("network", "external_id")),
-            AUTHOR_COLUMNS,
+            f"{table.name}-ignore",
+            lambda: _insert_ignore(conn, table, unique),
+            columns,
             rows,
         )
-        found.update(_author_ids(conn, network, missing))
     else:
         _executemany(
             conn,
-            "authors",
-            lambda: insert(Author),
-            ("id", *AUTHOR_COLUMNS),
+            table.name,
+            lambda: insert(model),
+            ("id", *columns),
             [(i, *row) for i, row in zip(ids, rows, strict=True)],
         )
-        found.update(zip(missing, ids, strict=True))
-    return found
+    return ids
 
 
 def _next_ids(conn: Connection, table: Any, count: int) -> range | None:
@@ -419,26 +439,16 @@ def _store_conversations(
                     started,
                 )
             )
-        ids = _next_ids(conn, convs, len(rows))
+        ids = _insert_new(
+            conn,
+            Conversation,
+            ("network", "account_id", "thread_type", "external_thread_id"),
+            CONVERSATION_COLUMNS,
+            rows,
+        )
         if ids is None:
-            _executemany(
-                conn,
-                "conversations-ignore",
-                lambda: _insert_ignore(
-                    conn, convs, ("network", "account_id", "thread_type", "external_thread_id")
-                ),
-                CONVERSATION_COLUMNS,
-                rows,
-            )
             created = _conversation_ids(conn, account_id, network, missing)
         else:
-            _executemany(
-                conn,
-                "conversations",
-                lambda: insert(Conversation),
-                ("id", *CONVERSATION_COLUMNS),
-                [(i, *row) for i, row in zip(ids, rows, strict=True)],
-            )
             created = dict(zip(missing, ids, strict=True))
         found.update(created)
         return found, set(created.values())
