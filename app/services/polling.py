@@ -91,7 +91,6 @@ class PollingService:
         self._connectors: dict[int, Connector] = {}
         self._threads = threads
         self._stream_due: dict[int, dict[str, datetime]] = {}  # per account: stream -> next turn
-        self._polled: dict[int, list[str]] = {}  # per account: the streams of the poll under way
         self._thread_cycle_at: dict[int, datetime] = {}
 
     def accounts(self) -> list[tuple[AccountRef, str]]:
@@ -230,13 +229,13 @@ class PollingService:
         self._refresh_ahead(ref, now)
         try:
             try:
-                result = self._fetch(ref)
+                result, polled = self._fetch(ref)
             except AuthExpired:
                 # One refresh attempt where the network has one; a second refusal is final.
                 self._connectors.pop(ref.id, None)
                 if self._refresh is None or not self._refresh(ref):
                     raise
-                result = self._fetch(ref)
+                result, polled = self._fetch(ref)
             if stop is not None and stop.is_set():
                 return PollOutcome(ref.id, before.state, before.detail)
             stored = self._ingest.store(ref.id, result.items, result.cursor, skipped=result.skipped)
@@ -246,7 +245,7 @@ class PollingService:
                 stored.new_messages,
             )
             after = after_success(
-                before, now, self._interval(ref, now), detail="; ".join(result.warnings)
+                before, now, self._interval(ref, now, polled), detail="; ".join(result.warnings)
             )
         except RateLimited as exc:
             after = after_rate_limit(before, now, exc.until)
@@ -292,7 +291,7 @@ class PollingService:
         if renewed:
             self._connectors.pop(ref.id, None)  # rebuilt with the new token
 
-    def _interval(self, ref: AccountRef, now: datetime) -> float:
+    def _interval(self, ref: AccountRef, now: datetime, polled: list[str]) -> float:
         """Seconds until the account's next poll; each polled stream gets its next turn.
 
         A connector with a ``schedule`` polls each read stream on its own interval
@@ -310,7 +309,7 @@ class PollingService:
         if plan is None:
             return stretch(ref.poll_interval_s)
         due = self._stream_due.setdefault(ref.id, {})
-        for stream in self._polled.pop(ref.id, ()):
+        for stream in polled:
             if stream in plan:
                 due[stream] = now + timedelta(seconds=stretch(plan[stream]))
         upcoming = [due.get(stream, now) for stream in plan]
@@ -320,7 +319,11 @@ class PollingService:
         schedule = getattr(connector, "schedule", None)
         return dict(schedule(float(ref.poll_interval_s))) if callable(schedule) else None
 
-    def _fetch(self, ref: AccountRef) -> FetchResult:
+    def _fetch(self, ref: AccountRef) -> tuple[FetchResult, list[str]]:
+        """One fetch of the streams whose turn it is; the result, and which streams they were.
+
+        Without a ``schedule`` the connector polls all its streams at once (none are named).
+        """
         connector = self._connectors.get(ref.id)
         if connector is None:
             connector = self._connectors[ref.id] = self._connector_for(ref)
@@ -328,13 +331,12 @@ class PollingService:
             cursor = conn.execute(select(Account.cursor).where(Account.id == ref.id)).scalar()
         plan = self._schedule(ref, connector)
         if plan is None:
-            return connector.fetch(cursor)
+            return connector.fetch(cursor), []
         now = self._clock()
         due = self._stream_due.get(ref.id, {})
         streams = [s for s in plan if due.get(s, now) <= now] or list(plan)
-        self._polled[ref.id] = streams
         fetch: Any = connector.fetch
-        return cast(FetchResult, fetch(cursor, streams=streams))
+        return cast(FetchResult, fetch(cursor, streams=streams)), streams
 
     def _save_state(self, account_id: int, s: PollState) -> None:
         with self._db.engine.begin() as conn:
