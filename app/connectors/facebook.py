@@ -354,16 +354,14 @@ class FacebookConnector:
 
         wanted = {"feed", "comments", "messenger"} if streams is None else set(streams)
         u = self.current_usage()
-        if not wanted & {"feed", "comments"}:
-            pass
-        elif u >= USAGE_MESSENGER_ONLY:
+        if wanted & {"feed", "comments"} and u >= USAGE_MESSENGER_ONLY:
             reason = (
                 f"Facebook usage is at {u}%: feed and comments are skipped until it drops "
                 f"below {USAGE_MESSENGER_ONLY}%"
             )
             warnings.append(reason)
             log.warning("%s", reason)
-        else:
+        elif wanted & {"feed", "comments"}:
             got, bad = self._feed_and_comments(
                 cursor,
                 new_cursor,
@@ -420,15 +418,9 @@ class FacebookConnector:
         items: list[InboundItem] = []
         skipped = 0
         now = self._now()
-        posts_seen = {
-            k: v for k, v in as_dict(cursor.get("comment_watermarks")).items() if isinstance(v, int)
-        }
-        created_at = {
-            k: v for k, v in as_dict(cursor.get("comment_posts")).items() if isinstance(v, int)
-        }
-        checked = {
-            k: v for k, v in as_dict(cursor.get("comment_checked")).items() if isinstance(v, int)
-        }
+        posts_seen = _int_map(cursor, "comment_watermarks")
+        created_at = _int_map(cursor, "comment_posts")
+        checked = _int_map(cursor, "comment_checked")
         if feed:
             got, bad, feed_posts = self._feed(cursor, new_cursor)
             items += got
@@ -911,6 +903,11 @@ class FacebookConnector:
             self._throttle_attempt, random, THROTTLE_BACKOFF_BASE_S, THROTTLE_BACKOFF_CAP_S
         )
         return self._now() + timedelta(seconds=delay)
+
+
+def _int_map(cursor: Mapping[str, Any], key: str) -> dict[str, int]:
+    """A cursor entry mapping ids to integers (times, watermarks); anything else dropped."""
+    return {k: v for k, v in as_dict(cursor.get(key)).items() if isinstance(v, int)}
 
 
 def _graph_id(value: str) -> str:
