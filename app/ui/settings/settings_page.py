@@ -6,7 +6,7 @@ import html
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -303,24 +303,39 @@ class AccountsTab(QWidget):
         self.status.setText("Saved the Meta app: Facebook Login can connect Pages now.")
 
     def _on_login_fb_clicked(self) -> None:
+        accounts, operator = self._services.accounts, self._operator.id
+        self._browser_flow(
+            "Log in with Facebook",
+            lambda: accounts.start_facebook_login(operator, port=self.redirect_port),
+            lambda login, stop: accounts.finish_facebook_login(operator, login, stop=stop),
+            self._on_fb_pages,
+            "Waiting for you to log in to Facebook in your browser…",
+        )
+
+    def _browser_flow(
+        self,
+        title: str,
+        start: Callable[[], Any],
+        finish: Callable[[Any, threading.Event], Any],
+        on_done: Callable[[Any], None],
+        waiting: str,
+    ) -> None:
+        """An authorization in the system browser, for X and for Facebook alike.
+
+        ``start`` runs here; ``finish`` (waiting for the redirect, then talking to the network)
+        on a daemon thread; ``on_done`` back here with its result.
+        """
         try:
-            login = self._services.accounts.start_facebook_login(
-                self._operator.id, port=self.redirect_port
-            )
+            flow = start()
         except Exception as exc:  # NotAllowed, ValueError: said to the person as they are
-            tell(self, "Log in with Facebook", str(exc))
+            tell(self, title, str(exc))
             return
         self._cancel.clear()
-        open_in_browser(login.authorization_url())
-        self.status.setText("Waiting for you to log in to Facebook in your browser…")
+        open_in_browser(flow.authorization_url())
+        self.status.setText(waiting)
         self._set_busy(True)
-        self._tasks.submit_network(
-            lambda: self._services.accounts.finish_facebook_login(
-                self._operator.id, login, stop=self._cancel
-            ),
-            self._on_fb_pages,
-            self._on_failed,
-        )
+        stop = self._cancel
+        self._tasks.submit_network(lambda: finish(flow, stop), on_done, self._on_failed)
 
     def _on_fb_pages(self, pages: list[PageChoice]) -> None:
         self._done("")
@@ -345,20 +360,15 @@ class AccountsTab(QWidget):
         self._on_connected(0)
 
     def _on_connect_x_clicked(self) -> None:
-        try:
-            auth = self._services.accounts.start_x_authorization(
-                self._operator.id, port=self.redirect_port
-            )
-        except Exception as exc:  # NotAllowed, ValueError: said to the person as they are
-            tell(self, "Connect an X account", str(exc))
-            return
-        self._cancel.clear()
-        open_in_browser(auth.authorization_url())
-        self.status.setText("Waiting for you to authorize Quiver in your browser…")
-        self._run(
-            lambda: self._services.accounts.finish_x_authorization(
-                self._operator.id, auth, unit_id=self._unit(), stop=self._cancel
-            )
+        accounts, operator, unit = self._services.accounts, self._operator.id, self._unit()
+        self._browser_flow(
+            "Connect an X account",
+            lambda: accounts.start_x_authorization(operator, port=self.redirect_port),
+            lambda auth, stop: accounts.finish_x_authorization(
+                operator, auth, unit_id=unit, stop=stop
+            ),
+            self._on_connected,
+            "Waiting for you to authorize Quiver in your browser…",
         )
 
     def _on_connect_fb_clicked(self) -> None:
