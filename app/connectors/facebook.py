@@ -751,12 +751,8 @@ class FacebookConnector:
             result = self._graph.request(path, args=args, post_args=post_args)
         except facebook.GraphAPIError as exc:
             raise self._map_error(exc) from None
-        except requests.Timeout:
-            raise TransientError("Facebook did not answer in time") from None
-        except requests.ConnectionError:
-            raise TransientError("cannot reach Facebook (offline?)") from None
-        except (ValueError, KeyError):  # body not JSON, or no content type at all
-            raise TransientError("Facebook sent a response that is not JSON") from None
+        except (requests.Timeout, requests.ConnectionError, ValueError, KeyError) as exc:
+            raise read_failure(exc) from None
         if self._last_status >= 500:
             raise TransientError(f"Facebook server error {self._last_status}")
         if not isinstance(result, dict):
@@ -903,6 +899,21 @@ class FacebookConnector:
             self._throttle_attempt, random, THROTTLE_BACKOFF_BASE_S, THROTTLE_BACKOFF_CAP_S
         )
         return self._now() + timedelta(seconds=delay)
+
+
+def read_failure(exc: Exception) -> TransientError:
+    """The error for a Graph read that failed below Graph's own errors: try again later.
+
+    A timeout, no connection, a body that is not JSON (``ValueError``) or has no content type
+    (facebook-sdk's ``KeyError``), or another transport failure.
+    """
+    if isinstance(exc, requests.Timeout):
+        return TransientError("Facebook did not answer in time")
+    if isinstance(exc, requests.ConnectionError):
+        return TransientError("cannot reach Facebook (offline?)")
+    if isinstance(exc, ValueError | KeyError):
+        return TransientError("Facebook sent a response that is not JSON")
+    return TransientError("cannot reach Facebook")
 
 
 def _int_map(cursor: Mapping[str, Any], key: str) -> dict[str, int]:

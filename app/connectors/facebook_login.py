@@ -32,6 +32,7 @@ from app.connectors.facebook import (
     PERMISSION_CODES,
     THROTTLE_CODES,
     TRANSIENT_CODES,
+    read_failure,
 )
 from app.connectors.loopback import REDIRECT_HOST, AuthorizationFailed, wait_for_callback
 from app.connectors.normalize import as_dict, as_list, opt_int, opt_str
@@ -350,14 +351,8 @@ class FacebookLogin:
         except facebook.GraphAPIError as exc:
             status = statuses[-1] if statuses else 200
             raise self._map_error(exc, status, needs, hidden) from None
-        except requests.Timeout:
-            raise TransientError("Facebook did not answer in time") from None
-        except requests.ConnectionError:
-            raise TransientError("cannot reach Facebook (offline?)") from None
-        except (ValueError, KeyError):  # body not JSON, or no content type at all
-            raise TransientError("Facebook sent a response that is not JSON") from None
-        except requests.RequestException:
-            raise TransientError("cannot reach Facebook") from None
+        except (requests.RequestException, ValueError, KeyError) as exc:
+            raise read_failure(exc) from None
         finally:
             hooks.remove(record)
         if statuses and statuses[-1] >= 500:
