@@ -1,4 +1,7 @@
-"""Helpers shared by the normalizers: defensive field access and time parsing."""
+"""Helpers shared by the connectors.
+
+Defensive field access, time parsing, streams a plan may lack, and the ids of writes.
+"""
 
 from __future__ import annotations
 
