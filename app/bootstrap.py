@@ -1,14 +1,25 @@
-"""Composition root: a workspace URL in, the services every entry point uses out."""
+"""Composition root: a workspace URL in, the services every entry point uses out.
+
+The concrete network clients are built here, and only here: the Sandbox connector, tweepy and
+facebook-sdk clients, the OAuth flows. Services get them as factories and know only
+``app.connectors.base``. Each is imported when first built, so none of them (nor keyring) is on
+the GUI's start-up path.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from app.connectors.base import AuthExpired, Connector
+from app.domain.enums import Network
 from app.services.accounts import AccountsService
-from app.services.connectors import connector_factory
 from app.services.container import Services
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
-from app.services.polling import PollingService
+from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthorizationFlow
+from app.services.polling import AccountRef, ConnectorFactory, PollingService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
 from app.storage.workspace import Database, open_database
@@ -26,13 +37,13 @@ def build_services(workspace: str, *, create: bool = False) -> Services:
 def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
     tokens = TokenStore()
     ingest = IngestService(db)
-    accounts = AccountsService(db, tokens)
+    accounts = AccountsService(db, tokens, oauth_flows())
     threads = ThreadSearchService(db, ingest)
     polling = PollingService(
         db,
         ingest,
         connector_factory(tokens, sandbox_pace_s=sandbox_pace_s),
-        refresh=lambda ref: ref.network == "x" and accounts.refresh_x(ref),
+        refresh=lambda ref: ref.network == Network.X and accounts.refresh_x(ref),
         threads=threads,
     )
     return Services(
@@ -44,3 +55,104 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         accounts=accounts,
         threads=threads,
     )
+
+
+# -- connectors -------------------------------------------------------------------------------
+
+
+def connector_factory(
+    tokens: TokenStore,
+    *,
+    sandbox_pace_s: float = 20.0,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ConnectorFactory:
+    """Builds an account's connector: Sandbox directly, X and Facebook from keyring tokens."""
+
+    def build(ref: AccountRef) -> Connector:
+        if ref.network == Network.SANDBOX:
+            from app.connectors.sandbox import SandboxConnector
+
+            return SandboxConnector(
+                ref.handle,
+                ref.external_user_id or ref.handle,
+                seed=ref.id,
+                pace_s=sandbox_pace_s,
+                clock=clock,
+            )
+        if ref.network == Network.X:
+            token = tokens.get(Network.X, ref.uuid, "access_token")
+            if not token or not ref.external_user_id:
+                raise AuthExpired("no X token stored for this account: connect it in Settings")
+            from app.connectors.x import XConnector
+
+            # Direct messages only where the granted scopes include them (plan and consent).
+            return XConnector(
+                _x_client(token), ref.external_user_id, dm_enabled="dm.read" in ref.scopes
+            )
+        if ref.network == Network.FACEBOOK:
+            token = tokens.get(Network.FACEBOOK, ref.uuid, "page_token")
+            if not token or not ref.external_user_id:
+                raise AuthExpired("no Page token stored for this account: connect it in Settings")
+            from app.connectors.facebook import FacebookConnector
+
+            return FacebookConnector(_graph(token), ref.external_user_id)
+        raise AuthExpired(f"unknown network {ref.network!r}")
+
+    return build
+
+
+def _x_client(access_token: str) -> object:
+    import tweepy
+
+    return tweepy.Client(access_token, return_type=dict, wait_on_rate_limit=False)
+
+
+def _graph(access_token: str) -> object:
+    import facebook
+    import requests
+
+    return facebook.GraphAPI(access_token=access_token, timeout=30, session=requests.Session())
+
+
+# -- OAuth flows ------------------------------------------------------------------------------
+
+
+def oauth_flows() -> OAuthFlows:
+    """The real authorization steps (X OAuth 2.0 with PKCE, Facebook Login, Graph checks)."""
+    return OAuthFlows(
+        x_authorization=_x_authorization,
+        x_identity=_x_identity,
+        x_refresh=_x_refresh,
+        facebook_login=_facebook_login,
+        facebook_page=_facebook_page,
+    )
+
+
+def _x_authorization(client_id: str, port: int) -> XAuthorizationFlow:
+    from app.connectors.x_oauth import XAuthorization
+
+    return XAuthorization(client_id, port=port)
+
+
+def _x_identity(access_token: str) -> tuple[str, str, str]:
+    from app.connectors.x import XConnector
+
+    return XConnector(_x_client(access_token), "").me()
+
+
+def _x_refresh(client_id: str, refresh_token: str, scopes: tuple[str, ...] | None) -> Tokens:
+    from app.connectors.x_oauth import refresh_tokens
+
+    return refresh_tokens(client_id, refresh_token, scopes=scopes)
+
+
+def _facebook_login(app_id: str, app_secret: str, port: int) -> FacebookLoginFlow:
+    from app.connectors.facebook_login import FacebookLogin
+
+    return FacebookLogin(app_id, app_secret, port=port)
+
+
+def _facebook_page(page_id: str, page_token: str) -> tuple[str, str]:
+    from app.connectors.facebook import FacebookConnector
+
+    return FacebookConnector(_graph(page_token), page_id).page_info()

@@ -22,6 +22,10 @@ class MessageKind(StrEnum):
     DM = "dm"
     POST = "post"
 
+    @property
+    def label(self) -> str:
+        return "DM" if self is MessageKind.DM else self.value.capitalize()
+
 
 class Direction(StrEnum):
     IN = "in"
@@ -43,6 +47,10 @@ class ConversationStatus(StrEnum):
     WAITING = "waiting"
     RESOLVED = "resolved"
     SPAM = "spam"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
 
     @classmethod
     def backlog(cls) -> tuple[ConversationStatus, ...]:
@@ -79,6 +87,11 @@ class AccountState(StrEnum):
     PAUSED = "paused"
     OFFLINE = "offline"
 
+    @property
+    def label(self) -> str:
+        """How the state reads in the interface ("needs reconnect")."""
+        return self.value.replace("_", " ")
+
 
 class DraftKind(StrEnum):
     POST = "post"
@@ -95,6 +108,15 @@ class DraftState(StrEnum):
     PUBLISHED = "published"
     REJECTED = "rejected"
     CHANGES_REQUESTED = "changes_requested"
+    FAILED = "failed"
+
+
+class DraftTargetState(StrEnum):
+    """How far a draft got on one of its target accounts."""
+
+    PENDING = "pending"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
     FAILED = "failed"
 
 

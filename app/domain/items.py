@@ -31,7 +31,9 @@ class InboundItem:
     language: str = ""
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone surrogates and NUL: valid in JSON strings, storable in no database's text (PostgreSQL
+# refuses NUL), so both become U+FFFD on every engine alike.
+_SURROGATE = re.compile("[\ud800-\udfff\x00]")
 _TEXT_FIELDS = (
     "external_id",
     "text",
@@ -45,8 +47,15 @@ _TEXT_FIELDS = (
 )
 
 
+def has_nul(item: InboundItem) -> bool:
+    """Whether a text field holds NUL (cheap: a substring test per field)."""
+    return any(
+        isinstance(value := getattr(item, name), str) and "\x00" in value for name in _TEXT_FIELDS
+    )
+
+
 def repair_text(item: InboundItem) -> InboundItem:
-    """The item with lone surrogates (JSON escapes of half a character pair) made U+FFFD.
+    """The item with lone surrogates (JSON escapes of half a character pair) and NUL made U+FFFD.
 
     JSON allows them and Python decodes them, but they are not Unicode text: no database or
     UTF-8 encoder accepts them.

@@ -7,10 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from app.domain.enums import AccountState, Network
+
 OFFLINE_AFTER = 3  # consecutive connection failures before an account shows "offline"
 # How often an account's main stream may be polled at most (connectors.md §5 floors): a shorter
 # interval only spends the plan's rate limit. Unknown networks get the strictest floor.
-POLL_FLOORS_S = {"x": 15, "facebook": 60, "sandbox": 5}
+POLL_FLOORS_S: dict[str, int] = {Network.X: 15, Network.FACEBOOK: 60, Network.SANDBOX: 5}
 MAX_POLL_INTERVAL_S = 3600
 BACKOFF_BASE_S = 5.0
 BACKOFF_CAP_S = 900.0
@@ -38,7 +40,7 @@ def backoff(
 class PollState:
     """What the scheduler remembers of one account between polls."""
 
-    state: str = "connected"  # connected | rate_limited | offline | needs_reconnect | paused
+    state: str = AccountState.CONNECTED  # an AccountState (or the stored string of one)
     detail: str = ""
     failures: int = 0
     next_at: datetime | None = None  # None: due now
@@ -47,7 +49,11 @@ class PollState:
     @property
     def polls(self) -> bool:
         """Whether the scheduler polls the account at all."""
-        return self.state in ("connected", "rate_limited", "offline")
+        return self.state in (
+            AccountState.CONNECTED,
+            AccountState.RATE_LIMITED,
+            AccountState.OFFLINE,
+        )
 
     def due(self, now: datetime) -> bool:
         return self.polls and (self.next_at is None or self.next_at <= now)
@@ -55,14 +61,16 @@ class PollState:
 
 def after_success(s: PollState, now: datetime, interval_s: float, detail: str = "") -> PollState:
     """A poll went through; ``detail`` tells what it skipped (a stream the plan lacks)."""
-    return PollState("connected", detail[:300], 0, now + timedelta(seconds=interval_s), None)
+    return PollState(
+        AccountState.CONNECTED, detail[:300], 0, now + timedelta(seconds=interval_s), None
+    )
 
 
 def after_rate_limit(s: PollState, now: datetime, until: datetime) -> PollState:
     until = max(until, now)
     return replace(
         s,
-        state="rate_limited",
+        state=AccountState.RATE_LIMITED,
         detail=f"rate limited until {until:%H:%M}",
         next_at=until,
         rate_limited_until=until,
@@ -72,10 +80,10 @@ def after_rate_limit(s: PollState, now: datetime, until: datetime) -> PollState:
 def after_transient(s: PollState, now: datetime, rng: random.Random, reason: str) -> PollState:
     failures = s.failures + 1
     wait = backoff(failures - 1, rng)
-    state = "offline" if failures >= OFFLINE_AFTER else s.state
-    if state == "rate_limited":
-        state = "connected"
-    detail = f"offline: {reason}" if state == "offline" else f"retrying: {reason}"
+    state = AccountState.OFFLINE if failures >= OFFLINE_AFTER else s.state
+    if state == AccountState.RATE_LIMITED:
+        state = AccountState.CONNECTED
+    detail = f"offline: {reason}" if state == AccountState.OFFLINE else f"retrying: {reason}"
     return PollState(state, detail, failures, now + timedelta(seconds=wait), None)
 
 
@@ -95,8 +103,8 @@ def after_error(s: PollState, now: datetime, rng: Uniform, reason: str) -> PollS
 
 
 def after_auth_expired(s: PollState, reason: str) -> PollState:
-    return PollState("needs_reconnect", reason, s.failures, None, None)
+    return PollState(AccountState.NEEDS_RECONNECT, reason, s.failures, None, None)
 
 
 def after_permission_denied(s: PollState, reason: str) -> PollState:
-    return PollState("paused", reason, s.failures, None, None)
+    return PollState(AccountState.PAUSED, reason, s.failures, None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Dialect, MetaData
@@ -16,6 +17,17 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def one_of(column: str, values: type[StrEnum], *, nullable: bool = False) -> str:
+    """The CHECK text allowing ``column`` only the values of an enum, in the enum's order.
+
+    ``one_of("network", Network)`` is ``"network IN ('x', 'facebook', 'sandbox')"``; with
+    ``nullable`` it is prefixed by ``"network IS NULL OR "``.
+    """
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    check = f"{column} IN ({allowed})"
+    return f"{column} IS NULL OR {check}" if nullable else check
 
 
 def to_epoch_ms(value: datetime) -> int:

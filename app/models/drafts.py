@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UtcDateTime, utcnow
+from app.domain.enums import Decision, DraftKind, DraftState, DraftTargetState
+from app.models.base import Base, UtcDateTime, one_of, utcnow
 
-DRAFT_STATES_SQL = (
-    "state IN ('draft', 'pending_approval', 'approved', 'scheduled', 'publishing', 'published', "
-    "'rejected', 'changes_requested', 'failed')"
-)
+DRAFT_KINDS_SQL = one_of("kind", DraftKind)
+DRAFT_STATES_SQL = one_of("state", DraftState)
+DRAFT_TARGET_STATES_SQL = one_of("state", DraftTargetState)
+DECISIONS_SQL = one_of("decision", Decision)
 
 
 class Draft(Base):
@@ -20,15 +21,18 @@ class Draft(Base):
 
     __tablename__ = "drafts"
     __table_args__ = (
-        CheckConstraint("kind IN ('post', 'reply', 'dm')", name="kind"),
+        CheckConstraint(DRAFT_KINDS_SQL, name="kind"),
         CheckConstraint(DRAFT_STATES_SQL, name="state"),
         CheckConstraint("current_version >= 1", name="current_version"),
-        CheckConstraint("kind = 'post' OR conversation_id IS NOT NULL", name="reply_needs_thread"),
+        CheckConstraint(
+            f"kind = '{DraftKind.POST.value}' OR conversation_id IS NOT NULL",
+            name="reply_needs_thread",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(20), default=DraftState.DRAFT, index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
     conversation_id: Mapped[int | None] = mapped_column(
@@ -80,13 +84,13 @@ class DraftTarget(Base):
     __tablename__ = "draft_targets"
     __table_args__ = (
         UniqueConstraint("draft_id", "account_id"),
-        CheckConstraint("state IN ('pending', 'publishing', 'published', 'failed')", name="state"),
+        CheckConstraint(DRAFT_TARGET_STATES_SQL, name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"))
-    state: Mapped[str] = mapped_column(String(20), default="pending")
+    state: Mapped[str] = mapped_column(String(20), default=DraftTargetState.PENDING)
     external_id: Mapped[str | None] = mapped_column(String(100))
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str] = mapped_column(String(1000), default="")
@@ -98,10 +102,10 @@ class Approval(Base):
     __tablename__ = "approvals"
     __table_args__ = (
         UniqueConstraint("draft_id", "version", "person_id"),
+        CheckConstraint(DECISIONS_SQL, name="decision"),
         CheckConstraint(
-            "decision IN ('approved', 'rejected', 'changes_requested')", name="decision"
+            f"decision = '{Decision.APPROVED.value}' OR length(reason) > 0", name="reason"
         ),
-        CheckConstraint("decision = 'approved' OR length(reason) > 0", name="reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,10 +7,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UtcDateTime, utcnow
+from app.domain.enums import Role, UnitKind
+from app.models.base import Base, UtcDateTime, one_of, utcnow
 
-ROLES_SQL = "role IN ('agent', 'supervisor', 'strategist', 'admin')"
-UNIT_KINDS_SQL = "kind IN ('company', 'division', 'department', 'office', 'queue')"
+ROLES_SQL = one_of("role", Role)
+UNIT_KINDS_SQL = one_of("kind", UnitKind)
 
 
 class Organization(Base):
@@ -56,7 +57,7 @@ class Unit(Base):
     )
     path: Mapped[str] = mapped_column(String(400), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="department")
+    kind: Mapped[str] = mapped_column(String(20), default=UnitKind.DEPARTMENT)
     colour: Mapped[str] = mapped_column(String(9), default="#607d8b")
     head_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     region: Mapped[str] = mapped_column(String(100), default="")

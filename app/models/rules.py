@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UtcDateTime, utcnow
+from app.domain.enums import ApprovalCondition, DraftKind, PolicyKind, Role
+from app.models.base import Base, UtcDateTime, one_of, utcnow
 
 
 class RoutingRule(Base):
@@ -30,12 +31,7 @@ class PolicyRule(Base):
     """One line of the social media policy, scoped to a unit, account or network (or global)."""
 
     __tablename__ = "policy_rules"
-    __table_args__ = (
-        CheckConstraint(
-            "kind IN ('banned_term', 'risky_term', 'disclaimer', 'link_domain', 'length_limit')",
-            name="kind",
-        ),
-    )
+    __table_args__ = (CheckConstraint(one_of("kind", PolicyKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -52,21 +48,15 @@ class ApprovalRule(Base):
     __tablename__ = "approval_rules"
     __table_args__ = (
         CheckConstraint("required_approvals >= 0", name="required_approvals"),
-        CheckConstraint(
-            "condition IN ('always', 'posts_only', 'has_links', 'policy_warns', "
-            "'negative_sentiment', 'new_author')",
-            name="condition",
-        ),
-        CheckConstraint(
-            "draft_kind IS NULL OR draft_kind IN ('post', 'reply', 'dm')", name="draft_kind"
-        ),
+        CheckConstraint(one_of("condition", ApprovalCondition), name="condition"),
+        CheckConstraint(one_of("draft_kind", DraftKind, nullable=True), name="draft_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     draft_kind: Mapped[str | None] = mapped_column(String(10))
-    condition: Mapped[str] = mapped_column(String(30), default="always")
+    condition: Mapped[str] = mapped_column(String(30), default=ApprovalCondition.ALWAYS)
     required_approvals: Mapped[int] = mapped_column(default=1)
-    approver_role: Mapped[str] = mapped_column(String(20), default="supervisor")
+    approver_role: Mapped[str] = mapped_column(String(20), default=Role.SUPERVISOR)
     approver_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))

@@ -18,15 +18,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, UtcDateTime, utcnow
-
-NETWORKS_SQL = "network IN ('x', 'facebook', 'sandbox')"
-KINDS_SQL = "kind IN ('mention', 'reply', 'comment', 'dm', 'post')"
-STATUSES_SQL = "status IN ('new', 'open', 'waiting', 'resolved', 'spam')"
-PRIORITIES_SQL = "priority IN ('low', 'normal', 'high', 'urgent')"
-ACCOUNT_STATES_SQL = (
-    "state IN ('connected', 'needs_reconnect', 'rate_limited', 'paused', 'offline')"
+from app.domain.enums import (
+    AccountState,
+    ConversationStatus,
+    Direction,
+    MessageKind,
+    Network,
+    Priority,
 )
+from app.models.base import Base, UtcDateTime, one_of, utcnow
+
+NETWORKS_SQL = one_of("network", Network)
+KINDS_SQL = one_of("kind", MessageKind)
+STATUSES_SQL = one_of("status", ConversationStatus)
+PRIORITIES_SQL = one_of("priority", Priority)
+ACCOUNT_STATES_SQL = one_of("state", AccountState)
+DIRECTIONS_SQL = one_of("direction", Direction)
 
 
 class Account(Base):
@@ -47,7 +54,7 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     external_user_id: Mapped[str | None] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
-    state: Mapped[str] = mapped_column(String(20), default="paused")
+    state: Mapped[str] = mapped_column(String(20), default=AccountState.PAUSED)
     state_detail: Mapped[str] = mapped_column(String(500), default="")
     rate_limited_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     poll_interval_s: Mapped[int] = mapped_column(default=90)
@@ -113,8 +120,8 @@ class Conversation(Base):
         ForeignKey("people.id", ondelete="SET NULL"), index=True
     )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("authors.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="new")
-    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    status: Mapped[str] = mapped_column(String(20), default=ConversationStatus.NEW)
+    priority: Mapped[str] = mapped_column(String(20), default=Priority.NORMAL)
     sentiment: Mapped[float | None] = mapped_column(Float)
     language: Mapped[str] = mapped_column(String(10), default="")
     preview: Mapped[str] = mapped_column(String(300), default="")
@@ -148,7 +155,7 @@ class Message(Base):
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
         CheckConstraint(NETWORKS_SQL, name="network"),
         CheckConstraint(KINDS_SQL, name="kind"),
-        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        CheckConstraint(DIRECTIONS_SQL, name="direction"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

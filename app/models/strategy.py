@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UtcDateTime, utcnow
+from app.domain.enums import Horizon, StrategyItemType
+from app.models.base import Base, UtcDateTime, one_of, utcnow
 
 
 class StrategyItem(Base):
@@ -16,14 +17,8 @@ class StrategyItem(Base):
 
     __tablename__ = "strategy_items"
     __table_args__ = (
-        CheckConstraint(
-            "type IN ('business_goal', 'department_goal', 'audience_insight', 'social_goal', "
-            "'tactic')",
-            name="type",
-        ),
-        CheckConstraint(
-            "horizon IS NULL OR horizon IN ('short', 'medium', 'long')", name="horizon"
-        ),
+        CheckConstraint(one_of("type", StrategyItemType), name="type"),
+        CheckConstraint(one_of("horizon", Horizon, nullable=True), name="horizon"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,21 +5,22 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
-
-if TYPE_CHECKING:  # the OAuth stack (tweepy, oauthlib) loads only when an account connects
-    from app.connectors.facebook_login import FacebookLogin, PageChoice
-    from app.connectors.x_oauth import TokenSet, XAuthorization
-
+from app.domain.enums import AccountState, Network, Role
 from app.domain.polling import MAX_POLL_INTERVAL_S, poll_floor_s
-from app.models import Account, AuditEntry, MetaEntry, Person, RoleAssignment
+from app.services.oauth import (
+    FacebookLoginFlow,
+    ManagedPage,
+    OAuthFlows,
+    Tokens,
+    XAuthorizationFlow,
+)
 from app.services.polling import AccountRef
 from app.services.tokens import TokenStore
-from app.storage.workspace import Database
+from app.storage.ports import AuditRecord, NewAccount, Storage, StorageUnitOfWork
 
 log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
@@ -32,17 +33,30 @@ class NotAllowed(Exception):  # noqa: N818 - reads as what happened
 
 
 class AccountsService:
-    def __init__(self, db: Database, tokens: TokenStore) -> None:
+    """Administrators connect, reconnect and disconnect accounts; every change is audited.
+
+    Secrets go to ``tokens`` (the keyring) only. ``flows`` are the networks' authorization steps,
+    built by the composition root.
+    """
+
+    def __init__(
+        self,
+        db: Storage,
+        tokens: TokenStore,
+        flows: OAuthFlows,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._db = db
         self._tokens = tokens
+        self._flows = flows
+        self._clock = clock
 
     # -- settings -----------------------------------------------------------------------------
 
     def x_client_id(self) -> str | None:
-        with self._db.engine.connect() as conn:
-            return conn.execute(
-                select(MetaEntry.value).where(MetaEntry.key == X_CLIENT_ID)
-            ).scalar()
+        with self._db.uow() as uow:
+            return uow.settings.get(X_CLIENT_ID)
 
     def set_x_client_id(self, operator_id: int, client_id: str) -> None:
         client_id = client_id.strip()
@@ -52,15 +66,13 @@ class AccountsService:
 
     def facebook_app_id(self) -> str | None:
         """The id of the organization's Meta app, when one is set up for Facebook Login."""
-        with self._db.engine.connect() as conn:
-            return conn.execute(
-                select(MetaEntry.value).where(MetaEntry.key == FACEBOOK_APP_ID)
-            ).scalar()
+        with self._db.uow() as uow:
+            return uow.settings.get(FACEBOOK_APP_ID)
 
     def facebook_app_ready(self) -> bool:
         """Whether Facebook Login can run: app id in the workspace, its secret in the keyring."""
         app_id = self.facebook_app_id()
-        return bool(app_id and self._tokens.get("facebook", _app_entry(app_id), "app_secret"))
+        return bool(app_id and self._tokens.get(Network.FACEBOOK, _app_entry(app_id), "app_secret"))
 
     def set_facebook_app(self, operator_id: int, app_id: str, app_secret: str) -> None:
         """Set up the organization's Meta app for Facebook Login (administrators only).
@@ -77,7 +89,7 @@ class AccountsService:
         if not app_secret:
             raise ValueError("Enter the app secret (Meta developer dashboard > App settings).")
         self._save_setting(operator_id, FACEBOOK_APP_ID, app_id, "settings.facebook_app")
-        self._tokens.set("facebook", _app_entry(app_id), "app_secret", app_secret)
+        self._tokens.set(Network.FACEBOOK, _app_entry(app_id), "app_secret", app_secret)
 
     # -- connect / disconnect -----------------------------------------------------------------
 
@@ -85,7 +97,7 @@ class AccountsService:
         self,
         operator_id: int,
         *,
-        tokens: TokenSet,
+        tokens: Tokens,
         user_id: str,
         username: str,
         name: str,
@@ -98,7 +110,7 @@ class AccountsService:
         """
         account_id, account_uuid = self._upsert(
             operator_id,
-            network="x",
+            network=Network.X,
             external_id=user_id,
             handle=username,
             name=name,
@@ -107,9 +119,9 @@ class AccountsService:
             expires_at=tokens.expires_at,
             interval=90,
         )
-        self._tokens.set("x", account_uuid, "access_token", tokens.access_token)
+        self._tokens.set(Network.X, account_uuid, "access_token", tokens.access_token)
         if tokens.refresh_token:
-            self._tokens.set("x", account_uuid, "refresh_token", tokens.refresh_token)
+            self._tokens.set(Network.X, account_uuid, "refresh_token", tokens.refresh_token)
         return account_id
 
     def connect_facebook(
@@ -118,7 +130,7 @@ class AccountsService:
         """Add (or reconnect) a Facebook Page with its Page access token."""
         account_id, account_uuid = self._upsert(
             operator_id,
-            network="facebook",
+            network=Network.FACEBOOK,
             external_id=page_id,
             handle=page_id,
             name=name,
@@ -127,36 +139,33 @@ class AccountsService:
             expires_at=None,
             interval=120,
         )
-        self._tokens.set("facebook", account_uuid, "page_token", page_token)
+        self._tokens.set(Network.FACEBOOK, account_uuid, "page_token", page_token)
         return account_id
 
     # -- the connection flows (blocking: run them off the GUI thread) -------------------------
 
     def start_x_authorization(
         self, operator_id: int, *, port: int = REDIRECT_PORT
-    ) -> XAuthorization:
+    ) -> XAuthorizationFlow:
         """Prepare an authorization; open its ``authorization_url()`` in the system browser.
 
         Raises:
             NotAllowed: the operator is not an administrator.
             ValueError: the workspace has no X client ID yet.
         """
-        with self._db.uow() as uow:
-            self._require_admin(uow.session, operator_id)
+        self._check_admin(operator_id)
         client_id = self.x_client_id()
         if not client_id:
             raise ValueError(
                 "Enter the client ID of your organization's X app first (X developer portal, "
                 "OAuth 2.0, type: native app, callback http://127.0.0.1:8765/callback)."
             )
-        from app.connectors.x_oauth import XAuthorization
-
-        return XAuthorization(client_id, port=port)
+        return self._flows.x_authorization(client_id, port)
 
     def finish_x_authorization(
         self,
         operator_id: int,
-        auth: XAuthorization,
+        auth: XAuthorizationFlow,
         *,
         unit_id: int,
         stop: threading.Event,
@@ -170,12 +179,7 @@ class AccountsService:
         """
         callback = auth.wait_for_callback(stop, timeout_s)
         tokens = auth.exchange(callback)
-        import tweepy
-
-        from app.connectors.x import XConnector
-
-        client = tweepy.Client(tokens.access_token, return_type=dict, wait_on_rate_limit=False)
-        user_id, username, name = XConnector(client, "").me()
+        user_id, username, name = self._flows.x_identity(tokens.access_token)
         return self.connect_x(
             operator_id,
             tokens=tokens,
@@ -197,48 +201,42 @@ class AccountsService:
         page_id, page_token = page_id.strip(), page_token.strip()
         if not page_id.isdigit() or not page_token:
             raise ValueError("Enter the Page's numeric ID and its Page access token.")
-        with self._db.uow() as uow:
-            self._require_admin(uow.session, operator_id)
-        import facebook
-        import requests
-
-        from app.connectors.facebook import FacebookConnector
-
-        graph = facebook.GraphAPI(access_token=page_token, timeout=30, session=requests.Session())
-        found_id, name = FacebookConnector(graph, page_id).page_info()
+        self._check_admin(operator_id)
+        found_id, name = self._flows.facebook_page(page_id, page_token)
         return self.connect_facebook(
             operator_id, page_id=found_id, name=name, page_token=page_token, unit_id=unit_id
         )
 
-    def start_facebook_login(self, operator_id: int, *, port: int = REDIRECT_PORT) -> FacebookLogin:
+    def start_facebook_login(
+        self, operator_id: int, *, port: int = REDIRECT_PORT
+    ) -> FacebookLoginFlow:
         """Prepare a Facebook Login; open its ``authorization_url()`` in the system browser.
 
         Raises:
             NotAllowed: the operator is not an administrator.
             ValueError: the workspace has no Meta app set up yet.
         """
-        with self._db.uow() as uow:
-            self._require_admin(uow.session, operator_id)
+        self._check_admin(operator_id)
         app_id = self.facebook_app_id()
-        secret = self._tokens.get("facebook", _app_entry(app_id), "app_secret") if app_id else None
+        secret = (
+            self._tokens.get(Network.FACEBOOK, _app_entry(app_id), "app_secret") if app_id else None
+        )
         if not app_id or not secret:
             raise ValueError(
                 "Set up your organization's Meta app first: its app ID and app secret (Meta "
                 "developer dashboard; Facebook Login with the redirect URI "
                 f"http://127.0.0.1:{port}/callback). Or connect the Page with a Page token."
             )
-        from app.connectors.facebook_login import FacebookLogin
-
-        return FacebookLogin(app_id, secret, port=port)
+        return self._flows.facebook_login(app_id, secret, port)
 
     def finish_facebook_login(
         self,
         operator_id: int,
-        login: FacebookLogin,
+        login: FacebookLoginFlow,
         *,
         stop: threading.Event,
         timeout_s: float = 300,
-    ) -> list[PageChoice]:
+    ) -> list[ManagedPage]:
         """Wait for the browser's redirect, get a long-lived user token, list the person's Pages.
 
         The user token is used for this listing only and never stored; each Page's own token
@@ -249,13 +247,12 @@ class AccountsService:
             AuthorizationFailed: cancelled, timed out or refused.
             ConnectorError: Facebook could not be reached or refused the exchange.
         """
-        with self._db.uow() as uow:
-            self._require_admin(uow.session, operator_id)
+        self._check_admin(operator_id)
         callback = login.wait_for_callback(stop, timeout_s)
         user_token = login.exchange(callback)
-        return login.pages(user_token)
+        return list(login.pages(user_token))
 
-    def connect_facebook_page(self, operator_id: int, page: PageChoice, *, unit_id: int) -> int:
+    def connect_facebook_page(self, operator_id: int, page: ManagedPage, *, unit_id: int) -> int:
         """Connect a Page chosen after Facebook Login (or reconnect it, keeping its history).
 
         Raises:
@@ -281,9 +278,8 @@ class AccountsService:
             ValueError: the interval is below the network's floor or above an hour.
         """
         with self._db.uow() as uow:
-            s = uow.session
-            self._require_admin(s, operator_id)
-            account = s.get(Account, account_id)
+            self._require_admin(uow, operator_id)
+            account = uow.accounts.get(account_id)
             if account is None:
                 raise KeyError(f"no account {account_id}")
             floor = poll_floor_s(account.network)
@@ -293,9 +289,9 @@ class AccountsService:
                     f"({account.network} allows no less than {floor} s)."
                 )
             before = {"poll_interval_s": account.poll_interval_s}
-            account.poll_interval_s = seconds
+            uow.accounts.set_poll_interval(account_id, seconds)
             self._audit(
-                s,
+                uow,
                 operator_id,
                 "account.poll_interval",
                 "account",
@@ -308,45 +304,42 @@ class AccountsService:
     def disconnect(self, operator_id: int, account_id: int) -> None:
         """Remove the account's tokens; keep its conversations. The account stays, paused."""
         with self._db.uow() as uow:
-            s = uow.session
-            self._require_admin(s, operator_id)
-            account = s.get(Account, account_id)
+            self._require_admin(uow, operator_id)
+            account = uow.accounts.get(account_id)
             if account is None:
                 raise KeyError(f"no account {account_id}")
             self._tokens.forget(account.network, account.uuid)
             before = {"state": account.state}
-            account.state = "paused"
-            account.state_detail = "Disconnected: connect it again in Settings to poll."
+            uow.accounts.set_state(
+                account_id,
+                AccountState.PAUSED,
+                "Disconnected: connect it again in Settings to poll.",
+            )
             self._audit(
-                s,
+                uow,
                 operator_id,
                 "account.disconnected",
                 "account",
                 account_id,
                 before,
-                {"state": "paused"},
+                {"state": AccountState.PAUSED.value},
             )
             uow.commit()
 
     def refresh_x(self, ref: AccountRef) -> bool:
         """One refresh attempt after X refused the access token; True when new tokens are stored."""
         client_id = self.x_client_id()
-        refresh = self._tokens.get("x", ref.uuid, "refresh_token")
+        refresh = self._tokens.get(Network.X, ref.uuid, "refresh_token")
         if not client_id or not refresh:
             return False
-        from app.connectors.x_oauth import refresh_tokens
-
         # AuthExpired propagates: the account needs reconnecting.
-        tokens = refresh_tokens(client_id, refresh, scopes=tuple(ref.scopes.split()) or None)
-        self._tokens.set("x", ref.uuid, "access_token", tokens.access_token)
+        tokens = self._flows.x_refresh(client_id, refresh, tuple(ref.scopes.split()) or None)
+        self._tokens.set(Network.X, ref.uuid, "access_token", tokens.access_token)
         if tokens.refresh_token:
-            self._tokens.set("x", ref.uuid, "refresh_token", tokens.refresh_token)
-        with self._db.engine.begin() as conn:
-            conn.execute(
-                update(Account)
-                .where(Account.id == ref.id)
-                .values(token_expires_at=tokens.expires_at)
-            )
+            self._tokens.set(Network.X, ref.uuid, "refresh_token", tokens.refresh_token)
+        with self._db.uow() as uow:
+            uow.accounts.set_token_expiry(ref.id, tokens.expires_at)
+            uow.commit()
         log.info("refreshed the X token of account %s", ref.id)
         return True
 
@@ -355,19 +348,17 @@ class AccountsService:
     def _save_setting(self, operator_id: int, key: str, value: str, action: str) -> None:
         """Store a workspace setting (never a secret) with its audit entry; admins only."""
         with self._db.uow() as uow:
-            s = uow.session
-            self._require_admin(s, operator_id)
-            previous = s.execute(select(MetaEntry.value).where(MetaEntry.key == key)).scalar()
-            s.execute(delete(MetaEntry).where(MetaEntry.key == key))
-            s.execute(insert(MetaEntry).values(key=key, value=value))
-            self._audit(s, operator_id, action, "workspace", None, {key: previous}, {key: value})
+            self._require_admin(uow, operator_id)
+            previous = uow.settings.get(key)
+            uow.settings.put(key, value)
+            self._audit(uow, operator_id, action, "workspace", None, {key: previous}, {key: value})
             uow.commit()
 
     def _upsert(
         self,
         operator_id: int,
         *,
-        network: str,
+        network: Network,
         external_id: str,
         handle: str,
         name: str,
@@ -376,55 +367,62 @@ class AccountsService:
         expires_at: datetime | None,
         interval: int,
     ) -> tuple[int, str]:
+        """Add the account, or reconnect the one already there (its unit and interval stay)."""
         with self._db.uow() as uow:
-            s = uow.session
-            self._require_admin(s, operator_id)
-            account = s.scalars(
-                select(Account).where(
-                    Account.network == network, Account.external_user_id == external_id
+            self._require_admin(uow, operator_id)
+            existing = uow.accounts.find(network, external_id)
+            if existing is None:
+                account_uuid, owner = str(uuid.uuid4()), unit_id
+                account_id = uow.accounts.add(
+                    NewAccount(
+                        uuid=account_uuid,
+                        network=network,
+                        external_user_id=external_id,
+                        handle=handle,
+                        display_name=name,
+                        unit_id=unit_id,
+                        poll_interval_s=interval,
+                        state=AccountState.CONNECTED,
+                        state_detail="",
+                        scopes=scopes,
+                        token_expires_at=expires_at,
+                    )
                 )
-            ).first()
-            action = "account.reconnected" if account else "account.connected"
-            if account is None:
-                account = Account(
-                    uuid=str(uuid.uuid4()),
-                    network=network,
+            else:
+                account_id, account_uuid, owner = existing.id, existing.uuid, existing.unit_id
+                uow.accounts.set_connection(
+                    account_id,
                     handle=handle,
                     display_name=name,
-                    external_user_id=external_id,
-                    unit_id=unit_id,
-                    poll_interval_s=interval,
+                    state=AccountState.CONNECTED,
+                    state_detail="",
+                    scopes=scopes,
+                    token_expires_at=expires_at,
                 )
-                s.add(account)
-            account.handle, account.display_name = handle, name
-            account.state, account.state_detail = "connected", ""
-            account.scopes, account.token_expires_at = scopes, expires_at
-            s.flush()
             self._audit(
-                s,
+                uow,
                 operator_id,
-                action,
+                "account.reconnected" if existing else "account.connected",
                 "account",
-                account.id,
+                account_id,
                 None,
-                {"network": network, "handle": handle, "unit_id": account.unit_id},
+                {"network": network.value, "handle": handle, "unit_id": owner},
             )
             uow.commit()
-            return account.id, account.uuid
+            return account_id, account_uuid
+
+    def _check_admin(self, operator_id: int) -> None:
+        with self._db.uow() as uow:
+            self._require_admin(uow, operator_id)
 
     @staticmethod
-    def _require_admin(s: Session, operator_id: int) -> None:
-        is_admin = s.scalar(
-            select(RoleAssignment.id)
-            .where(RoleAssignment.person_id == operator_id, RoleAssignment.role == "admin")
-            .limit(1)
-        )
-        if is_admin is None:
+    def _require_admin(uow: StorageUnitOfWork, operator_id: int) -> None:
+        if not uow.directory.has_role(operator_id, Role.ADMIN):
             raise NotAllowed("Only an administrator can connect or disconnect accounts.")
 
-    @staticmethod
     def _audit(
-        s: Session,
+        self,
+        uow: StorageUnitOfWork,
         operator_id: int,
         action: str,
         entity: str,
@@ -432,12 +430,11 @@ class AccountsService:
         before: dict[str, Any] | None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        person = s.get(Person, operator_id)
-        s.add(
-            AuditEntry(
-                at=datetime.now(UTC),
+        uow.audit.record(
+            AuditRecord(
+                at=self._clock(),
                 person_id=operator_id,
-                person_name=person.name if person else "",
+                person_name=uow.directory.person_name(operator_id) or "",
                 action=action,
                 entity=entity,
                 entity_id=entity_id,

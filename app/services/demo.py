@@ -26,6 +26,7 @@ from app.models import (
     ApprovalRule,
     AuditEntry,
     Author,
+    Base,
     Conversation,
     ConversationTag,
     Draft,
@@ -45,8 +46,16 @@ from app.models import (
     Unit,
 )
 from app.models.base import to_epoch_ms
+from app.storage.ids import sync_id_sequences
 from app.storage.search import index_new_messages
-from app.storage.workspace import Database, WorkspaceError, open_database, parse_workspace
+from app.storage.workspace import (
+    Database,
+    WorkspaceError,
+    open_database,
+    parse_workspace,
+    remove_workspace_file,
+    workspace_exists,
+)
 
 BATCH = 2_000
 HOUR_MS = 3_600_000
@@ -315,15 +324,10 @@ def generate_demo_workspace(
     if conversations < 0:
         raise DemoError("the number of conversations cannot be negative")
     parsed = parse_workspace(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database or "")
-        if path.exists():
-            if not replace:
-                raise DemoError(f"{path} already exists; use --force to replace it")
-            for suffix in ("", "-wal", "-shm"):
-                side = path.with_name(path.name + suffix)
-                if side.exists():
-                    side.unlink()
+    if workspace_exists(parsed):
+        if not replace:
+            raise DemoError(f"{parsed.database} already exists; use --force to replace it")
+        remove_workspace_file(parsed)
     db = open_database(parsed, create=True)
     try:
         return fill_demo(db, conversations=conversations, seed=seed, progress=progress, now=now)
@@ -353,6 +357,7 @@ def fill_demo(
     generator = _ConversationWriter(db, ids, seed, reference)
     total_messages = generator.run(conversations, progress)
     with db.engine.begin() as conn:
+        sync_id_sequences(conn, Base.metadata.sorted_tables)
         index_new_messages(conn)
     return DemoStats(
         conversations=conversations,

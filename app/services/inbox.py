@@ -5,23 +5,22 @@ from __future__ import annotations
 from collections import defaultdict
 from threading import Lock
 
-from sqlalchemy import select
-
 from app.domain.enums import ConversationStatus
 from app.domain.rows import ConversationRow, FeedFilter, ThreadView, UnitCount, UnitRow
 from app.domain.units import UnitNode, rollup, subtree_ids
-from app.models import Account, Conversation, Person, Unit
-from app.storage import feed
-from app.storage.workspace import Database
+from app.storage.ports import Storage, UnitEntry
 
 PAGE_SIZE = 200
 _BACKLOG = {s.value for s in ConversationStatus.backlog()}
 
 
 class InboxService:
-    """The read side of the inbox; safe to call from any thread (one connection per call)."""
+    """The read side of the inbox; safe to call from any thread (one unit of work per call).
 
-    def __init__(self, db: Database) -> None:
+    The unit tree is cached (guarded by a lock) until :meth:`forget_units`.
+    """
+
+    def __init__(self, db: Storage) -> None:
         self._db = db
         self._units: tuple[UnitRow, ...] | None = None
         self._lock = Lock()
@@ -30,25 +29,9 @@ class InboxService:
         """Every unit, in tree order (parents before children, siblings by position and name)."""
         with self._lock:
             if self._units is None:
-                with self._db.engine.connect() as conn:
-                    rows = list(
-                        conn.execute(
-                            select(
-                                Unit.id,
-                                Unit.parent_id,
-                                Unit.path,
-                                Unit.name,
-                                Unit.kind,
-                                Unit.colour,
-                                Unit.languages,
-                                Unit.is_triage,
-                                Unit.sort_order,
-                            )
-                        )
-                    )
-                order = {r.id: (r.sort_order, r.name) for r in rows}
-                rows.sort(key=lambda r: [order[int(p)] for p in r.path.strip("/").split("/")])
-                self._units = tuple(UnitRow(*r[:8]) for r in rows)
+                with self._db.uow() as uow:
+                    entries = uow.directory.units()
+                self._units = _tree_order(entries)
             return self._units
 
     def forget_units(self) -> None:
@@ -68,9 +51,8 @@ class InboxService:
         self, query: FeedFilter, after: tuple[int, int] | None = None, limit: int = PAGE_SIZE
     ) -> list[ConversationRow]:
         """One page of conversations matching ``query``, newest activity first, after ``after``."""
-        with self._db.engine.connect() as conn:
-            return feed.feed_page(
-                conn,
+        with self._db.uow() as uow:
+            return uow.feed.page(
                 unit_ids=self._unit_ids(query),
                 networks=query.networks,
                 statuses=query.statuses,
@@ -83,9 +65,8 @@ class InboxService:
         self, query: FeedFilter, than: tuple[int, int], limit: int = 500
     ) -> list[ConversationRow]:
         """Conversations whose activity is newer than the key ``than`` (newest first)."""
-        with self._db.engine.connect() as conn:
-            return feed.feed_newer(
-                conn,
+        with self._db.uow() as uow:
+            return uow.feed.newer(
                 unit_ids=self._unit_ids(query),
                 networks=query.networks,
                 statuses=query.statuses,
@@ -97,9 +78,8 @@ class InboxService:
         self, query: FeedFilter, after: tuple[int, int] | None = None
     ) -> list[tuple[int, int]]:
         """Every remaining key of the list after ``after`` (two integers per conversation)."""
-        with self._db.engine.connect() as conn:
-            return feed.feed_keys(
-                conn,
+        with self._db.uow() as uow:
+            return uow.feed.keys(
                 unit_ids=self._unit_ids(query),
                 networks=query.networks,
                 statuses=query.statuses,
@@ -108,16 +88,16 @@ class InboxService:
 
     def rows(self, ids: list[int]) -> dict[int, ConversationRow]:
         """The list rows of these conversations, by id."""
-        with self._db.engine.connect() as conn:
-            return feed.rows_by_ids(conn, ids)
+        with self._db.uow() as uow:
+            return uow.feed.rows(ids)
 
     def unit_counts(self) -> dict[int, UnitCount]:
         """Backlog, new and total conversations per unit, each including its sub-units.
 
         Reads every unit's counts in one grouped pass: run it off the GUI thread.
         """
-        with self._db.engine.connect() as conn:
-            per_status = feed.status_counts(conn)
+        with self._db.uow() as uow:
+            per_status = uow.feed.status_counts()
         backlog: dict[int, int] = defaultdict(int)
         new: dict[int, int] = defaultdict(int)
         total: dict[int, int] = defaultdict(int)
@@ -133,35 +113,20 @@ class InboxService:
 
     def thread(self, conversation_id: int, *, limit: int = 500) -> ThreadView | None:
         """A conversation and its newest ``limit`` messages, or ``None`` if it is gone."""
-        with self._db.engine.connect() as conn:
-            row = feed.conversation_row(conn, conversation_id)
-            if row is None:
+        with self._db.uow() as uow:
+            row = uow.feed.conversation(conversation_id)
+            header = None if row is None else uow.feed.thread_header(conversation_id)
+            if row is None or header is None:
                 return None
-            info = conn.execute(
-                select(
-                    Unit.name,
-                    Account.display_name,
-                    Account.handle,
-                    Person.name,
-                    Conversation.routing_reason,
-                    Conversation.language,
-                )
-                .select_from(Conversation)
-                .join(Unit, Unit.id == Conversation.unit_id)
-                .join(Account, Account.id == Conversation.account_id)
-                .outerjoin(Person, Person.id == Conversation.assignee_id)
-                .where(Conversation.id == conversation_id)
-            ).one()
-            msgs, more = feed.thread_messages(conn, conversation_id, limit=limit)
-            followers = feed.author_followers(conn, conversation_id)
-        unit_name, acc_name, acc_handle, assignee, reason, lang = info
+            msgs, more = uow.feed.messages(conversation_id, limit=limit)
+            followers = uow.feed.author_followers(conversation_id)
         return ThreadView(
             conversation=row,
-            unit_name=unit_name,
-            account_name=f"{acc_name} (@{acc_handle})",
-            assignee_name=assignee,
-            routing_reason=reason,
-            language=lang,
+            unit_name=header.unit_name,
+            account_name=f"{header.account_name} (@{header.account_handle})",
+            assignee_name=header.assignee_name,
+            routing_reason=header.routing_reason,
+            language=header.language,
             author_followers=followers,
             messages=tuple(msgs),
             more_before=more,
@@ -176,3 +141,12 @@ class InboxService:
 
     def _nodes(self) -> list[UnitNode]:
         return [UnitNode(u.id, u.parent_id, u.name, u.path) for u in self.units()]
+
+
+def _tree_order(entries: list[UnitEntry]) -> tuple[UnitRow, ...]:
+    """Parents before children; siblings by their position, then by name."""
+    order = {e.unit.id: (e.sort_order, e.unit.name) for e in entries}
+    ranked = sorted(
+        entries, key=lambda e: [order[int(p)] for p in e.unit.path.strip("/").split("/")]
+    )
+    return tuple(e.unit for e in ranked)

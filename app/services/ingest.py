@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from app.domain.items import InboundItem, repair_text
-from app.models import Account, Unit
-from app.storage.ingest import NewThread, StoredBatch, store_items
-from app.storage.workspace import Database
+from app.storage.ingest import NewThread, Router, StoredBatch
+from app.storage.ports import CursorUpdate, Storage
 
 log = logging.getLogger("quiver.services.ingest")
 
@@ -31,10 +28,13 @@ class IngestOutcome:
 
 
 class IngestService:
-    """Stores what connectors fetched. Safe from any thread: each call has its own connection."""
+    """Stores what connectors fetched. Safe from any thread: each call has its own unit of work."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Storage, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._db = db
+        self._clock = clock
 
     def store(
         self,
@@ -43,7 +43,7 @@ class IngestService:
         cursor: dict[str, Any] | None,
         *,
         skipped: int = 0,
-        update_cursor: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        update_cursor: CursorUpdate | None = None,
     ) -> IngestOutcome:
         """Store ``items`` and persist ``cursor`` with them, all or nothing.
 
@@ -74,7 +74,7 @@ class IngestService:
             new += stored.new_messages
             dup += stored.duplicates
             created += stored.new_conversation_ids
-            touched.update(stored.touched_conversation_ids)
+            touched |= set(stored.touched_conversation_ids)
         return IngestOutcome(
             account_id=account_id,
             new_messages=new,
@@ -89,45 +89,23 @@ class IngestService:
         account_id: int,
         chunk: list[InboundItem],
         cursor: dict[str, Any] | None,
-        update_cursor: Callable[[dict[str, Any]], dict[str, Any]] | None,
+        update_cursor: CursorUpdate | None,
     ) -> StoredBatch:
-        with self._db.engine.begin() as conn:
-            # Write first: SQLite then grants this transaction the write lock before it reads
-            # anything, so concurrent pollers queue (busy timeout) instead of failing on a stale
-            # snapshot, and what store_items reads stays true.
-            values: dict[str, Any] = {"last_sync_at": datetime.now(UTC)}
-            if cursor is not None:
-                values["cursor"] = cursor
-            found = conn.execute(
-                update(Account).where(Account.id == account_id).values(**values)
-            ).rowcount
-            if update_cursor is not None and found:
-                stored_cursor = conn.execute(
-                    select(Account.cursor).where(Account.id == account_id)
-                ).scalar()
-                conn.execute(
-                    update(Account)
-                    .where(Account.id == account_id)
-                    .values(cursor=update_cursor(dict(stored_cursor or {})))
-                )
-            account = conn.execute(
-                select(Account.network, Account.unit_id, Unit.name)
-                .join(Unit, Unit.id == Account.unit_id)
-                .where(Account.id == account_id)
-            ).first()
-            if not found or account is None:
-                raise KeyError(f"no account {account_id}")
-            network, owner_unit, owner_name = account
-            return store_items(
-                conn,
-                account_id=account_id,
-                network=network,
-                items=chunk,
-                route=_owner_route(owner_unit, owner_name),
+        """One transaction: the account marked synced (with its cursor), then the items."""
+        with self._db.uow() as uow:
+            owner = uow.batches.open_batch(
+                account_id, synced_at=self._clock(), cursor=cursor, update_cursor=update_cursor
             )
+            if owner is None:
+                raise KeyError(f"no account {account_id}")
+            stored = uow.batches.store(
+                account_id, owner.network, chunk, _owner_route(owner.unit_id, owner.unit_name)
+            )
+            uow.commit()
+            return stored
 
 
-def _owner_route(unit_id: int, unit_name: str) -> Any:
+def _owner_route(unit_id: int, unit_name: str) -> Router:
     """Until routing rules run here, a new conversation goes to the account owner's unit."""
     decision = NewThread(
         unit_id=unit_id,

@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 from threading import Event
 from typing import Any, cast
 
-from sqlalchemy import select, update
-
 from app.connectors.base import (
     AuthExpired,
     Connector,
@@ -20,6 +18,7 @@ from app.connectors.base import (
     RateLimited,
     TransientError,
 )
+from app.domain.enums import AccountState, Network
 from app.domain.polling import (
     PollState,
     after_auth_expired,
@@ -29,11 +28,10 @@ from app.domain.polling import (
     after_success,
     after_transient,
 )
-from app.models import Account
 from app.services.ingest import IngestService
 from app.services.threads import CYCLE as THREAD_CYCLE
 from app.services.threads import ThreadSearcher, ThreadSearchService
-from app.storage.workspace import Database
+from app.storage.ports import Storage
 
 log = logging.getLogger("quiver.services.polling")
 REFRESH_AHEAD = timedelta(seconds=300)  # connectors.md §1.2: refresh when expiry is this near
@@ -68,11 +66,15 @@ ConnectorFactory = Callable[[AccountRef], Connector]
 
 
 class PollingService:
-    """Runs in one worker thread; every database write goes through its own transaction."""
+    """Shared by the poll threads (one per account); every read and write has its own unit of work.
+
+    The in-memory state (``_states``, ``_connectors``, the stream and thread-search turns) is kept
+    per account id, and each account is polled by one thread only.
+    """
 
     def __init__(
         self,
-        db: Database,
+        db: Storage,
         ingest: IngestService,
         connector_for: ConnectorFactory,
         *,
@@ -98,22 +100,24 @@ class PollingService:
         return self._account_rows(None)
 
     def _account_rows(self, account_id: int | None) -> list[tuple[AccountRef, str]]:
-        query = select(
-            Account.id,
-            Account.uuid,
-            Account.network,
-            Account.handle,
-            Account.external_user_id,
-            Account.poll_interval_s,
-            Account.scopes,
-            Account.token_expires_at,
-            Account.state,
-        )
-        if account_id is not None:
-            query = query.where(Account.id == account_id)
-        with self._db.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [(AccountRef(*r[:8]), r[8]) for r in rows]
+        with self._db.uow() as uow:
+            rows = uow.accounts.poll_targets(account_id)
+        return [
+            (
+                AccountRef(
+                    r.id,
+                    r.uuid,
+                    r.network,
+                    r.handle,
+                    r.external_user_id,
+                    r.poll_interval_s,
+                    r.scopes,
+                    r.token_expires_at,
+                ),
+                r.state,
+            )
+            for r in rows
+        ]
 
     def poll_due(self, stop: Event | None = None) -> list[PollOutcome]:
         """Poll every account whose turn it is, one after the other; returns what changed."""
@@ -147,9 +151,9 @@ class PollingService:
         if state is None:
             state = self._states[ref.id] = self._restored_state(ref.id, stored_state)
         elif state.state != stored_state and stored_state in (
-            "paused",
-            "needs_reconnect",
-            "connected",
+            AccountState.PAUSED,
+            AccountState.NEEDS_RECONNECT,
+            AccountState.CONNECTED,
         ):
             # A person changed the state (reconnected, paused).
             state = self._states[ref.id] = PollState(state=stored_state)
@@ -160,20 +164,16 @@ class PollingService:
 
     def _restored_state(self, account_id: int, stored_state: str) -> PollState:
         """The state an account was left in (a rate limit outlives a restart of the app)."""
-        if stored_state != "rate_limited":
+        if stored_state != AccountState.RATE_LIMITED:
             return PollState(state=stored_state)
-        with self._db.engine.connect() as conn:
-            row = conn.execute(
-                select(Account.rate_limited_until, Account.state_detail).where(
-                    Account.id == account_id
-                )
-            ).one()
-        until = row.rate_limited_until
+        with self._db.uow() as uow:
+            mark = uow.accounts.rate_limit(account_id)
+        until = mark.until
         if until is None or until <= self._clock():
-            return PollState(state=stored_state, detail=row.state_detail or "")
+            return PollState(state=stored_state, detail=mark.detail)
         return PollState(
             state=stored_state,
-            detail=row.state_detail or "",
+            detail=mark.detail,
             next_at=until,
             rate_limited_until=until,
         )
@@ -193,9 +193,9 @@ class PollingService:
         now = self._clock()
         if (
             self._threads is None
-            or ref.network != "x"
+            or ref.network != Network.X
             or state is None
-            or state.state != "connected"
+            or state.state != AccountState.CONNECTED
             or self._thread_cycle_at.get(ref.id, now) > now
         ):
             return outcome
@@ -327,8 +327,8 @@ class PollingService:
         connector = self._connectors.get(ref.id)
         if connector is None:
             connector = self._connectors[ref.id] = self._connector_for(ref)
-        with self._db.engine.connect() as conn:
-            cursor = conn.execute(select(Account.cursor).where(Account.id == ref.id)).scalar()
+        with self._db.uow() as uow:
+            cursor = uow.accounts.cursor(ref.id)
         plan = self._schedule(ref, connector)
         if plan is None:
             return connector.fetch(cursor), []
@@ -339,13 +339,6 @@ class PollingService:
         return cast(FetchResult, fetch(cursor, streams=streams)), streams
 
     def _save_state(self, account_id: int, s: PollState) -> None:
-        with self._db.engine.begin() as conn:
-            conn.execute(
-                update(Account)
-                .where(Account.id == account_id)
-                .values(
-                    state=s.state,
-                    state_detail=s.detail[:500],
-                    rate_limited_until=s.rate_limited_until,
-                )
-            )
+        with self._db.uow() as uow:
+            uow.accounts.save_poll_state(account_id, s.state, s.detail[:500], s.rate_limited_until)
+            uow.commit()

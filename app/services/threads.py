@@ -16,8 +16,6 @@ from datetime import UTC, datetime, timedelta
 from threading import Lock
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import select
-
 from app.connectors.base import (
     AuthExpired,
     FetchResult,
@@ -25,10 +23,10 @@ from app.connectors.base import (
     RateLimited,
     TransientError,
 )
+from app.domain.enums import AccountState, ThreadType
 from app.domain.items import InboundItem
-from app.models import Account, Conversation
 from app.services.ingest import IngestService
-from app.storage.workspace import Database
+from app.storage.ports import Storage
 
 log = logging.getLogger("quiver.services.threads")
 
@@ -58,11 +56,11 @@ class ThreadSearchOutcome:
 
 
 class ThreadSearchService:
-    """Searches X threads for an account; safe from any thread (one connection per call)."""
+    """Searches X threads for an account; safe from any thread (one unit of work per call)."""
 
     def __init__(
         self,
-        db: Database,
+        db: Storage,
         ingest: IngestService,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -80,18 +78,9 @@ class ThreadSearchService:
         """
         now = self._clock()
         marks = self._marks(account_id)
-        with self._db.engine.connect() as conn:
-            threads = list(
-                conn.execute(
-                    select(Conversation.external_thread_id)
-                    .where(
-                        Conversation.account_id == account_id,
-                        Conversation.thread_type == "x_thread",
-                        Conversation.last_activity_at >= now - ACTIVE,
-                    )
-                    .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-                    .limit(10 * PER_CYCLE)
-                ).scalars()
+        with self._db.uow() as uow:
+            threads = uow.threads.recent_threads(
+                account_id, ThreadType.X_THREAD, since=now - ACTIVE, limit=10 * PER_CYCLE
             )
         # Never searched first, then the longest ago; among equals the most recently active.
         threads.sort(key=lambda ext: int(_mark(marks, ext).get("at", 0)))
@@ -107,21 +96,13 @@ class ThreadSearchService:
         offline.
         """
         now = self._clock()
-        with self._db.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    Conversation.account_id,
-                    Conversation.thread_type,
-                    Conversation.external_thread_id,
-                    Account.state,
-                )
-                .join(Account, Account.id == Conversation.account_id)
-                .where(Conversation.id == conversation_id)
-            ).first()
-        if row is None or row.thread_type != "x_thread":
+        with self._db.uow() as uow:
+            row = uow.threads.target(conversation_id)
+        if row is None or row.thread_type != ThreadType.X_THREAD:
             return ThreadSearchOutcome(0)
-        if row.state not in ("connected", "offline"):  # paused, needs reconnect, rate limited
-            return ThreadSearchOutcome(0, detail=f"account is {row.state.replace('_', ' ')}")
+        if row.account_state not in (AccountState.CONNECTED, AccountState.OFFLINE):
+            # paused, needs reconnect, rate limited: the account's own poll says why
+            return ThreadSearchOutcome(0, detail=f"account is {_state_label(row.account_state)}")
         with self._lock:
             last = self._opened.get(conversation_id)
             if last is not None and now - last < OPEN_COOLDOWN:
@@ -179,18 +160,18 @@ class ThreadSearchService:
         if found:
             horizon = int((now - KEEP_MARKS).timestamp())
 
-            def update(cursor: dict[str, Any]) -> dict[str, Any]:
+            def merge_marks(cursor: dict[str, Any]) -> dict[str, Any]:
                 current = cursor.get(CURSOR_KEY)
                 merged = {
                     k: v
                     for k, v in (current if isinstance(current, dict) else {}).items()
                     if isinstance(v, dict) and int(v.get("at", 0) or 0) >= horizon
                 }
-                merged.update(found)
+                merged |= found
                 return {**cursor, CURSOR_KEY: merged}
 
             stored = self._ingest.store(
-                account_id, items, None, skipped=skipped, update_cursor=update
+                account_id, items, None, skipped=skipped, update_cursor=merge_marks
             )
             return ThreadSearchOutcome(
                 len(found),
@@ -203,8 +184,8 @@ class ThreadSearchService:
         return ThreadSearchOutcome(0, detail=detail, limited_until=limited)
 
     def _marks(self, account_id: int) -> dict[str, Any]:
-        with self._db.engine.connect() as conn:
-            cursor = conn.execute(select(Account.cursor).where(Account.id == account_id)).scalar()
+        with self._db.uow() as uow:
+            cursor = uow.accounts.cursor(account_id)
         marks = (cursor or {}).get(CURSOR_KEY) if isinstance(cursor, dict) else None
         return marks if isinstance(marks, dict) else {}
 
@@ -212,3 +193,10 @@ class ThreadSearchService:
 def _mark(marks: Mapping[str, Any], ext: str) -> Mapping[str, Any]:
     mark = marks.get(ext)
     return mark if isinstance(mark, dict) else {}
+
+
+def _state_label(state: str) -> str:
+    try:
+        return AccountState(state).label
+    except ValueError:
+        return state.replace("_", " ")

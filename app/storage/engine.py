@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 log = logging.getLogger("quiver.storage")
 
 BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 4  # per address: with the rest, a refusal comes within 5 s
 
 
 def _set_sqlite_pragmas(foreign_keys: bool, dbapi_connection: Any, _record: Any) -> None:
@@ -44,6 +45,13 @@ def build_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
         foreign_keys: Turn SQLite foreign-key enforcement on (migrations turn it off).
     """
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # libpq reads a missing password from PGPASSWORD or ~/.pgpass itself.
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "quiver"},
+        )
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     # The pool hands each connection to one thread at a time, but a connection may be checked

@@ -25,9 +25,11 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.orm import Session
 
 from app.domain.rows import ConversationRow, MessageRow
-from app.models import Author, Conversation, Message
+from app.models import Account, Author, Conversation, Message, Person, Unit
+from app.storage.ports import ThreadHeader
 
 _i = sys.intern
 conv = Conversation.__table__
@@ -171,6 +173,27 @@ def conversation_row(conn: Connection, conversation_id: int) -> ConversationRow 
     )
     row = conn.execute(stmt).first()
     return None if row is None else ConversationRow(*row)
+
+
+def thread_header(conn: Connection, conversation_id: int) -> ThreadHeader | None:
+    """Unit, account, assignee and routing reason of a conversation, for the thread pane."""
+    stmt = (
+        select(
+            Unit.name,
+            Account.display_name,
+            Account.handle,
+            Person.name,
+            Conversation.routing_reason,
+            Conversation.language,
+        )
+        .select_from(Conversation)
+        .join(Unit, Unit.id == Conversation.unit_id)
+        .join(Account, Account.id == Conversation.account_id)
+        .outerjoin(Person, Person.id == Conversation.assignee_id)
+        .where(Conversation.id == conversation_id)
+    )
+    row = conn.execute(stmt).first()
+    return None if row is None else ThreadHeader(*row)
 
 
 def thread_messages(
@@ -323,3 +346,82 @@ def rows_by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, ConversationR
         .where(conv.c.id.in_(bindparam("ids", expanding=True)))
     )
     return {row.id: row for row in map(_row, conn.execute(stmt, {"ids": list(ids)}).all())}
+
+
+class SqlFeed:
+    """:class:`app.storage.ports.FeedRepository`: these queries on the connection of a session."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def page(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        account_ids: Sequence[int] = (),
+        after: tuple[int, int] | None = None,
+        limit: int = 200,
+    ) -> list[ConversationRow]:
+        return feed_page(
+            self._s.connection(),
+            unit_ids=unit_ids,
+            networks=networks,
+            statuses=statuses,
+            account_ids=account_ids,
+            after=after,
+            limit=limit,
+        )
+
+    def newer(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        than: tuple[int, int],
+        limit: int = 500,
+    ) -> list[ConversationRow]:
+        return feed_newer(
+            self._s.connection(),
+            unit_ids=unit_ids,
+            networks=networks,
+            statuses=statuses,
+            than=than,
+            limit=limit,
+        )
+
+    def keys(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        after: tuple[int, int] | None = None,
+    ) -> list[tuple[int, int]]:
+        return feed_keys(
+            self._s.connection(),
+            unit_ids=unit_ids,
+            networks=networks,
+            statuses=statuses,
+            after=after,
+        )
+
+    def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]:
+        return rows_by_ids(self._s.connection(), ids)
+
+    def status_counts(self) -> dict[tuple[int, str], int]:
+        return status_counts(self._s.connection())
+
+    def conversation(self, conversation_id: int) -> ConversationRow | None:
+        return conversation_row(self._s.connection(), conversation_id)
+
+    def thread_header(self, conversation_id: int) -> ThreadHeader | None:
+        return thread_header(self._s.connection(), conversation_id)
+
+    def messages(self, conversation_id: int, *, limit: int) -> tuple[list[MessageRow], bool]:
+        return thread_messages(self._s.connection(), conversation_id, limit=limit)
+
+    def author_followers(self, conversation_id: int) -> int | None:
+        return author_followers(self._s.connection(), conversation_id)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.domain.items import InboundItem
+from app.domain.items import InboundItem, has_nul, repair_text
 from app.models import Author, Conversation, Message
 from app.models.base import to_epoch_ms
 from app.storage.search import index_new_messages
@@ -231,6 +231,8 @@ def store_items(
     """
     unique: dict[str, InboundItem] = {}
     for item in items:
+        if has_nul(item):  # PostgreSQL stores no NUL: repaired alike on every engine
+            item = repair_text(item)
         unique.setdefault(item.external_id, item)
     known: set[str] = set()
     ids = list(unique)
@@ -321,10 +323,9 @@ def _store_authors(conn: Connection, network: str, items: Sequence[InboundItem])
         for ext in missing
     ]
     ids = _insert_new(conn, Author, ("network", "external_id"), AUTHOR_COLUMNS, rows)
-    if ids is None:
-        found.update(_author_ids(conn, network, missing))
-    else:
-        found.update(zip(missing, ids, strict=True))
+    found.update((ext, i) for ext, i in zip(missing, ids, strict=True) if i is not None)
+    if len(found) < len(wanted):  # written meanwhile by another workstation
+        found.update(_author_ids(conn, network, [e for e in missing if e not in found]))
     return found
 
 
@@ -334,24 +335,17 @@ def _insert_new(
     unique: tuple[str, ...],
     columns: tuple[str, ...],
     rows: Sequence[tuple[Any, ...]],
-) -> range | None:
-    """Insert rows the caller found missing; their ids in row order, or ``None``.
+) -> list[int | None]:
+    """Insert rows the caller found missing; their ids in row order (``None``: look it up).
 
-    With SQLite the ids are handed out here (:func:`_next_ids`) and go in with the rows; other
-    databases choose them (``ON CONFLICT DO NOTHING`` on ``unique``), so the caller looks
-    them up afterwards.
+    With SQLite the ids are handed out here (:func:`_next_ids`) and go in with the rows. Other
+    databases choose them: one set-wise ``INSERT … ON CONFLICT DO NOTHING RETURNING`` gives the
+    ids of the rows it inserted; a row another workstation inserted meanwhile returns nothing,
+    and the caller looks it up.
     """
     table = model.__table__
     ids = _next_ids(conn, table, len(rows))
-    if ids is None:
-        _executemany(
-            conn,
-            f"{table.name}-ignore",
-            lambda: _insert_ignore(conn, table, unique),
-            columns,
-            rows,
-        )
-    else:
+    if ids is not None:
         _executemany(
             conn,
             table.name,
@@ -359,7 +353,14 @@ def _insert_new(
             ("id", *columns),
             [(i, *row) for i, row in zip(ids, rows, strict=True)],
         )
-    return ids
+        return list(ids)
+    keys = [columns.index(c) for c in unique]
+    statement = _insert_ignore(conn, table, unique).returning(
+        table.c.id, *(table.c[c] for c in unique)
+    )
+    result = conn.execute(statement, [dict(zip(columns, r, strict=True)) for r in rows])
+    made = {tuple(found[1:]): found[0] for found in result}
+    return [made.get(tuple(r[k] for k in keys)) for r in rows]
 
 
 def _next_ids(conn: Connection, table: Any, count: int) -> range | None:
@@ -446,11 +447,11 @@ def _store_conversations(
             CONVERSATION_COLUMNS,
             rows,
         )
-        if ids is None:
-            created = _conversation_ids(conn, account_id, network, missing)
-        else:
-            created = dict(zip(missing, ids, strict=True))
+        created = {k: i for k, i in zip(missing, ids, strict=True) if i is not None}
         found.update(created)
+        late = [k for k in missing if k not in created]
+        if late:  # another workstation created them meanwhile: not new here
+            found.update(_conversation_ids(conn, account_id, network, late))
         return found, set(created.values())
     return found, set()
 

@@ -25,6 +25,15 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def revision_of(conn: Connection) -> str | None:
+    """The revision stamped in the database the connection is on, or ``None``.
+
+    On PostgreSQL the table is looked up first: a failed statement would abort the caller's
+    transaction (and release the locks it holds).
+    """
+    if conn.dialect.name == "postgresql":
+        if conn.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None:
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     try:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (OperationalError, ProgrammingError):

@@ -6,5 +6,23 @@
 from __future__ import annotations
 
 #: Every revision in upgrade order; the last one is the head this build writes.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001_initial",)
+KNOWN_REVISIONS: tuple[str, ...] = ("0001_initial", "0002_search_audit")
 HEAD_REVISION = KNOWN_REVISIONS[-1]
+
+#: Search structures no ORM class maps: SQLite's FTS5 tables, PostgreSQL's tsvector column.
+FTS_PREFIX = "messages_fts"
+SEARCH_COLUMN = "search_vector"
+SEARCH_INDEX = "ix_messages_search_vector"
+
+
+def mapped_by_models(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether Alembic should compare this object with the models (``include_name``)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(FTS_PREFIX)
+    if type_ == "column":
+        return name != SEARCH_COLUMN
+    if type_ == "index":
+        return name != SEARCH_INDEX
+    return True

@@ -1,4 +1,15 @@
-"""Full-text search over message text, behind one function (SQLite: FTS5, newest hits first)."""
+"""Full-text search over message text, behind one function, with one meaning on both engines.
+
+Every word typed must appear (the last one as a prefix), newest matching message first, and
+nothing typed is ever read as query syntax. SQLite: an external-content FTS5 table filled per
+ingest batch (``unicode61 remove_diacritics 2``). PostgreSQL: the generated ``search_vector``
+column (``to_tsvector('simple', quiver_fold(text))``, migration 0002) with its GIN index; the
+query goes through the same ``quiver_fold``, so case and accents fold alike on both sides.
+
+Both split text into words at everything but letters and digits. One difference is known and
+kept: where the server has ``unaccent``, PostgreSQL also folds letters FTS5 leaves alone (ß to
+ss, æ to ae, ø to o, Greek accents), so there a search finds a little more, never less.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +19,15 @@ from sqlalchemy import Connection, delete, insert, text
 
 from app.models import MetaEntry
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits only: both engines' tokenizers split on everything else (underscore too).
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _META_KEY = "fts_indexed_upto"
+_OVERFETCH = 4  # matching messages read per conversation wanted (a thread matches many times)
+
+
+def query_words(user_text: str) -> list[str]:
+    """The words of what a person typed, as both engines' tokenizers see them."""
+    return _WORD.findall(user_text)
 
 
 def fts_query(user_text: str) -> str | None:
@@ -18,7 +36,7 @@ def fts_query(user_text: str) -> str | None:
     Returns ``None`` when the text has no word to look for. Quotes and operators typed by the
     person are never interpreted as FTS syntax.
     """
-    words = _WORD.findall(user_text)
+    words = query_words(user_text)
     if not words:
         return None
     terms = [f'"{w}"' for w in words]
@@ -26,10 +44,26 @@ def fts_query(user_text: str) -> str | None:
     return " ".join(terms)
 
 
+def tsquery(user_text: str) -> str | None:
+    """The same query for PostgreSQL's ``to_tsquery``: quoted lexemes joined by ``&``.
+
+    Words hold only letters and digits, so quoting them cannot be escaped from.
+    """
+    words = query_words(user_text)
+    if not words:
+        return None
+    terms = [f"'{w}'" for w in words]
+    terms[-1] += ":*"
+    return " & ".join(terms)
+
+
 def index_new_messages(conn: Connection) -> int:
     """Add the messages stored since the last call to the search index; returns how many.
 
     Called once per ingest batch, in the batch's transaction (one ``INSERT … SELECT``, no trigger).
+    PostgreSQL indexes every row as it is written (a generated column): nothing to do there.
+    Deleted messages leave the FTS5 index through a trigger, which also lowers the watermark
+    when the newest messages go (SQLite reuses their ids).
     """
     if conn.dialect.name != "sqlite":
         return 0
@@ -54,24 +88,35 @@ def index_new_messages(conn: Connection) -> int:
     return int(top - upto)
 
 
-def search_conversation_ids(conn: Connection, user_text: str, *, limit: int = 200) -> list[int]:
-    """Ids of conversations whose messages match ``user_text``, by newest matching message.
+def rebuild_index(conn: Connection) -> None:
+    """Index every stored message again from scratch (after a bulk copy into SQLite)."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')"))
+    conn.execute(delete(MetaEntry).where(MetaEntry.key == _META_KEY))
+    index_new_messages(conn)
 
-    Raises:
-        NotImplementedError: the workspace's database has no full-text index yet.
-    """
-    query = fts_query(user_text)
+
+_SQLITE = text(
+    "SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+    "WHERE messages_fts MATCH :q ORDER BY f.rowid DESC LIMIT :n"
+)
+_POSTGRESQL = text(
+    "SELECT conversation_id FROM messages "
+    "WHERE search_vector @@ to_tsquery('simple', quiver_fold(:q)) "
+    "ORDER BY id DESC LIMIT :n"
+)
+
+
+def search_conversation_ids(conn: Connection, user_text: str, *, limit: int = 200) -> list[int]:
+    """Ids of conversations whose messages match ``user_text``, by newest matching message."""
+    if conn.dialect.name == "postgresql":
+        query, statement = tsquery(user_text), _POSTGRESQL
+    else:
+        query, statement = fts_query(user_text), _SQLITE
     if query is None:
         return []
-    if conn.dialect.name != "sqlite":
-        raise NotImplementedError("full-text search needs the SQLite workspace for now")
-    rows = conn.execute(
-        text(
-            "SELECT m.conversation_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-            "WHERE messages_fts MATCH :q ORDER BY f.rowid DESC LIMIT :n"
-        ),
-        {"q": query, "n": limit * 4},
-    )
+    rows = conn.execute(statement, {"q": query, "n": limit * _OVERFETCH})
     seen: dict[int, None] = {}
     for (cid,) in rows:
         seen.setdefault(cid, None)

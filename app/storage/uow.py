@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.storage.accounts import SqlAccounts, SqlAuditLog, SqlSettings
+from app.storage.directory import SqlDirectory
+from app.storage.feed import SqlFeed
+from app.storage.ingest_batches import SqlIngestBatches
+from app.storage.threads import SqlThreads
+
+
+@dataclass(frozen=True, slots=True)
+class _Repositories:
+    accounts: SqlAccounts
+    directory: SqlDirectory
+    settings: SqlSettings
+    audit: SqlAuditLog
+    feed: SqlFeed
+    threads: SqlThreads
+    batches: SqlIngestBatches
+
+    @classmethod
+    def on(cls, session: Session) -> _Repositories:
+        return cls(
+            accounts=SqlAccounts(session),
+            directory=SqlDirectory(session),
+            settings=SqlSettings(session),
+            audit=SqlAuditLog(session),
+            feed=SqlFeed(session),
+            threads=SqlThreads(session),
+            batches=SqlIngestBatches(session),
+        )
 
 
 class UnitOfWork:
     """Open with ``with uow:``; call :meth:`commit` to keep the changes.
 
-    Anything not committed when the block ends is rolled back, also after an exception.
+    Anything not committed when the block ends is rolled back, also after an exception. The
+    repositories (:class:`app.storage.ports.StorageUnitOfWork`) work on the open session; an
+    instance is for one thread at a time (``Database.uow()`` hands out a new one per use case).
     """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
         self._session: Session | None = None
+        self._repos: _Repositories | None = None
 
     @property
     def session(self) -> Session:
@@ -23,8 +56,43 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open: use it in a `with` block")
         return self._session
 
+    @property
+    def accounts(self) -> SqlAccounts:
+        return self._repositories.accounts
+
+    @property
+    def directory(self) -> SqlDirectory:
+        return self._repositories.directory
+
+    @property
+    def settings(self) -> SqlSettings:
+        return self._repositories.settings
+
+    @property
+    def audit(self) -> SqlAuditLog:
+        return self._repositories.audit
+
+    @property
+    def feed(self) -> SqlFeed:
+        return self._repositories.feed
+
+    @property
+    def threads(self) -> SqlThreads:
+        return self._repositories.threads
+
+    @property
+    def batches(self) -> SqlIngestBatches:
+        return self._repositories.batches
+
+    @property
+    def _repositories(self) -> _Repositories:
+        if self._repos is None:
+            self._repos = _Repositories.on(self.session)
+        return self._repos
+
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
+        self._repos = None
         return self
 
     def __exit__(
@@ -33,7 +101,7 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session, self._session = self._session, None
+        session, self._session, self._repos = self._session, None, None
         if session is not None:
             session.rollback()
             session.close()

@@ -14,16 +14,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.storage import server
 from app.storage.engine import build_engine
-from app.storage.migrate import (
-    MigrationError,
-    current_revision,
-    upgrade_connection,
-    upgrade_sqlite_file,
-)
+from app.storage.migrate import MigrationError, upgrade_sqlite_file
 from app.storage.schema import HEAD_REVISION, KNOWN_REVISIONS
 from app.storage.uow import UnitOfWork
 
@@ -57,6 +53,17 @@ class Database:
             return Path(self.url.database)
         return None
 
+    @property
+    def location(self) -> str:
+        """How to name this workspace again later: a file path, or the URL without password.
+
+        What a person may keep in their preferences: a server's password stays in PGPASSWORD,
+        ~/.pgpass or the command line, never in a file of Quiver's.
+        """
+        if self.path is not None:
+            return str(self.path)
+        return self.url._replace(password=None).render_as_string(hide_password=False)
+
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
 
@@ -83,6 +90,14 @@ def parse_workspace(value: str) -> URL:
             f"“{value}” is not a workspace URL. Give a file path or a URL such as "
             "sqlite:///path/to/quiver.sqlite."
         ) from exc
+    if url.get_backend_name() == "postgresql":
+        if url.drivername != "postgresql+psycopg":  # the driver Quiver ships with
+            url = url.set(drivername="postgresql+psycopg")
+        if not url.database:
+            raise WorkspaceError(
+                "Name the database in the workspace URL: "
+                "postgresql+psycopg://user@host:5432/database."
+            )
     if url.get_backend_name() == "sqlite":
         if not url.database or url.database == ":memory:":
             raise WorkspaceError(
@@ -91,6 +106,26 @@ def parse_workspace(value: str) -> URL:
             )
         url = url.set(database=str(Path(url.database).expanduser().resolve()))
     return url
+
+
+def workspace_exists(url: URL) -> bool:
+    """Whether a workspace file is already there (a server's database is checked on open)."""
+    return url.get_backend_name() == "sqlite" and Path(url.database or "").exists()
+
+
+def remove_workspace_file(url: URL) -> None:
+    """Delete a SQLite workspace file with its WAL sidecars (``quiver demo --force``).
+
+    A database on a server is never dropped by Quiver; filling one that holds an organization
+    is refused when it is opened for the demo.
+    """
+    if url.get_backend_name() != "sqlite":
+        return
+    path = Path(url.database or "")
+    for suffix in ("", "-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.unlink()
 
 
 def open_database(url: str | URL, *, create: bool = False) -> Database:
@@ -121,23 +156,40 @@ def open_database(url: str | URL, *, create: bool = False) -> Database:
                     "exactly as it was; please report this problem."
                 ) from exc
         engine = build_engine(parsed)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = _open_server(parsed, create=create)
     else:
-        engine = build_engine(parsed)
-        try:
-            revision = current_revision(engine)
-            _check_revision(revision, parsed.render_as_string(hide_password=True))
-            if revision != HEAD_REVISION:
-                with engine.begin() as conn:  # PostgreSQL: DDL is transactional
-                    upgrade_connection(conn)
-        except SQLAlchemyError as exc:
-            engine.dispose()
-            raise WorkspaceError(
-                f"Quiver could not open the workspace database: {exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0]}. Check that the server is running and the URL is "
-                "right."
-            ) from exc
+        raise WorkspaceError(
+            f"Quiver keeps workspaces in SQLite files or on PostgreSQL servers, not in "
+            f"“{parsed.get_backend_name()}”. Give a file path or a postgresql+psycopg:// URL."
+        )
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     return Database(url=parsed, engine=engine, session_factory=factory, backup=backup)
+
+
+def _open_server(url: URL, *, create: bool) -> Engine:
+    """Connect to a PostgreSQL workspace, create its database if asked, migrate it if due."""
+    engine = build_engine(url)
+    try:
+        try:
+            revision = server.probe(engine, url)
+        except server.ServerError as exc:
+            if not (create and exc.missing_database):
+                raise
+            engine.dispose()
+            server.create_database(url, build_engine)
+            engine = build_engine(url)
+            revision = server.probe(engine, url)
+        _check_revision(revision, server.where(url))
+        if revision != HEAD_REVISION:
+            log.info("migrating %s from %s to %s", server.where(url), revision, HEAD_REVISION)
+            server.migrate(engine, url, KNOWN_REVISIONS)
+    except (server.ServerError, WorkspaceError) as exc:
+        engine.dispose()
+        if isinstance(exc, WorkspaceError):
+            raise
+        raise WorkspaceError(str(exc)) from exc
+    return engine
 
 
 def _check_revision(revision: str | None, where: str) -> None:

@@ -150,7 +150,7 @@ def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
     except WorkspaceError as exc:
         show_error("Quiver cannot open this workspace", str(exc))
         return EXIT_ERROR
-    prefs.last_workspace = target
+    prefs.last_workspace = target if "://" not in target else services.db.location
 
     operator = _operator(options, prefs, services)
     if operator is None:

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-NETWORK_LABELS = {"x": "X", "facebook": "Facebook", "sandbox": "Sandbox"}
-STATUS_LABELS = {
-    "new": "New",
-    "open": "Open",
-    "waiting": "Waiting",
-    "resolved": "Resolved",
-    "spam": "Spam",
-}
-KIND_LABELS = {
-    "mention": "Mention",
-    "reply": "Reply",
-    "comment": "Comment",
-    "dm": "DM",
-    "post": "Post",
-}
-STATE_LABELS = {
-    "connected": "connected",
-    "needs_reconnect": "needs reconnect",
-    "rate_limited": "rate limited",
-    "paused": "paused",
-    "offline": "offline",
-}
+from app.domain.enums import AccountState, ConversationStatus, MessageKind, Network
+
+# Keyed by the enums (a stored string finds its label too: they are StrEnums).
+NETWORK_LABELS: dict[str, str] = {n: n.label for n in Network}
+STATUS_LABELS: dict[str, str] = {s: s.label for s in ConversationStatus}
+KIND_LABELS: dict[str, str] = {k: k.label for k in MessageKind}
+STATE_LABELS: dict[str, str] = {s: s.label for s in AccountState}
 
 
 def local_time(epoch_ms: int) -> datetime:

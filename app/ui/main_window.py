@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import LocalPrefs
+from app.domain.enums import AccountState, Network
 from app.domain.rows import AccountRow, PersonRow, UnitCount
 from app.services.container import Services
 from app.ui.formatting import STATE_LABELS, count
@@ -159,7 +160,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.workspace_label, 1)
         bar.addPermanentWidget(self.counts_label)
         bar.addPermanentWidget(self.accounts_label)
-        if any(a.network == "sandbox" for a in accounts):
+        if any(a.network == Network.SANDBOX for a in accounts):
             self.sandbox_label = QLabel("Sandbox = demo network")
             self.sandbox_label.setObjectName("sandboxHint")
             bar.addPermanentWidget(self.sandbox_label)
@@ -218,13 +219,14 @@ class MainWindow(QMainWindow):
 
 def _accounts_summary(accounts: list[AccountRow]) -> str:
     """Polling accounts as a count; every account that needs attention by name and state."""
-    polling = sum(a.state == "connected" for a in accounts)
-    paused = sum(a.state == "paused" for a in accounts)
+    polling = sum(a.state == AccountState.CONNECTED for a in accounts)
+    paused = sum(a.state == AccountState.PAUSED for a in accounts)
     parts = [f"{polling} polling"] if polling else []
+    attention = (AccountState.RATE_LIMITED, AccountState.NEEDS_RECONNECT, AccountState.OFFLINE)
     for a in accounts:
-        if a.state in ("rate_limited", "needs_reconnect", "offline"):
+        if a.state in attention:
             state = STATE_LABELS.get(a.state, a.state)
-            if a.state == "rate_limited" and a.state_detail:
+            if a.state == AccountState.RATE_LIMITED and a.state_detail:
                 state = a.state_detail  # "rate limited until 14:05"
             parts.append(f"@{a.handle} {state}")
     if paused:

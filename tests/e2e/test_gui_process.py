@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from sqlalchemy.engine import make_url
 
 from app.config import LocalPrefs
 from app.services.container import Services
@@ -30,12 +31,13 @@ def _env(home: Path) -> dict[str, str]:
 
 
 @pytest.mark.e2e
-def test_python_m_app_paints_the_inbox_and_exits(demo_template: Path, tmp_path: Path) -> None:
-    workspace = tmp_path / "ws.sqlite"
-    shutil.copyfile(demo_template, workspace)
+def test_python_m_app_paints_the_inbox_and_exits(
+    workspace_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    workspace = workspace_url("demo")
     started = time.time()
     proc = subprocess.run(
-        [sys.executable, "-m", "app", "--workspace", str(workspace), "--operator", TOM],
+        [sys.executable, "-m", "app", "--workspace", workspace, "--operator", TOM],
         env=_env(tmp_path / "home"),
         capture_output=True,
         text=True,
@@ -49,7 +51,14 @@ def test_python_m_app_paints_the_inbox_and_exits(demo_template: Path, tmp_path: 
     assert "Traceback" not in proc.stderr
     # The operator is remembered for this workspace.
     prefs = LocalPrefs(tmp_path / "home" / "config" / "prefs.json")
-    assert prefs.last_workspace == str(workspace)
+    password = make_url(workspace).password if "://" in workspace else None
+    if password:  # a server's password is never written to the preferences
+        assert password not in (tmp_path / "home" / "config" / "prefs.json").read_text()
+        assert prefs.last_workspace == make_url(workspace)._replace(password=None).render_as_string(
+            hide_password=False
+        )
+    else:
+        assert prefs.last_workspace == workspace
 
 
 @pytest.mark.e2e
@@ -142,11 +151,12 @@ def test_a_community_manager_works_through_the_inbox(
 
 
 @pytest.mark.e2e
-def test_quiver_poll_once_stores_sandbox_conversations(demo_template: Path, tmp_path: Path) -> None:
-    workspace = tmp_path / "ws.sqlite"
-    shutil.copyfile(demo_template, workspace)
+def test_quiver_poll_once_stores_sandbox_conversations(
+    workspace_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    workspace = workspace_url("demo")
     proc = subprocess.run(
-        [sys.executable, "-m", "app", "poll", "--once", "--workspace", str(workspace)],
+        [sys.executable, "-m", "app", "poll", "--once", "--workspace", workspace],
         env=_env(tmp_path / "home"),
         capture_output=True,
         text=True,
@@ -161,14 +171,13 @@ def test_quiver_poll_once_stores_sandbox_conversations(demo_template: Path, tmp_
 
 @pytest.mark.e2e
 def test_quiver_poll_runs_until_interrupted_and_stops_at_once(
-    demo_template: Path, tmp_path: Path
+    workspace_url: Callable[[str], str], tmp_path: Path
 ) -> None:
     import signal
 
-    workspace = tmp_path / "ws.sqlite"
-    shutil.copyfile(demo_template, workspace)
+    workspace = workspace_url("demo")
     with subprocess.Popen(
-        [sys.executable, "-u", "-m", "app", "poll", "--workspace", str(workspace)],
+        [sys.executable, "-u", "-m", "app", "poll", "--workspace", workspace],
         env=_env(tmp_path / "home"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import responses
@@ -17,6 +16,7 @@ from app.services.accounts import NotAllowed
 from app.services.container import Services
 from app.services.tokens import TokenStore
 from app.storage.workspace import Database
+from tests.stored import stored_bytes
 
 MENTIONS = "https://api.twitter.com/2/users/783214/mentions"
 TOKENS = TokenSet(
@@ -75,9 +75,9 @@ def test_only_admins_connect_and_tokens_go_to_the_keyring(services: Services) ->
     store = TokenStore()
     assert store.get("x", account_uuid, "access_token") == "ACCESS-aaaa-1111"
     assert store.get("x", account_uuid, "refresh_token") == "REFRESH-bbbb-2222"
-    raw = Path(services.db.path or "").read_bytes()
-    assert b"ACCESS-aaaa-1111" not in raw
-    assert b"REFRESH-bbbb-2222" not in raw
+    for _name, raw in stored_bytes(services.db):
+        assert b"ACCESS-aaaa-1111" not in raw
+        assert b"REFRESH-bbbb-2222" not in raw
 
 
 def test_reconnecting_keeps_history_and_cursor(services: Services) -> None:
@@ -252,10 +252,8 @@ def test_the_meta_app_secret_goes_to_the_keyring_only(services: Services) -> Non
     with services.db.engine.connect() as conn:
         audit = conn.execute(select(AuditEntry.action, AuditEntry.after)).all()
     assert ("settings.facebook_app", {"facebook.app_id": "555000111"}) in [tuple(r) for r in audit]
-    path = Path(services.db.path or "")
-    services.db.close()
-    for f in path.parent.glob(path.name + "*"):
-        assert b"APP-SECRET-1" not in f.read_bytes()
+    for _name, raw in stored_bytes(services.db):
+        assert b"APP-SECRET-1" not in raw
 
 
 def test_poll_intervals_respect_the_network_floors(services: Services) -> None:

@@ -14,9 +14,27 @@ from sqlalchemy import text
 
 from app.models import Base
 from app.storage import migrate
-from app.storage.migrate import MIGRATIONS, MigrationError, current_revision, upgrade_sqlite_file
-from app.storage.schema import HEAD_REVISION, KNOWN_REVISIONS
-from app.storage.workspace import WorkspaceError, open_database
+from app.storage.engine import build_engine
+from app.storage.migrate import (
+    MIGRATIONS,
+    MigrationError,
+    current_revision,
+    revision_of,
+    upgrade_sqlite_file,
+)
+from app.storage.schema import HEAD_REVISION, KNOWN_REVISIONS, mapped_by_models
+from app.storage.search import search_conversation_ids
+from app.storage.workspace import Database, WorkspaceError, open_database
+
+
+def upgrade_down(conn: object, revision: str) -> None:
+    """Alembic's downgrade on an open connection (as migrate.upgrade_connection upgrades)."""
+    from alembic import command
+
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS)
+    cfg.attributes["connection"] = conn
+    command.downgrade(cfg, revision)
 
 
 def _script() -> ScriptDirectory:
@@ -126,3 +144,43 @@ def test_failed_migration_leaves_the_original_intact(
     with sqlite3.connect(backups[0]) as conn:
         assert conn.execute("SELECT v FROM precious").fetchall() == [("keep me",)]
     conn.close()
+
+
+def test_the_schema_matches_the_models_on_both_engines(db: Database) -> None:
+    """The same migrations on each engine give exactly the tables the models describe."""
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": mapped_by_models}
+        )
+        assert compare_metadata(ctx, Base.metadata) == []
+        assert revision_of(conn) == HEAD_REVISION
+
+
+def test_a_filled_workspace_at_0001_keeps_its_search_when_upgraded(
+    demo_template: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.sqlite"
+    path.write_bytes(demo_template.read_bytes())
+    engine = build_engine(f"sqlite:///{path}", foreign_keys=False)
+    with engine.begin() as conn:  # back to the first release's schema, data kept
+        upgrade_down(conn, "0001_initial")
+    engine.dispose()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("0001_initial",)
+        ]
+        triggers = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        assert "messages_fts_forget" not in triggers
+    conn.close()
+    db = open_database(str(path))
+    try:
+        assert db.backup is not None
+        with db.engine.begin() as conn:
+            [hit, *_] = search_conversation_ids(conn, "battery")
+            conn.execute(text("DELETE FROM conversations WHERE id = :c"), {"c": hit})
+            assert hit not in search_conversation_ids(conn, "battery")
+            conn.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')"))
+    finally:
+        db.close()

@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 from sqlalchemy import func, insert, select, update
 
+from app.bootstrap import connector_factory
 from app.connectors.sandbox import SandboxConnector
 from app.models import Account, Conversation, Message, Unit
-from app.services.connectors import connector_factory
 from app.services.ingest import IngestService
 from app.services.polling import PollingService
 from app.services.tokens import TokenStore
 from app.storage.workspace import Database
+from tests.stored import stored_bytes
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 MENTIONS = "https://api.twitter.com/2/users/783214/mentions"
@@ -197,13 +197,15 @@ def test_rate_limits_and_server_errors_never_kill_the_token(
     responses.replace(responses.GET, MENTIONS, status=503, body="busy")
     states = []
     for _ in range(4):
-        outcome = polling.poll(polling.accounts()[1][0])
+        outcome = polling.poll(next(r for r, _ in polling.accounts() if r.id == 2))
         states.append(outcome.state)
     assert states[-1] == "offline"
     assert "needs_reconnect" not in states
     assert TokenStore().get("x", "u-x", "access_token") == TOKEN
     responses.replace(responses.GET, MENTIONS, json={"meta": {"result_count": 0}})
-    assert polling.poll(polling.accounts()[1][0]).state == "connected"  # back by itself
+    assert (
+        polling.poll(next(r for r, _ in polling.accounts() if r.id == 2)).state == "connected"
+    )  # back by itself
 
 
 @responses.activate
@@ -250,13 +252,11 @@ def test_tokens_never_reach_the_database_or_the_logs(
     )
     polling = service(accounts, Clock())
     polling.poll_due()
-    connector = connector_factory(TokenStore())(polling.accounts()[1][0])
+    connector = connector_factory(TokenStore())(next(r for r, _ in polling.accounts() if r.id == 2))
     connector.reply("ok", in_reply_to="31", thread_external_id="31")
     assert responses.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
-    path = Path(accounts.path or "")
-    accounts.close()
-    for f in path.parent.glob(path.name + "*"):
-        assert TOKEN.encode() not in f.read_bytes()
+    for _name, raw in stored_bytes(accounts):
+        assert TOKEN.encode() not in raw
     assert TOKEN not in caplog.text
 
 
@@ -362,7 +362,7 @@ def test_a_storage_failure_backs_off_instead_of_polling_every_second(
     polling = PollingService(
         accounts, IngestService(accounts), factory, clock=clock, rng=random.Random(2)
     )
-    sandbox = polling.accounts()[0][0]
+    sandbox = next(r for r, _ in polling.accounts() if r.id == 1)
     first = polling.poll(sandbox)
     assert first.state == "connected"
     assert "retrying after an error" in first.detail

@@ -12,8 +12,8 @@ import responses
 from responses import matchers
 from sqlalchemy import insert, select, update
 
+from app.bootstrap import connector_factory
 from app.models import Account, Conversation, Message
-from app.services.connectors import connector_factory
 from app.services.ingest import IngestService
 from app.services.polling import PollingService
 from app.services.threads import PER_CYCLE, ThreadSearchService
@@ -180,7 +180,9 @@ def test_opening_a_thread_searches_it_once_a_minute_at_most(x_only: Database) ->
     responses.get(MENTIONS, json=page(tweet("81", "80")))
     clock = Clock()
     polling, threads = build(x_only, clock)
-    polling.poll(polling.accounts()[1][0])  # mentions only, no thread cycle
+    polling.poll(
+        next(r for r, _ in polling.accounts() if r.id == 2)
+    )  # mentions only, no thread cycle
     conv = thread_of(x_only, "81")[0]
     responses.get(SEARCH, json=page(tweet("82", "80", author="6")))
     outcome = threads.thread_opened(conv, polling.connector_for_account)
@@ -233,7 +235,7 @@ def test_opening_a_thread_of_a_paused_or_limited_account_makes_no_call(x_only: D
     responses.get(MENTIONS, json=page(tweet("85", "84")))
     clock = Clock()
     polling, threads = build(x_only, clock)
-    polling.poll(polling.accounts()[1][0])
+    polling.poll(next(r for r, _ in polling.accounts() if r.id == 2))
     conv = thread_of(x_only, "85")[0]
     for state in ("paused", "needs_reconnect", "rate_limited"):
         with x_only.engine.begin() as conn:

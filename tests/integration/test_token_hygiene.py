@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from app.services.container import Services
 from app.storage.workspace import Database
 from tests.browser import follow_redirect, free_port
 from tests.integration.test_accounts import services_with_admin
+from tests.stored import stored_bytes
 
 GRAPH = "https://graph.facebook.com/v26.0"
 RECENT = datetime.now(UTC) - timedelta(minutes=5)  # inside every "recently active" window
@@ -171,13 +171,8 @@ def test_no_secret_reaches_the_workspace_or_the_logs(
     assert any(SECRETS["page"] in (r.url or "") or SECRETS["page"] in str(r.body) for r in sent)
     with services.db.engine.connect() as conn:
         assert conn.execute(select(Message.id)).all()  # something was stored
-    path = Path(services.db.path or "")
-    services.db.close()
-    files = list(path.parent.glob(path.name + "*"))
-    assert files
-    for f in files:
-        data = f.read_bytes()
+    for name, data in stored_bytes(services.db):
         for what, secret in SECRETS.items():
-            assert secret.encode() not in data, f"{what} in {f.name}"
+            assert secret.encode() not in data, f"{what} in {name}"
     for what, secret in SECRETS.items():
         assert secret not in caplog.text, f"{what} in the log"

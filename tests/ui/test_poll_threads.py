@@ -11,8 +11,8 @@ import pytest
 import responses
 from sqlalchemy import func, select
 
+from app.bootstrap import connector_factory
 from app.models import Account, Message
-from app.services.connectors import connector_factory
 from app.services.ingest import IngestService
 from app.services.polling import PollingService
 from app.services.tokens import TokenStore

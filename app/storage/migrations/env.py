@@ -5,8 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from app.models import Base
-
-FTS_PREFIX = "messages_fts"
+from app.storage.schema import mapped_by_models
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -14,13 +13,8 @@ if connection is None:  # pragma: no cover - Quiver always passes its own connec
     raise RuntimeError("run migrations through app.storage.migrate, which passes a connection")
 
 
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Leave the SQLite FTS5 shadow tables, which no ORM class maps, out of comparisons."""
-    return not (type_ == "table" and name is not None and name.startswith(FTS_PREFIX))
-
-
 context.configure(
-    include_name=include_name,
+    include_name=mapped_by_models,
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=True,

@@ -8,13 +8,19 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from app.domain.enums import ConversationStatus, Priority
 from app.domain.rows import ConversationRow, FeedFilter
 from app.services.inbox import InboxService
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, long_time, short_time
 
 COLUMNS = ("", "Network", "Kind", "From", "Conversation", "Msgs", "Status", "Last activity")
 COL_MARK, COL_NETWORK, COL_KIND, COL_FROM, COL_PREVIEW, COL_COUNT, COL_STATUS, COL_TIME = range(8)
-PRIORITY_MARK = {"urgent": "!!", "high": "!", "normal": "", "low": ""}
+PRIORITY_MARK: dict[str, str] = {
+    Priority.URGENT: "!!",
+    Priority.HIGH: "!",
+    Priority.NORMAL: "",
+    Priority.LOW: "",
+}
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -180,11 +186,15 @@ class ConversationFeedModel(QAbstractTableModel):
             return self._colours.get(row.unit_id)
         if (
             role == Qt.ItemDataRole.FontRole
-            and row.status == "new"
+            and row.status == ConversationStatus.NEW
             and col in (COL_FROM, COL_PREVIEW)
         ):
             return self._bold
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_MARK and row.priority == "urgent":
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and col == COL_MARK
+            and row.priority == Priority.URGENT
+        ):
             return QColor("#c62828")
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

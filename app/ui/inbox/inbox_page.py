@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.enums import ConversationStatus, Network
 from app.domain.rows import AccountRow, FeedFilter, UnitCount
 from app.services.container import Services
 from app.services.threads import ThreadSearchOutcome
@@ -42,19 +43,13 @@ from app.ui.tasks import TaskRunner
 
 log = logging.getLogger("quiver.ui.inbox")
 
-NETWORK_CHOICES = (
+NETWORK_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("All networks", ()),
-    ("X", ("x",)),
-    ("Facebook", ("facebook",)),
-    ("Sandbox", ("sandbox",)),
+    *((n.label, (n.value,)) for n in Network),
 )
-STATUS_CHOICES = (
-    ("Needs attention", ("new", "open", "waiting")),
-    ("New", ("new",)),
-    ("Open", ("open",)),
-    ("Waiting", ("waiting",)),
-    ("Resolved", ("resolved",)),
-    ("Spam", ("spam",)),
+STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Needs attention", tuple(s.value for s in ConversationStatus.backlog())),
+    *((s.label, (s.value,)) for s in ConversationStatus),
     ("All statuses", ()),
 )
 ROW_HEIGHT = 30
@@ -257,7 +252,7 @@ class InboxPage(QWidget):
             return
         row = self.model.row_at(min(rows))
         self.thread_pane.show_thread(self._services.inbox.thread(row.id))
-        if row.network == "x":  # the rest of the thread (replies between other people)
+        if row.network == Network.X:  # the rest of the thread (replies between other people)
             cid = row.id
             self._tasks.submit_network(
                 lambda: (cid, self._services.search_opened_thread(cid)), self._on_thread_searched
@@ -299,7 +294,7 @@ class InboxPage(QWidget):
             label = (
                 f"{network}  @{account.handle}  ·  {STATE_LABELS.get(account.state, account.state)}"
             )
-            if account.network == "sandbox":
+            if account.network == Network.SANDBOX:
                 label += "  (demo network)"
             item = QListWidgetItem(label)
             tip = account.display_name

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.enums import Direction
 from app.domain.rows import MessageRow, ThreadView
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, count, long_time
 
@@ -32,7 +33,7 @@ def plain_label(text: str, *, object_name: str = "", wrap: bool = True) -> QLabe
 class MessageBubble(QFrame):
     def __init__(self, message: MessageRow, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        outbound = message.direction == "out"
+        outbound = message.direction == Direction.OUT
         self.setObjectName("bubbleOut" if outbound else "bubbleIn")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout = QVBoxLayout(self)
@@ -125,7 +126,7 @@ class ThreadPane(QScrollArea):
         for message in thread.messages:
             bubble = MessageBubble(message)
             row = QHBoxLayout()
-            if message.direction == "out":
+            if message.direction == Direction.OUT:
                 row.addSpacing(56)
                 row.addWidget(bubble, 1)
             else:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.enums import Network
 from app.domain.polling import MAX_POLL_INTERVAL_S, POLL_FLOORS_S, poll_floor_s
 from app.domain.rows import AccountRow, PersonRow
 from app.services.accounts import REDIRECT_PORT
@@ -236,7 +237,7 @@ class AccountsTab(QWidget):
         self._accounts = accounts
         for row, a in enumerate(accounts):
             network = NETWORK_LABELS.get(a.network, a.network)
-            if a.network == "sandbox":
+            if a.network == Network.SANDBOX:
                 network += " (demo network)"
             values = [
                 network,

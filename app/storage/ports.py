@@ -1,0 +1,365 @@
+"""What services may ask of storage: a unit of work and its repositories, as Protocols.
+
+The SQL versions are :class:`app.storage.uow.UnitOfWork` and the repositories it opens
+(``app/storage/accounts.py``, ``directory.py``, ``feed.py``, ``threads.py``,
+``ingest_batches.py``); ``tests/unit/services/fakes.py`` holds in-memory ones, so services run
+in unit tests without a database (Cosmic Python's ``FakeUnitOfWork``).
+
+A service asks its :class:`Storage` for a new unit of work per use case (one session, one
+thread), reads and writes through the repositories, and calls ``commit()`` to keep the writes;
+anything not committed is rolled back when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from app.domain.items import InboundItem
+from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
+from app.storage.ingest import Router, StoredBatch
+
+CursorUpdate = Callable[[dict[str, Any]], dict[str, Any]]
+
+# -- records the repositories hand out (frozen: no ORM object leaves its session) ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class PollAccount:
+    """An account as polling needs it, with its stored state."""
+
+    id: int
+    uuid: str
+    network: str
+    handle: str
+    external_user_id: str | None
+    poll_interval_s: int
+    scopes: str
+    token_expires_at: datetime | None
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitMark:
+    """Until when the network asked an account to wait, and the detail shown meanwhile."""
+
+    until: datetime | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """One account's identity, owner and settings, for the accounts service."""
+
+    id: int
+    uuid: str
+    network: str
+    handle: str
+    unit_id: int
+    state: str
+    poll_interval_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """An account to add, as the accounts service decided it."""
+
+    uuid: str
+    network: str
+    external_user_id: str
+    handle: str
+    display_name: str
+    unit_id: int
+    poll_interval_s: int
+    state: str
+    state_detail: str
+    scopes: str
+    token_expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audit log entry: who did what to which entity, before and after."""
+
+    at: datetime
+    person_id: int | None
+    person_name: str
+    action: str
+    entity: str
+    entity_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitEntry:
+    """A unit with its position among its siblings (the tree order is the service's)."""
+
+    unit: UnitRow
+    sort_order: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoleEntry:
+    """A person's role in a named unit."""
+
+    person_id: int
+    role: str
+    unit_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonEntry:
+    id: int
+    name: str
+    email: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadHeader:
+    """What the thread pane shows about a conversation beside its messages."""
+
+    unit_name: str
+    account_name: str
+    account_handle: str
+    assignee_name: str | None
+    routing_reason: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadTarget:
+    """A conversation as thread search needs it, with its account's state."""
+
+    account_id: int
+    thread_type: str
+    external_thread_id: str
+    account_state: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOwner:
+    """The account an ingest batch is stored for, and the unit that owns it."""
+
+    network: str
+    unit_id: int
+    unit_name: str
+
+
+# -- repositories ---------------------------------------------------------------------------------
+
+
+class AccountRepository(Protocol):
+    """Accounts: polling state, cursors and connection settings."""
+
+    def poll_targets(self, account_id: int | None = None) -> list[PollAccount]:
+        """Every account (or the one with ``account_id``), for polling."""
+        ...
+
+    def rate_limit(self, account_id: int) -> RateLimitMark: ...
+
+    def cursor(self, account_id: int) -> Any:
+        """The stored cursor (a JSON object), or ``None``."""
+        ...
+
+    def save_poll_state(
+        self, account_id: int, state: str, detail: str, rate_limited_until: datetime | None
+    ) -> None: ...
+
+    def get(self, account_id: int) -> AccountRecord | None: ...
+
+    def find(self, network: str, external_user_id: str) -> AccountRecord | None: ...
+
+    def add(self, account: NewAccount) -> int:
+        """Add the account; returns its id."""
+        ...
+
+    def set_connection(
+        self,
+        account_id: int,
+        *,
+        handle: str,
+        display_name: str,
+        state: str,
+        state_detail: str,
+        scopes: str,
+        token_expires_at: datetime | None,
+    ) -> None: ...
+
+    def set_state(self, account_id: int, state: str, detail: str) -> None: ...
+
+    def set_poll_interval(self, account_id: int, seconds: int) -> None: ...
+
+    def set_token_expiry(self, account_id: int, expires_at: datetime | None) -> None: ...
+
+
+class DirectoryRepository(Protocol):
+    """The organization, its units, people and roles, and the accounts list."""
+
+    def organization_name(self) -> str | None: ...
+
+    def units(self) -> list[UnitEntry]:
+        """Every unit, in no particular order."""
+        ...
+
+    def roles(self) -> list[RoleEntry]:
+        """Every role assignment, by unit path then role."""
+        ...
+
+    def active_people(self) -> list[PersonEntry]:
+        """Active people, by name."""
+        ...
+
+    def person_name(self, person_id: int) -> str | None: ...
+
+    def has_role(self, person_id: int, role: str) -> bool:
+        """Whether the person holds ``role`` in any unit."""
+        ...
+
+    def accounts(self) -> list[AccountRow]:
+        """Every account, by network then handle."""
+        ...
+
+
+class SettingsRepository(Protocol):
+    """Workspace settings (never secrets: those live in the keyring)."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def put(self, key: str, value: str) -> None: ...
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditRecord) -> None: ...
+
+
+class FeedRepository(Protocol):
+    """The inbox's read queries (``app/storage/feed.py``)."""
+
+    def page(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        account_ids: Sequence[int] = (),
+        after: tuple[int, int] | None = None,
+        limit: int = 200,
+    ) -> list[ConversationRow]: ...
+
+    def newer(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        than: tuple[int, int],
+        limit: int = 500,
+    ) -> list[ConversationRow]: ...
+
+    def keys(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        after: tuple[int, int] | None = None,
+    ) -> list[tuple[int, int]]: ...
+
+    def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]: ...
+
+    def status_counts(self) -> dict[tuple[int, str], int]:
+        """Conversations per ``(unit_id, status)``."""
+        ...
+
+    def conversation(self, conversation_id: int) -> ConversationRow | None: ...
+
+    def thread_header(self, conversation_id: int) -> ThreadHeader | None: ...
+
+    def messages(self, conversation_id: int, *, limit: int) -> tuple[list[MessageRow], bool]:
+        """The newest ``limit`` messages in time order, and whether older ones exist."""
+        ...
+
+    def author_followers(self, conversation_id: int) -> int | None: ...
+
+
+class ThreadRepository(Protocol):
+    """Conversations as thread search reads them."""
+
+    def recent_threads(
+        self, account_id: int, thread_type: str, since: datetime, limit: int
+    ) -> list[str]:
+        """External ids of the account's threads active since ``since``, most recent first."""
+        ...
+
+    def target(self, conversation_id: int) -> ThreadTarget | None: ...
+
+
+class IngestBatches(Protocol):
+    """One ingest batch: the account touched (write first), then the items stored."""
+
+    def open_batch(
+        self,
+        account_id: int,
+        *,
+        synced_at: datetime,
+        cursor: dict[str, Any] | None,
+        update_cursor: CursorUpdate | None,
+    ) -> BatchOwner | None:
+        """Mark the account synced, store or derive its cursor; ``None``: no such account."""
+        ...
+
+    def store(
+        self, account_id: int, network: str, items: Sequence[InboundItem], route: Router
+    ) -> StoredBatch: ...
+
+
+# -- the unit of work -----------------------------------------------------------------------------
+
+
+class StorageUnitOfWork(Protocol):
+    """One use case's session: repositories, ``commit()``, rollback of the rest on exit."""
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def directory(self) -> DirectoryRepository: ...
+
+    @property
+    def settings(self) -> SettingsRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def feed(self) -> FeedRepository: ...
+
+    @property
+    def threads(self) -> ThreadRepository: ...
+
+    @property
+    def batches(self) -> IngestBatches: ...
+
+    def __enter__(self) -> StorageUnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class Storage(Protocol):
+    """Opens units of work: :class:`app.storage.workspace.Database`, or a fake in tests."""
+
+    def uow(self) -> StorageUnitOfWork: ...

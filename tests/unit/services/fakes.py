@@ -1,0 +1,581 @@
+"""In-memory storage for service unit tests: Cosmic Python's ``FakeUnitOfWork``, for our ports.
+
+:class:`FakeStorage` is the "database": its :class:`FakeData` is what has been committed. Each
+:class:`FakeUnitOfWork` works on a private copy of it and replaces it on ``commit()``; leaving
+the ``with`` block without committing drops the copy, as a rollback does. Every commit is kept
+in :attr:`FakeStorage.history`, so a test can check what each transaction left behind.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from app.domain.enums import (
+    AccountState,
+    ConversationStatus,
+    Direction,
+    MessageKind,
+    Network,
+    ThreadType,
+)
+from app.domain.items import InboundItem
+from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
+from app.services.tokens import TokenStore
+from app.storage.ingest import Router, StoredBatch
+from app.storage.ports import (
+    AccountRecord,
+    AuditRecord,
+    BatchOwner,
+    CursorUpdate,
+    NewAccount,
+    PersonEntry,
+    PollAccount,
+    RateLimitMark,
+    RoleEntry,
+    ThreadHeader,
+    ThreadTarget,
+    UnitEntry,
+)
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+class Clock:
+    """A settable clock for services that take ``clock=``."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+# -- the rows ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeAccount:
+    id: int
+    network: str
+    handle: str
+    unit_id: int = 1
+    uuid: str = ""
+    display_name: str = ""
+    external_user_id: str | None = None
+    state: str = AccountState.CONNECTED
+    state_detail: str = ""
+    rate_limited_until: datetime | None = None
+    poll_interval_s: int = 90
+    cursor: dict[str, Any] | None = None
+    token_expires_at: datetime | None = None
+    scopes: str = ""
+    last_sync_at: datetime | None = None
+
+
+@dataclass
+class FakeConversation:
+    id: int
+    account_id: int
+    unit_id: int
+    external_thread_id: str
+    thread_type: str = ThreadType.X_THREAD
+    network: str = Network.X
+    status: str = ConversationStatus.NEW
+    last_activity_at: datetime = NOW
+    message_count: int = 0
+
+    def row(self) -> ConversationRow:
+        return ConversationRow(
+            self.id,
+            int(self.last_activity_at.timestamp() * 1000),
+            self.network,
+            MessageKind.MENTION,
+            self.status,
+            "normal",
+            self.unit_id,
+            self.account_id,
+            "",
+            self.message_count,
+            None,
+            "",
+            None,
+        )
+
+
+@dataclass
+class FakeData:
+    organization: str | None = None
+    units: list[UnitEntry] = field(default_factory=list)
+    people: list[PersonEntry] = field(default_factory=list)
+    roles: list[tuple[int, str, int]] = field(default_factory=list)  # person, role, unit id
+    accounts: dict[int, FakeAccount] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    conversations: list[FakeConversation] = field(default_factory=list)
+    messages: dict[tuple[int, str], InboundItem] = field(default_factory=dict)  # (account, id)
+
+    def unit_name(self, unit_id: int) -> str:
+        return next(e.unit.name for e in self.units if e.unit.id == unit_id)
+
+    def add_unit(self, unit_id: int, parent: int | None, name: str, sort_order: int = 0) -> None:
+        parent_path = (
+            next(e.unit.path for e in self.units if e.unit.id == parent) if parent else "/"
+        )
+        row = UnitRow(
+            unit_id, parent, f"{parent_path}{unit_id}/", name, "department", "#607d8b", "", False
+        )
+        self.units.append(UnitEntry(row, sort_order))
+
+
+# -- the repositories -------------------------------------------------------------------------
+
+
+class FakeAccounts:
+    def __init__(self, data: FakeData) -> None:
+        self._d = data
+
+    def poll_targets(self, account_id: int | None = None) -> list[PollAccount]:
+        return [
+            PollAccount(
+                a.id,
+                a.uuid,
+                a.network,
+                a.handle,
+                a.external_user_id,
+                a.poll_interval_s,
+                a.scopes,
+                a.token_expires_at,
+                a.state,
+            )
+            for a in sorted(self._d.accounts.values(), key=lambda a: a.id)
+            if account_id is None or a.id == account_id
+        ]
+
+    def rate_limit(self, account_id: int) -> RateLimitMark:
+        a = self._d.accounts[account_id]
+        return RateLimitMark(a.rate_limited_until, a.state_detail)
+
+    def cursor(self, account_id: int) -> Any:
+        a = self._d.accounts.get(account_id)
+        return None if a is None else copy.deepcopy(a.cursor)
+
+    def save_poll_state(
+        self, account_id: int, state: str, detail: str, rate_limited_until: datetime | None
+    ) -> None:
+        a = self._d.accounts[account_id]
+        a.state, a.state_detail, a.rate_limited_until = state, detail, rate_limited_until
+
+    def get(self, account_id: int) -> AccountRecord | None:
+        a = self._d.accounts.get(account_id)
+        return None if a is None else self._record(a)
+
+    def find(self, network: str, external_user_id: str) -> AccountRecord | None:
+        for a in self._d.accounts.values():
+            if a.network == network and a.external_user_id == external_user_id:
+                return self._record(a)
+        return None
+
+    def add(self, account: NewAccount) -> int:
+        account_id = max(self._d.accounts, default=0) + 1
+        values = {f.name: getattr(account, f.name) for f in fields(account)}
+        self._d.accounts[account_id] = FakeAccount(id=account_id, **values)
+        return account_id
+
+    def set_connection(
+        self,
+        account_id: int,
+        *,
+        handle: str,
+        display_name: str,
+        state: str,
+        state_detail: str,
+        scopes: str,
+        token_expires_at: datetime | None,
+    ) -> None:
+        a = self._d.accounts[account_id]
+        a.handle, a.display_name, a.state, a.state_detail = (
+            handle,
+            display_name,
+            state,
+            state_detail,
+        )
+        a.scopes, a.token_expires_at = scopes, token_expires_at
+
+    def set_state(self, account_id: int, state: str, detail: str) -> None:
+        a = self._d.accounts[account_id]
+        a.state, a.state_detail = state, detail
+
+    def set_poll_interval(self, account_id: int, seconds: int) -> None:
+        self._d.accounts[account_id].poll_interval_s = seconds
+
+    def set_token_expiry(self, account_id: int, expires_at: datetime | None) -> None:
+        self._d.accounts[account_id].token_expires_at = expires_at
+
+    @staticmethod
+    def _record(a: FakeAccount) -> AccountRecord:
+        return AccountRecord(
+            a.id, a.uuid, a.network, a.handle, a.unit_id, a.state, a.poll_interval_s
+        )
+
+
+class FakeDirectory:
+    def __init__(self, data: FakeData) -> None:
+        self._d = data
+
+    def organization_name(self) -> str | None:
+        return self._d.organization
+
+    def units(self) -> list[UnitEntry]:
+        return list(self._d.units)
+
+    def roles(self) -> list[RoleEntry]:
+        return [RoleEntry(p, role, self._d.unit_name(u)) for p, role, u in self._d.roles]
+
+    def active_people(self) -> list[PersonEntry]:
+        return sorted(self._d.people, key=lambda p: p.name)
+
+    def person_name(self, person_id: int) -> str | None:
+        return next((p.name for p in self._d.people if p.id == person_id), None)
+
+    def has_role(self, person_id: int, role: str) -> bool:
+        return any(p == person_id and r == role for p, r, _u in self._d.roles)
+
+    def accounts(self) -> list[AccountRow]:
+        return [
+            AccountRow(
+                a.id,
+                a.network,
+                a.handle,
+                a.display_name,
+                a.unit_id,
+                a.state,
+                a.state_detail,
+                a.poll_interval_s,
+            )
+            for a in sorted(self._d.accounts.values(), key=lambda a: (a.network, a.handle))
+        ]
+
+
+class FakeSettings:
+    def __init__(self, data: FakeData) -> None:
+        self._d = data
+
+    def get(self, key: str) -> str | None:
+        return self._d.settings.get(key)
+
+    def put(self, key: str, value: str) -> None:
+        self._d.settings[key] = value
+
+
+class FakeAudit:
+    def __init__(self, data: FakeData) -> None:
+        self._d = data
+
+    def record(self, entry: AuditRecord) -> None:
+        self._d.audit.append(entry)
+
+
+class FakeFeed:
+    """The feed over :attr:`FakeData.conversations`; every filter it was asked for is kept."""
+
+    def __init__(self, data: FakeData, calls: list[dict[str, Any]]) -> None:
+        self._d = data
+        self.calls = calls
+
+    def _matching(
+        self, unit_ids: Sequence[int] | None, networks: Sequence[str], statuses: Sequence[str]
+    ) -> list[ConversationRow]:
+        rows = [
+            c.row()
+            for c in self._d.conversations
+            if (unit_ids is None or c.unit_id in unit_ids)
+            and (not networks or c.network in networks)
+            and (not statuses or c.status in statuses)
+        ]
+        return sorted(rows, key=lambda r: r.key, reverse=True)
+
+    def page(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        account_ids: Sequence[int] = (),
+        after: tuple[int, int] | None = None,
+        limit: int = 200,
+    ) -> list[ConversationRow]:
+        self.calls.append({"unit_ids": unit_ids, "networks": networks, "statuses": statuses})
+        rows = [
+            r
+            for r in self._matching(unit_ids, networks, statuses)
+            if (not account_ids or r.account_id in account_ids) and (after is None or r.key < after)
+        ]
+        return rows[:limit]
+
+    def newer(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        than: tuple[int, int],
+        limit: int = 500,
+    ) -> list[ConversationRow]:
+        self.calls.append({"unit_ids": unit_ids, "networks": networks, "statuses": statuses})
+        return [r for r in self._matching(unit_ids, networks, statuses) if r.key > than][-limit:]
+
+    def keys(
+        self,
+        *,
+        unit_ids: Sequence[int] | None,
+        networks: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        after: tuple[int, int] | None = None,
+    ) -> list[tuple[int, int]]:
+        self.calls.append({"unit_ids": unit_ids, "networks": networks, "statuses": statuses})
+        return [
+            r.key
+            for r in self._matching(unit_ids, networks, statuses)
+            if after is None or r.key < after
+        ]
+
+    def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]:
+        return {c.id: c.row() for c in self._d.conversations if c.id in ids}
+
+    def status_counts(self) -> dict[tuple[int, str], int]:
+        counts: dict[tuple[int, str], int] = {}
+        for c in self._d.conversations:
+            counts[(c.unit_id, c.status)] = counts.get((c.unit_id, c.status), 0) + 1
+        return counts
+
+    def conversation(self, conversation_id: int) -> ConversationRow | None:
+        return self.rows([conversation_id]).get(conversation_id)
+
+    def thread_header(self, conversation_id: int) -> ThreadHeader | None:
+        c = next((c for c in self._d.conversations if c.id == conversation_id), None)
+        if c is None:
+            return None
+        a = self._d.accounts[c.account_id]
+        return ThreadHeader(self._d.unit_name(c.unit_id), a.display_name, a.handle, None, "", "")
+
+    def messages(self, conversation_id: int, *, limit: int) -> tuple[list[MessageRow], bool]:
+        return [], False
+
+    def author_followers(self, conversation_id: int) -> int | None:
+        return None
+
+
+class FakeThreads:
+    def __init__(self, data: FakeData) -> None:
+        self._d = data
+
+    def recent_threads(
+        self, account_id: int, thread_type: str, since: datetime, limit: int
+    ) -> list[str]:
+        found = [
+            c
+            for c in self._d.conversations
+            if c.account_id == account_id
+            and c.thread_type == thread_type
+            and c.last_activity_at >= since
+        ]
+        found.sort(key=lambda c: (c.last_activity_at, c.id), reverse=True)
+        return [c.external_thread_id for c in found[:limit]]
+
+    def target(self, conversation_id: int) -> ThreadTarget | None:
+        c = next((c for c in self._d.conversations if c.id == conversation_id), None)
+        if c is None:
+            return None
+        state = self._d.accounts[c.account_id].state
+        return ThreadTarget(c.account_id, c.thread_type, c.external_thread_id, state)
+
+
+class FakeBatches:
+    """Stores items as messages; text no UTF-8 encoder takes fails as a database driver does."""
+
+    def __init__(self, data: FakeData, chunks: list[int]) -> None:
+        self._d = data
+        self.chunks = chunks
+
+    def open_batch(
+        self,
+        account_id: int,
+        *,
+        synced_at: datetime,
+        cursor: dict[str, Any] | None,
+        update_cursor: CursorUpdate | None,
+    ) -> BatchOwner | None:
+        a = self._d.accounts.get(account_id)
+        if a is None:
+            return None
+        a.last_sync_at = synced_at
+        if cursor is not None:
+            a.cursor = dict(cursor)
+        if update_cursor is not None:
+            a.cursor = update_cursor(dict(a.cursor or {}))
+        return BatchOwner(a.network, a.unit_id, self._d.unit_name(a.unit_id))
+
+    def store(
+        self, account_id: int, network: str, items: Sequence[InboundItem], route: Router
+    ) -> StoredBatch:
+        self.chunks.append(len(items))
+        new = dup = 0
+        created: list[int] = []
+        touched: set[int] = set()
+        for item in items:
+            item.text.encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
+            if (account_id, item.external_id) in self._d.messages:
+                dup += 1
+                continue
+            self._d.messages[(account_id, item.external_id)] = item
+            new += 1
+            conv = next(
+                (
+                    c
+                    for c in self._d.conversations
+                    if c.account_id == account_id
+                    and c.external_thread_id == item.thread_external_id
+                ),
+                None,
+            )
+            if conv is None:
+                conv = FakeConversation(
+                    id=len(self._d.conversations) + 1,
+                    account_id=account_id,
+                    unit_id=route(item).unit_id,
+                    external_thread_id=item.thread_external_id,
+                    thread_type=item.thread_type,
+                    network=network,
+                    last_activity_at=item.created_at,
+                )
+                self._d.conversations.append(conv)
+                created.append(conv.id)
+            conv.message_count += 1
+            touched.add(conv.id)
+        return StoredBatch(new, dup, tuple(created), tuple(sorted(touched)))
+
+
+# -- the unit of work -------------------------------------------------------------------------
+
+
+class FakeUnitOfWork:
+    def __init__(self, storage: FakeStorage) -> None:
+        self._storage = storage
+        self._work: FakeData | None = None
+
+    @property
+    def data(self) -> FakeData:
+        if self._work is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._work
+
+    @property
+    def accounts(self) -> FakeAccounts:
+        return FakeAccounts(self.data)
+
+    @property
+    def directory(self) -> FakeDirectory:
+        return FakeDirectory(self.data)
+
+    @property
+    def settings(self) -> FakeSettings:
+        return FakeSettings(self.data)
+
+    @property
+    def audit(self) -> FakeAudit:
+        return FakeAudit(self.data)
+
+    @property
+    def feed(self) -> FakeFeed:
+        return FakeFeed(self.data, self._storage.feed_calls)
+
+    @property
+    def threads(self) -> FakeThreads:
+        return FakeThreads(self.data)
+
+    @property
+    def batches(self) -> FakeBatches:
+        return FakeBatches(self.data, self._storage.chunks)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._work = copy.deepcopy(self._storage.data)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._work = None  # whatever was not committed is gone
+
+    def commit(self) -> None:
+        self._storage.data = copy.deepcopy(self.data)
+        self._storage.history.append(copy.deepcopy(self.data))
+
+    def rollback(self) -> None:
+        self._work = copy.deepcopy(self._storage.data)
+
+
+class FakeStorage:
+    """Hands out fake units of work over one in-memory :class:`FakeData`."""
+
+    def __init__(self, data: FakeData | None = None) -> None:
+        self.data = data or FakeData()
+        self.history: list[FakeData] = []  # the data after each commit
+        self.feed_calls: list[dict[str, Any]] = []
+        self.chunks: list[int] = []  # the size of every batch a unit of work tried to store
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+class FakeTokens(TokenStore):
+    """The keyring as a dictionary."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[tuple[str, str, str], str] = {}
+
+    def get(self, network: str, account_uuid: str, name: str) -> str | None:
+        return self.secrets.get((network, account_uuid, name))
+
+    def set(self, network: str, account_uuid: str, name: str, secret: str) -> None:
+        self.secrets[(network, account_uuid, name)] = secret
+
+    def forget(self, network: str, account_uuid: str) -> None:
+        for key in [k for k in self.secrets if k[:2] == (network, account_uuid)]:
+            del self.secrets[key]
+
+
+def item(
+    external_id: str,
+    thread: str = "t1",
+    *,
+    text: str = "hello",
+    at: datetime = NOW,
+    thread_type: str = ThreadType.X_THREAD,
+) -> InboundItem:
+    return InboundItem(
+        network=Network.X,
+        external_id=external_id,
+        kind=MessageKind.MENTION,
+        direction=Direction.IN,
+        text=text,
+        created_at=at,
+        author_external_id="a1",
+        author_handle="someone",
+        author_name="Someone",
+        thread_external_id=thread,
+        thread_type=thread_type,
+        in_reply_to=None,
+        permalink=None,
+        raw={},
+    )
