@@ -1,4 +1,7 @@
-"""Command line: the GUI (default), ``demo`` and ``migrate``; only the GUI imports PySide6."""
+"""Command line: the GUI (default), ``demo``, ``migrate``, ``poll`` and ``workspace copy``.
+
+Only the GUI imports PySide6.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="upgrade a workspace to this version's schema")
     migrate.add_argument("--workspace", dest="migrate_workspace", metavar="URL", required=True)
+
+    workspace = sub.add_parser("workspace", help="manage workspaces (copy one to another URL)")
+    actions = workspace.add_subparsers(dest="workspace_command", metavar="ACTION", required=True)
+    copy = actions.add_parser(
+        "copy",
+        help="copy a whole workspace into a new or empty one (SQLite file or PostgreSQL)",
+        description="Copy every row of the workspace SRC into DST (created if missing, which "
+        "must hold no data), in one transaction, verified table by table.",
+    )
+    copy.add_argument("copy_source", metavar="SRC", help="the workspace to copy: a URL or a path")
+    copy.add_argument("copy_destination", metavar="DST", help="where to copy it: a URL or a path")
     return parser
 
 
@@ -78,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _migrate(args)
     if args.command == "poll":
         return _poll(args)
+    if args.command == "workspace":
+        return _workspace_copy(args)
     from app.bootstrap import build_services
     from app.config import GuiOptions
     from app.ui.app import run_gui  # late: only the GUI pulls in PySide6
@@ -182,3 +198,90 @@ def _migrate(args: argparse.Namespace) -> int:
     print(f"{db.display_name} is up to date{note}.")
     db.close()
     return 0
+
+
+class _Interrupted(BaseException):
+    """SIGTERM during a copy: unwinds like Ctrl+C, so the copy is rolled back."""
+
+
+def _workspace_copy(args: argparse.Namespace) -> int:
+    import signal
+
+    from app.storage.transfer import CopyResult, TransferError, copy_workspace
+    from app.storage.workspace import WorkspaceError
+
+    tty = sys.stderr.isatty()
+    state = {"open": False, "at": 0.0}
+
+    def progress(table: str, done: int, total: int) -> None:
+        finished = done >= total
+        now = time.monotonic()
+        if not finished and (not tty or now - state["at"] < 0.2):
+            return
+        state["at"] = now
+        line = f"  {table:<18} {done:>11,} / {total:,} rows"
+        print("\r" + line if tty else line, end="\n" if finished else "", file=sys.stderr)
+        state["open"] = not finished
+        sys.stderr.flush()
+
+    def stage(what: str) -> None:
+        print(("\n" if state["open"] else "") + f"  {what}…", file=sys.stderr, flush=True)
+        state["open"] = False
+
+    def terminate(_signum: int, _frame: object) -> None:
+        raise _Interrupted
+
+    secrets = [_password(value) for value in (args.copy_source, args.copy_destination)]
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    result: CopyResult | None = None
+    try:
+        result = copy_workspace(
+            args.copy_source, args.copy_destination, progress=progress, stage=stage
+        )
+        problem = ""
+    except (TransferError, WorkspaceError) as exc:
+        problem = str(exc)
+    except (KeyboardInterrupt, _Interrupted):
+        problem = "interrupted: the copy was rolled back and the destination holds no data."
+    except Exception as exc:
+        logging.getLogger("quiver.cli").debug("workspace copy failed", exc_info=True)
+        problem = f"the copy failed ({type(exc).__name__}: {exc}); the destination holds no data."
+    finally:
+        if main_thread and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if result is None:
+        for secret in secrets:
+            if secret:
+                problem = problem.replace(secret, "***")
+        opened = "\n" if state["open"] else ""
+        print(f"{opened}quiver workspace copy: {' '.join(problem.split())}", file=sys.stderr)
+        return 2
+    print(
+        f"Copied {result.total_rows:,} rows in {len(result.tables)} tables from {result.source} "
+        f"to {result.destination} in {result.seconds:.1f} s; every table was verified row for "
+        "row."
+    )
+    if result.reconnect:
+        print(
+            "Tokens stay in this computer's keyring: on another computer, reconnect these "
+            "accounts in Settings:"
+        )
+        for account in result.reconnect:
+            print(f"  {account.handle} ({account.network_label}, {account.display_name})")
+    else:
+        print("No account needs reconnecting on another computer.")
+    return 0
+
+
+def _password(value: str) -> str | None:
+    """The password written in a workspace URL, to keep it out of any message."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    if "://" not in value:
+        return None
+    try:
+        return make_url(value).password
+    except ArgumentError:
+        return None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,6 +60,14 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[PG_SKIP_ENV] = f"PostgreSQL leg skipped: {exc}"
         return
     os.environ[PG_URL_ENV] = _cluster.url()
+    # A run stopped with SIGTERM (a CI timeout) still stops the cluster: pytest unwinds on
+    # KeyboardInterrupt and calls pytest_unconfigure; atexit covers the rest.
+    atexit.register(_cluster.stop)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

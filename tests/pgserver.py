@@ -44,8 +44,8 @@ class Cluster:
         return f"postgresql+psycopg://{user}:{password}@{self.host}:{self.port}/{database}"
 
     def stop(self) -> None:
-        if self.data_dir is None or self.bin_dir is None:
-            return  # not ours
+        if self.data_dir is None or self.bin_dir is None or not self.data_dir.exists():
+            return  # not ours, or stopped already
         _run(
             self.owner,
             [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],

@@ -32,6 +32,8 @@ class Services:
     @property
     def workspace_url(self) -> str:
         """The workspace URL as text (the key under which local preferences are kept)."""
+        if self.db.path is None:  # a server: the same key with or without a password given
+            return self.db.location
         return self.db.url.render_as_string(hide_password=True)
 
     @property

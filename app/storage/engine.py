@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -37,6 +38,32 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _retirable(engine: Engine) -> Engine:
+    """Let :func:`retire` close connections that come back after the engine was disposed.
+
+    ``dispose`` closes only the connections in the pool: one a worker thread still holds (a
+    poll in flight when the window closes) would otherwise go back to the discarded pool and
+    stay open until garbage collection.
+    """
+    retired = threading.Event()
+
+    def on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        if retired.is_set():
+            dbapi_connection.close()
+
+    event.listen(engine, "checkin", on_checkin)
+    engine.__dict__["_quiver_retired"] = retired
+    return engine
+
+
+def retire(engine: Engine) -> None:
+    """Close the engine's connections now, and those still in use as soon as they are released."""
+    retired = engine.__dict__.get("_quiver_retired")
+    if isinstance(retired, threading.Event):
+        retired.set()
+    engine.dispose()
+
+
 def build_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
     """Create the engine for a workspace URL (SQLite gets WAL, foreign keys and a busy timeout).
 
@@ -47,16 +74,21 @@ def build_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         # libpq reads a missing password from PGPASSWORD or ~/.pgpass itself.
-        return create_engine(
-            parsed,
-            pool_pre_ping=True,
-            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "quiver"},
+        return _retirable(
+            create_engine(
+                parsed,
+                pool_pre_ping=True,
+                connect_args={
+                    "connect_timeout": PG_CONNECT_TIMEOUT_S,
+                    "application_name": "quiver",
+                },
+            )
         )
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        return _retirable(create_engine(parsed, pool_pre_ping=True))
     # The pool hands each connection to one thread at a time, but a connection may be checked
     # out later by another thread (a worker after the GUI): allowed, as nothing shares one
     # connection concurrently.
     engine = create_engine(parsed, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", functools.partial(_set_sqlite_pragmas, foreign_keys))
-    return engine
+    return _retirable(engine)

@@ -21,7 +21,8 @@ from app.models import MetaEntry
 
 # Letters and digits only: both engines' tokenizers split on everything else (underscore too).
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_META_KEY = "fts_indexed_upto"
+#: The workspace_meta row holding the id up to which the FTS5 index is filled (SQLite).
+INDEX_WATERMARK_KEY = "fts_indexed_upto"
 _OVERFETCH = 4  # matching messages read per conversation wanted (a thread matches many times)
 
 
@@ -69,7 +70,7 @@ def index_new_messages(conn: Connection) -> int:
         return 0
     upto = int(
         conn.execute(
-            text("SELECT value FROM workspace_meta WHERE key = :k"), {"k": _META_KEY}
+            text("SELECT value FROM workspace_meta WHERE key = :k"), {"k": INDEX_WATERMARK_KEY}
         ).scalar()
         or 0
     )
@@ -83,8 +84,8 @@ def index_new_messages(conn: Connection) -> int:
         ),
         {"upto": upto, "top": top},
     )
-    conn.execute(delete(MetaEntry).where(MetaEntry.key == _META_KEY))
-    conn.execute(insert(MetaEntry).values(key=_META_KEY, value=str(top)))
+    conn.execute(delete(MetaEntry).where(MetaEntry.key == INDEX_WATERMARK_KEY))
+    conn.execute(insert(MetaEntry).values(key=INDEX_WATERMARK_KEY, value=str(top)))
     return int(top - upto)
 
 
@@ -93,7 +94,7 @@ def rebuild_index(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     conn.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')"))
-    conn.execute(delete(MetaEntry).where(MetaEntry.key == _META_KEY))
+    conn.execute(delete(MetaEntry).where(MetaEntry.key == INDEX_WATERMARK_KEY))
     index_new_messages(conn)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage import server
-from app.storage.engine import build_engine
+from app.storage.engine import build_engine, retire
 from app.storage.migrate import MigrationError, upgrade_sqlite_file
 from app.storage.schema import HEAD_REVISION, KNOWN_REVISIONS
 from app.storage.uow import UnitOfWork
@@ -45,6 +45,8 @@ class Database:
     def display_name(self) -> str:
         if self.path is not None:
             return str(self.path)
+        if self.url.get_backend_name() == "postgresql":
+            return f"{server.where(self.url)} on PostgreSQL"
         return self.url.render_as_string(hide_password=True)
 
     @property
@@ -68,7 +70,7 @@ class Database:
         return UnitOfWork(self.session_factory)
 
     def close(self) -> None:
-        self.engine.dispose()
+        retire(self.engine)
 
 
 def sqlite_url(path: Path) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import Shiboken
 
 log = logging.getLogger("quiver.ui.tasks")
 
@@ -90,13 +91,29 @@ class TaskRunner(QObject):
     ) -> _Signals:
         signals = _Signals()  # no parent: deleting the receiver must not delete the sender
         _pending.add(signals)
-        signals.finished.connect(on_done)
+        signals.finished.connect(self._while_alive(on_done))
         if on_fail is not None:
-            signals.failed.connect(on_fail)
+            signals.failed.connect(self._while_alive(on_fail))
         # Connected last, so they run after the receiver's slot.
         signals.finished.connect(lambda _result, s=signals: _release(s))
         signals.failed.connect(lambda _message, s=signals: _release(s))
         return signals
+
+    def _while_alive(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        """``callback``, dropped once this runner (and so the widget owning it) is deleted.
+
+        A plain method given as a slot is called through a hidden receiver that outlives the
+        widget's C++ side: a result arriving after a window closed (a slow server) would run
+        on a deleted widget and fail ("Signal source has been deleted").
+        """
+
+        def deliver(value: Any) -> None:
+            if Shiboken.isValid(self):
+                callback(value)
+            else:
+                log.debug("background result dropped: its receiver is gone")
+
+        return deliver
 
     def wait(self, msecs: int = 2000) -> bool:
         return self._pool.waitForDone(msecs)

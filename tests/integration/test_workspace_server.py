@@ -14,6 +14,7 @@ from sqlalchemy import insert, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from app.bootstrap import services_for
 from app.models import AuditEntry
 from app.storage import migrate, server
 from app.storage.schema import HEAD_REVISION
@@ -71,7 +72,7 @@ def test_a_new_database_is_created_with_create_and_migrated(
                 )
             ).scalar()
             assert kind == "s"  # a stored generated column
-        assert db.display_name.endswith(f"/{name}")
+        assert db.display_name.endswith(f"/{name} on PostgreSQL")
         assert "quiver-test-secret" not in db.display_name
     finally:
         db.close()
@@ -183,9 +184,11 @@ def test_the_password_comes_from_pgpassword_or_pgpass(
     pgpass.write_text(f"{parsed.host}:{parsed.port}:*:{parsed.username}:{parsed.password}\n")
     pgpass.chmod(0o600)
     monkeypatch.setenv("PGPASSFILE", str(pgpass))
-    db = open_database(bare)
+    db = services_for(open_database(bare))
     try:
-        assert parsed.password not in db.display_name
+        assert parsed.password not in db.workspace_name
+        # the operator remembered for it does not depend on how the password was given
+        assert db.workspace_url == _url(url, password=None)
     finally:
         db.close()
 
