@@ -106,7 +106,9 @@ class TextFactory:
                     text = self._followup(rng, lang)
                     messages.append(DemoMessage("in", self._finish(rng, text), offset))
         low, high = SENTIMENT[topic]
-        return DemoThread(topic, lang, round(rng.uniform(low, high), 3), tuple(messages))
+        # + 0.0: a rounded -0.0 becomes 0.0, the same on every engine (SQLite keeps no sign).
+        sentiment = round(rng.uniform(low, high), 3) + 0.0
+        return DemoThread(topic, lang, sentiment, tuple(messages))
 
     def author(self, rng: random.Random, lang: str) -> DemoAuthor:
         names = self._c["names"].get(lang) or self._c["names"]["en"]

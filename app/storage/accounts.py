@@ -42,7 +42,9 @@ class SqlAccounts:
         )
         if account_id is not None:
             query = query.where(Account.id == account_id)
-        return [PollAccount(*r) for r in self._s.execute(query).all()]
+        # In a stable order: PostgreSQL returns rows in whatever order its heap holds them.
+        rows = self._s.execute(query.order_by(Account.id)).all()
+        return [PollAccount(*r) for r in rows]
 
     def rate_limit(self, account_id: int) -> RateLimitMark:
         row = self._s.execute(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, insert, text, update
 
 from app.models import Account, Conversation, Message, Unit
-from app.storage.search import fts_query, index_new_messages, search_conversation_ids
+from app.storage.search import fts_query, index_new_messages, search_conversation_ids, tsquery
 from app.storage.workspace import Database, open_database
 from tests.conftest import PgDatabases
 
@@ -237,3 +237,20 @@ def test_any_query_answers_alike_on_both_engines(
     query = " ".join(words)
     lite, pg = both
     assert _answers(lite, query) == _answers(pg, query)
+
+
+@given(st.text(max_size=80))
+def test_any_typed_text_is_a_safe_tsquery(user_text: str) -> None:
+    query = tsquery(user_text)
+    if query is None:
+        assert fts_query(user_text) is None  # both engines see no word alike
+        return
+    terms = query.split(" & ")
+    assert len(terms) == len(fts_query(user_text).split(" "))  # type: ignore[union-attr]
+    for term in terms:  # each a quoted lexeme of letters and digits; only the last a prefix
+        body = term.removesuffix(":*")
+        assert body.startswith("'")
+        assert body.endswith("'")
+        assert body[1:-1].isalnum()
+    assert all(not t.endswith(":*") for t in terms[:-1])
+    assert terms[-1].endswith(":*")

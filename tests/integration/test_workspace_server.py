@@ -275,3 +275,31 @@ def test_the_audit_log_is_append_only_on_both_engines(db: object) -> None:
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT action FROM audit_log")).scalars().all()
     assert rows == ["test.kept"]
+
+
+def test_every_command_takes_a_server_url(
+    pg_databases: PgDatabases, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``quiver demo``, ``migrate`` and ``poll --once`` on a PostgreSQL workspace."""
+    from app.cli import main
+
+    url = pg_databases.url(pg_databases.new_name("cli"))
+    password = make_url(url).password or ""
+    assert main(["migrate", "--workspace", url]) == 2  # no such database, and no --create
+    err = capsys.readouterr().err
+    assert "There is no database" in err
+    assert "Traceback" not in err
+    assert password not in err
+    made = pg_databases.create("clidemo")
+    assert main(["demo", "--workspace", made, "--conversations", "40", "--seed", "3"]) == 0
+    assert "Demo workspace ready: 40 conversations" in capsys.readouterr().err
+    assert main(["demo", "--workspace", made, "--conversations", "40"]) == 2
+    assert "already holds an organization" in capsys.readouterr().err
+    assert main(["migrate", "--workspace", made]) == 0
+    out = capsys.readouterr().out
+    assert "is up to date" in out
+    assert password not in out
+    assert main(["poll", "--once", "--workspace", made]) == 0
+    polled = capsys.readouterr().out.splitlines()
+    assert len(polled) == 4
+    assert all("connected" in line for line in polled)
