@@ -85,13 +85,17 @@ def ingest_rate(n: int = 100_000) -> tuple[float, float, int]:
     return ours, base, stored
 
 
-def _raw_rate(path: Path, payloads: list[dict[str, Any]]) -> float:
-    """The same rows Quiver ends up storing (authors, conversations, messages, search index),
-    bulk-inserted with plain sqlite3: one executemany per table and batch, no dedupe, no
-    threading logic, everything prepared before the clock starts."""
+RawBatch = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def raw_batches(payloads: list[dict[str, Any]]) -> list[RawBatch]:
+    """The rows Quiver ends up storing for ``payloads``, per batch of ``BATCH``: new authors
+    ``(id, external_id, handle, name)``, new conversations ``(id, thread id, author id, preview,
+    activity)`` and messages ``(external_id, conversation id, author id, text, created, permalink,
+    raw JSON)``, threaded in advance (the raw baselines do no dedupe nor threading logic)."""
     thread_ids: dict[str, int] = {}
     author_ids: dict[str, int] = {}
-    batches = []
+    batches: list[RawBatch] = []
     for i in range(0, len(payloads), BATCH):
         authors, convs, msgs = [], [], []
         for p in payloads[i : i + BATCH]:
@@ -117,6 +121,14 @@ def _raw_rate(path: Path, payloads: list[dict[str, Any]]) -> float:
                 )
             )
         batches.append((authors, convs, msgs))
+    return batches
+
+
+def _raw_rate(path: Path, payloads: list[dict[str, Any]]) -> float:
+    """The same rows Quiver ends up storing (authors, conversations, messages, search index),
+    bulk-inserted with plain sqlite3: one executemany per table and batch, no dedupe, no
+    threading logic, everything prepared before the clock starts."""
+    batches = raw_batches(payloads)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
