@@ -38,6 +38,17 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _set_postgresql_session(dbapi_connection: Any, _record: Any) -> None:
+    """A plan for each execution of a prepared statement, never one generic plan for all.
+
+    psycopg prepares a statement run five times; PostgreSQL may then keep a generic plan, which
+    for a search means the same plan for a word in every other message and for a rare one
+    (measured: a rare word 0.2 ms with its own plan, 1.9 s with the generic one).
+    """
+    dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
+
+
 def _retirable(engine: Engine) -> Engine:
     """Let :func:`retire` close connections that come back after the engine was disposed.
 
@@ -74,16 +85,13 @@ def build_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         # libpq reads a missing password from PGPASSWORD or ~/.pgpass itself.
-        return _retirable(
-            create_engine(
-                parsed,
-                pool_pre_ping=True,
-                connect_args={
-                    "connect_timeout": PG_CONNECT_TIMEOUT_S,
-                    "application_name": "quiver",
-                },
-            )
+        engine = create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "application_name": "quiver"},
         )
+        event.listen(engine, "connect", _set_postgresql_session)
+        return _retirable(engine)
     if parsed.get_backend_name() != "sqlite":
         return _retirable(create_engine(parsed, pool_pre_ping=True))
     # The pool hands each connection to one thread at a time, but a connection may be checked

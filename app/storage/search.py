@@ -107,20 +107,55 @@ _POSTGRESQL = text(
     "WHERE search_vector @@ to_tsquery('simple', quiver_fold(:q)) "
     "ORDER BY id DESC LIMIT :n"
 )
+# Several words: PostgreSQL takes them for independent and expects far fewer hits than words
+# that go together ("still on it") have; it then fetches every hit through the GIN index and
+# sorts them (measured: 78-170 ms on 1.16M messages). The newest messages are searched first,
+# within a bounded window of ids, and the older ones only if the window held too few.
+_PG_WINDOW = 60_000
+_PG_NEWER = text(
+    "SELECT conversation_id FROM messages "
+    "WHERE id > :floor AND search_vector @@ to_tsquery('simple', quiver_fold(:q)) "
+    "ORDER BY id DESC LIMIT :n"
+)
+_PG_OLDER = text(
+    "SELECT conversation_id FROM messages "
+    "WHERE id <= :floor AND search_vector @@ to_tsquery('simple', quiver_fold(:q)) "
+    "ORDER BY id DESC LIMIT :n"
+)
 
 
 def search_conversation_ids(conn: Connection, user_text: str, *, limit: int = 200) -> list[int]:
     """Ids of conversations whose messages match ``user_text``, by newest matching message."""
+    wanted = limit * _OVERFETCH
     if conn.dialect.name == "postgresql":
-        query, statement = tsquery(user_text), _POSTGRESQL
+        query = tsquery(user_text)
+        if query is None:
+            return []
+        hits = _postgresql_hits(conn, query, wanted, several=len(query_words(user_text)) > 1)
     else:
-        query, statement = fts_query(user_text), _SQLITE
-    if query is None:
-        return []
-    rows = conn.execute(statement, {"q": query, "n": limit * _OVERFETCH})
+        query = fts_query(user_text)
+        if query is None:
+            return []
+        hits = [cid for (cid,) in conn.execute(_SQLITE, {"q": query, "n": wanted})]
     seen: dict[int, None] = {}
-    for (cid,) in rows:
+    for cid in hits:
         seen.setdefault(cid, None)
         if len(seen) >= limit:
             break
     return list(seen)
+
+
+def _postgresql_hits(conn: Connection, query: str, wanted: int, *, several: bool) -> list[int]:
+    """The conversations of the newest ``wanted`` matching messages, newest first."""
+    floor = 0
+    if several:
+        top = conn.execute(text("SELECT coalesce(max(id), 0) FROM messages")).scalar_one()
+        floor = int(top) - _PG_WINDOW
+    if floor <= 0:
+        return [cid for (cid,) in conn.execute(_POSTGRESQL, {"q": query, "n": wanted})]
+    params = {"q": query, "floor": floor, "n": wanted}
+    hits = [cid for (cid,) in conn.execute(_PG_NEWER, params)]
+    if len(hits) < wanted:
+        params["n"] = wanted - len(hits)
+        hits += [cid for (cid,) in conn.execute(_PG_OLDER, params)]
+    return hits

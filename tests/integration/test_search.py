@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, insert, text, update
 
 from app.models import Account, Conversation, Message, Unit
+from app.storage import search
 from app.storage.search import fts_query, index_new_messages, search_conversation_ids, tsquery
 from app.storage.workspace import Database, open_database
 from tests.conftest import PgDatabases
@@ -254,3 +255,19 @@ def test_any_typed_text_is_a_safe_tsquery(user_text: str) -> None:
         assert body[1:-1].isalnum()
     assert all(not t.endswith(":*") for t in terms[:-1])
     assert terms[-1].endswith(":*")
+
+
+@pytest.mark.parametrize("window", [1, 10, 120])
+def test_several_words_search_the_newest_window_first_with_the_same_answers(
+    both: tuple[Database, Database], window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL, several words look among the newest ids first, then further back."""
+    monkeypatch.setattr(search, "_PG_WINDOW", window)
+    lite, pg = both
+    several = [q for q in QUERIES if len(search.query_words(q)) > 1]
+    assert len(several) >= 8
+    for query in several:
+        for limit in (1, 3, 50):
+            with lite.engine.connect() as a, pg.engine.connect() as b:
+                expected = search_conversation_ids(a, query, limit=limit)
+                assert search_conversation_ids(b, query, limit=limit) == expected, (query, limit)
