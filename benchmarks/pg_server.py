@@ -189,9 +189,9 @@ def _own_cluster(programs: Path) -> BenchServer:
     pg_ctl = str(programs / "pg_ctl")
     port = _running_port(owner, pg_ctl, data)
     if port is None:
-        from tests.pgserver import _free_port
+        from tests.pgserver import free_port
 
-        port = _free_port()
+        port = free_port()
         _run(
             owner,
             [

@@ -72,7 +72,7 @@ def bin_dir() -> Path | None:
     return Path(found).resolve().parent if found else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -112,7 +112,7 @@ def start_cluster() -> Cluster:
         os.chown(base, entry.pw_uid, entry.pw_gid)
         os.chown(pwfile, entry.pw_uid, entry.pw_gid)
     pwfile.chmod(0o600)
-    port = _free_port()
+    port = free_port()
     try:
         _run(
             owner,
