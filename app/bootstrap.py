@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from app.connectors.base import AuthExpired, Connector
 from app.domain.enums import Network
+from app.services.access import AccessService
 from app.services.accounts import AccountsService
 from app.services.container import Services
 from app.services.directory import DirectoryService
@@ -54,6 +55,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         polling=polling,
         accounts=accounts,
         threads=threads,
+        access=AccessService(db),
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import Role, UnitKind
+from app.domain.hours import standard_week
 from app.models.base import Base, UtcDateTime, one_of, utcnow
 
 ROLES_SQL = one_of("role", Role)
@@ -23,6 +25,12 @@ class Organization(Base):
     executive_sponsor_id: Mapped[int | None] = mapped_column(
         ForeignKey("people.id", ondelete="SET NULL")
     )
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")  # an IANA zone name
+    # The weekly schedule: {"mon": [["09:00", "17:00"]], ..., "sun": []} (app.domain.hours).
+    business_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=standard_week)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO dates
+    # People prove who they are with a passphrase (argon2id hashes in people.passphrase_hash).
+    passphrase_required: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -34,6 +42,12 @@ class Person(Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # An argon2id hash (never the passphrase); the wrong attempts since the last right one, and
+    # until when signing in waits after them.
+    passphrase_hash: Mapped[str | None] = mapped_column(String(200))
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    sign_in_blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     roles: Mapped[list[RoleAssignment]] = relationship(
@@ -65,6 +79,10 @@ class Unit(Base):
     goals: Mapped[str] = mapped_column(Text, default="")
     is_triage: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(default=0)
+    # Hours to a first response, counted in business hours; None: no target.
+    first_response_target_h: Mapped[float | None] = mapped_column(Float)
+    # The unit's own weekly schedule instead of the organization's (same shape); None: inherit.
+    business_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     # passive_deletes="all": the database refuses to delete a unit that has sub-units, instead

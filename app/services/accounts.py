@@ -9,8 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from app.domain.enums import AccountState, Network, Role
+from app.domain.enums import AccountState, Network
+from app.domain.permissions import GRANTS, Action
 from app.domain.polling import MAX_POLL_INTERVAL_S, poll_floor_s
+from app.services.access import NotAllowed, require_in
 from app.services.oauth import (
     FacebookLoginFlow,
     ManagedPage,
@@ -26,10 +28,6 @@ log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
 FACEBOOK_APP_ID = "facebook.app_id"
 REDIRECT_PORT = 8765  # the loopback port registered with the X app (connectors.md 1.2)
-
-
-class NotAllowed(Exception):  # noqa: N818 - reads as what happened
-    """The operator lacks the role this action needs."""
 
 
 class AccountsService:
@@ -80,7 +78,7 @@ class AccountsService:
         The id goes in the workspace, the secret in the system keyring only.
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
             ValueError: the id is not numeric or the secret is empty.
         """
         app_id, app_secret = app_id.strip(), app_secret.strip()
@@ -106,7 +104,7 @@ class AccountsService:
         """Add the X account (or reconnect it: same row, so history and cursors stay).
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
         """
         account_id, account_uuid = self._upsert(
             operator_id,
@@ -150,7 +148,7 @@ class AccountsService:
         """Prepare an authorization; open its ``authorization_url()`` in the system browser.
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
             ValueError: the workspace has no X client ID yet.
         """
         self._check_admin(operator_id)
@@ -195,7 +193,7 @@ class AccountsService:
         """Check a pasted Page access token against the Page, then connect it.
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
             ConnectorError: the token does not work for that Page (or Facebook is unreachable).
         """
         page_id, page_token = page_id.strip(), page_token.strip()
@@ -213,7 +211,7 @@ class AccountsService:
         """Prepare a Facebook Login; open its ``authorization_url()`` in the system browser.
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
             ValueError: the workspace has no Meta app set up yet.
         """
         self._check_admin(operator_id)
@@ -243,7 +241,7 @@ class AccountsService:
         (which does not expire) is stored when that Page is connected.
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
             AuthorizationFailed: cancelled, timed out or refused.
             ConnectorError: Facebook could not be reached or refused the exchange.
         """
@@ -256,7 +254,7 @@ class AccountsService:
         """Connect a Page chosen after Facebook Login (or reconnect it, keeping its history).
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
         """
         return self.connect_facebook(
             operator_id,
@@ -273,15 +271,21 @@ class AccountsService:
         plan's rate limit. The other streams keep their own intervals.
 
         Raises:
-            NotAllowed: the operator is not an administrator.
+            NotAllowed: the operator may not administer accounts there (the message says why).
             KeyError: there is no such account.
             ValueError: the interval is below the network's floor or above an hour.
         """
         with self._db.uow() as uow:
-            self._require_admin(uow, operator_id)
             account = uow.accounts.get(account_id)
             if account is None:
                 raise KeyError(f"no account {account_id}")
+            require_in(
+                uow,
+                operator_id,
+                Action.MANAGE_ACCOUNTS,
+                account.unit_id,
+                doing="change its accounts' poll interval",
+            )
             floor = poll_floor_s(account.network)
             if not floor <= seconds <= MAX_POLL_INTERVAL_S:
                 raise ValueError(
@@ -304,10 +308,16 @@ class AccountsService:
     def disconnect(self, operator_id: int, account_id: int) -> None:
         """Remove the account's tokens; keep its conversations. The account stays, paused."""
         with self._db.uow() as uow:
-            self._require_admin(uow, operator_id)
             account = uow.accounts.get(account_id)
             if account is None:
                 raise KeyError(f"no account {account_id}")
+            require_in(
+                uow,
+                operator_id,
+                Action.MANAGE_ACCOUNTS,
+                account.unit_id,
+                doing="disconnect its accounts",
+            )
             self._tokens.forget(account.network, account.uuid)
             before = {"state": account.state}
             uow.accounts.set_state(
@@ -348,7 +358,7 @@ class AccountsService:
     def _save_setting(self, operator_id: int, key: str, value: str, action: str) -> None:
         """Store a workspace setting (never a secret) with its audit entry; admins only."""
         with self._db.uow() as uow:
-            self._require_admin(uow, operator_id)
+            require_in(uow, operator_id, Action.MANAGE_WORKSPACE)
             previous = uow.settings.get(key)
             uow.settings.put(key, value)
             self._audit(uow, operator_id, action, "workspace", None, {key: previous}, {key: value})
@@ -369,8 +379,14 @@ class AccountsService:
     ) -> tuple[int, str]:
         """Add the account, or reconnect the one already there (its unit and interval stay)."""
         with self._db.uow() as uow:
-            self._require_admin(uow, operator_id)
             existing = uow.accounts.find(network, external_id)
+            require_in(
+                uow,
+                operator_id,
+                Action.MANAGE_ACCOUNTS,
+                unit_id if existing is None else existing.unit_id,
+                doing="connect its accounts",
+            )
             if existing is None:
                 account_uuid, owner = str(uuid.uuid4()), unit_id
                 account_id = uow.accounts.add(
@@ -412,13 +428,18 @@ class AccountsService:
             return account_id, account_uuid
 
     def _check_admin(self, operator_id: int) -> None:
-        with self._db.uow() as uow:
-            self._require_admin(uow, operator_id)
+        """Before a connection flow starts: the operator administers accounts somewhere.
 
-    @staticmethod
-    def _require_admin(uow: StorageUnitOfWork, operator_id: int) -> None:
-        if not uow.directory.has_role(operator_id, Role.ADMIN):
-            raise NotAllowed("Only an administrator can connect or disconnect accounts.")
+        The unit the account will belong to is checked again when it is connected.
+        """
+        with self._db.uow() as uow:
+            actor = uow.directory.actor(operator_id)
+            if (
+                actor is None
+                or not actor.active
+                or not any(Action.MANAGE_ACCOUNTS in GRANTS[g.role] for g in actor.grants)
+            ):
+                raise NotAllowed("Only an administrator can connect or disconnect accounts.")
 
     def _audit(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.services.access import AccessService
 from app.services.accounts import AccountsService
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
@@ -24,6 +25,7 @@ class Services:
     polling: PollingService
     accounts: AccountsService
     threads: ThreadSearchService
+    access: AccessService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

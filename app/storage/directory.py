@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import Role
+from app.domain.permissions import Actor, Grant, Place
 from app.domain.rows import AccountRow, UnitRow
 from app.models import Account, Organization, Person, RoleAssignment, Unit
 from app.storage.ports import PersonEntry, RoleEntry, UnitEntry
@@ -61,6 +63,34 @@ class SqlDirectory:
             .limit(1)
         )
         return found is not None
+
+    def actor(self, person_id: int) -> Actor | None:
+        person = self._s.execute(
+            select(Person.name, Person.active).where(Person.id == person_id)
+        ).first()
+        if person is None:
+            return None
+        grants = self._s.execute(
+            select(RoleAssignment.role, Unit.path)
+            .join(Unit, Unit.id == RoleAssignment.unit_id)
+            .where(RoleAssignment.person_id == person_id)
+            .order_by(Unit.path, RoleAssignment.role)
+        )
+        return Actor(
+            person_id,
+            person.name,
+            bool(person.active),
+            tuple(Grant(Role(role), path) for role, path in grants),
+        )
+
+    def place(self, unit_id: int | None) -> Place | None:
+        query = select(Unit.path, Unit.name)
+        if unit_id is None:
+            query = query.where(Unit.parent_id.is_(None)).order_by(Unit.sort_order, Unit.id)
+        else:
+            query = query.where(Unit.id == unit_id)
+        row = self._s.execute(query.limit(1)).first()
+        return None if row is None else Place(row.path, row.name)
 
     def accounts(self) -> list[AccountRow]:
         rows = self._s.execute(

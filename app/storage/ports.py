@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from app.domain.items import InboundItem
+from app.domain.permissions import Actor, Place
 from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
 from app.storage.ingest import Router, StoredBatch
 
@@ -218,6 +219,14 @@ class DirectoryRepository(Protocol):
 
     def has_role(self, person_id: int, role: str) -> bool:
         """Whether the person holds ``role`` in any unit."""
+        ...
+
+    def actor(self, person_id: int) -> Actor | None:
+        """The person with every role they hold, by unit path; ``None``: no such person."""
+        ...
+
+    def place(self, unit_id: int | None) -> Place | None:
+        """A unit's path and name (``None``: the root of the tree); ``None`` if there is none."""
         ...
 
     def accounts(self) -> list[AccountRow]:

@@ -21,9 +21,11 @@ from app.domain.enums import (
     Direction,
     MessageKind,
     Network,
+    Role,
     ThreadType,
 )
 from app.domain.items import InboundItem
+from app.domain.permissions import Actor, Grant, Place
 from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
 from app.services.tokens import TokenStore
 from app.storage.ingest import Router, StoredBatch
@@ -116,6 +118,7 @@ class FakeData:
     units: list[UnitEntry] = field(default_factory=list)
     people: list[PersonEntry] = field(default_factory=list)
     roles: list[tuple[int, str, int]] = field(default_factory=list)  # person, role, unit id
+    inactive: set[int] = field(default_factory=set)  # ids of deactivated people
     accounts: dict[int, FakeAccount] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
@@ -247,6 +250,20 @@ class FakeDirectory:
 
     def has_role(self, person_id: int, role: str) -> bool:
         return any(p == person_id and r == role for p, r, _u in self._d.roles)
+
+    def actor(self, person_id: int) -> Actor | None:
+        person = next((p for p in self._d.people if p.id == person_id), None)
+        if person is None:
+            return None
+        paths = {e.unit.id: e.unit.path for e in self._d.units}
+        grants = tuple(Grant(Role(r), paths[u]) for p, r, u in self._d.roles if p == person_id)
+        return Actor(person_id, person.name, person_id not in self._d.inactive, grants)
+
+    def place(self, unit_id: int | None) -> Place | None:
+        for e in self._d.units:
+            if (unit_id is None and e.unit.parent_id is None) or e.unit.id == unit_id:
+                return Place(e.unit.path, e.unit.name)
+        return None
 
     def accounts(self) -> list[AccountRow]:
         return [

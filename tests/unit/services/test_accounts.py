@@ -116,9 +116,13 @@ def _connect(accounts: AccountsService, operator: int = ADMIN) -> int:
 def test_a_non_admin_is_refused_and_nothing_changes(
     accounts: AccountsService, storage: FakeStorage, tokens: FakeTokens
 ) -> None:
-    with pytest.raises(NotAllowed, match=REFUSED):
+    with pytest.raises(
+        NotAllowed, match="Only an administrator of Company can connect its accounts"
+    ):
         _connect(accounts, AGENT)
-    with pytest.raises(NotAllowed, match=REFUSED):
+    with pytest.raises(
+        NotAllowed, match="Only an administrator of Company can change the workspace"
+    ):
         accounts.set_x_client_id(AGENT, "client-1")
     with pytest.raises(NotAllowed, match=REFUSED):
         accounts.start_x_authorization(AGENT)

@@ -1,0 +1,90 @@
+"""Permissions in the service layer: the domain's decision on the roles the workspace holds.
+
+Every use case that changes something asks :meth:`AccessService.require` first, with the person
+acting (the current operator) and the unit concerned; a refusal is :class:`NotAllowed` whose
+message names what is missing ("Only an administrator of Marketing can …").
+"""
+
+from __future__ import annotations
+
+from app.domain.permissions import Action, Actor, Decision, Place, decide
+from app.storage.ports import Storage, StorageUnitOfWork
+
+
+class NotAllowed(Exception):  # noqa: N818 - reads as what happened
+    """The operator lacks the role this action needs; the message says which."""
+
+
+class AccessService:
+    """Answers "may this person do this here?"; safe from any thread (a unit of work per call)."""
+
+    def __init__(self, db: Storage) -> None:
+        self._db = db
+
+    def decide(
+        self,
+        person_id: int,
+        action: Action,
+        unit_id: int | None = None,
+        *,
+        doing: str | None = None,
+    ) -> Decision:
+        """The decision for ``person_id`` doing ``action`` in ``unit_id`` (None: the workspace)."""
+        with self._db.uow() as uow:
+            return decide_in(uow, person_id, action, unit_id, doing=doing)
+
+    def may(self, person_id: int, action: Action, unit_id: int | None = None) -> bool:
+        return self.decide(person_id, action, unit_id).allowed
+
+    def require(
+        self,
+        person_id: int,
+        action: Action,
+        unit_id: int | None = None,
+        *,
+        doing: str | None = None,
+    ) -> None:
+        """Raise :class:`NotAllowed` unless the person may.
+
+        Raises:
+            NotAllowed: with the reason, for a person to read.
+        """
+        with self._db.uow() as uow:
+            require_in(uow, person_id, action, unit_id, doing=doing)
+
+
+def decide_in(
+    uow: StorageUnitOfWork,
+    person_id: int,
+    action: Action,
+    unit_id: int | None = None,
+    *,
+    doing: str | None = None,
+) -> Decision:
+    """:meth:`AccessService.decide` inside a unit of work a use case already holds."""
+    actor = uow.directory.actor(person_id)
+    if actor is None:
+        return Decision(False, "Nobody with that id works in this workspace.")
+    place = uow.directory.place(unit_id) or Place("/", "this workspace")
+    return decide(actor, action, place, doing=doing)
+
+
+def require_in(
+    uow: StorageUnitOfWork,
+    person_id: int,
+    action: Action,
+    unit_id: int | None = None,
+    *,
+    doing: str | None = None,
+) -> Actor:
+    """:meth:`AccessService.require` inside a unit of work; the actor when allowed.
+
+    Raises:
+        NotAllowed: with the reason.
+    """
+    decision = decide_in(uow, person_id, action, unit_id, doing=doing)
+    if not decision.allowed:
+        raise NotAllowed(decision.reason)
+    actor = uow.directory.actor(person_id)
+    assert actor is not None  # allowed means found
+    return actor
