@@ -15,14 +15,19 @@ from app.connectors.base import AuthExpired, Connector
 from app.domain.enums import Network
 from app.services.access import AccessService
 from app.services.accounts import AccountsService
+from app.services.audit import AuditService
 from app.services.container import Services
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
 from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthorizationFlow
+from app.services.organization import OrganizationService
+from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
+from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
+from app.services.units import UnitsService
 from app.storage.workspace import Database, open_database
 
 
@@ -47,15 +52,21 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         refresh=lambda ref: ref.network == Network.X and accounts.refresh_x(ref),
         threads=threads,
     )
+    inbox = InboxService(db)
     return Services(
         db=db,
-        inbox=InboxService(db),
+        inbox=inbox,
         directory=DirectoryService(db),
         ingest=ingest,
         polling=polling,
         accounts=accounts,
         threads=threads,
         access=AccessService(db),
+        units=UnitsService(db, inbox),
+        audit=AuditService(db),
+        organization=OrganizationService(db),
+        signin=SignInService(db),
+        people=PeopleService(db),
     )
 
 

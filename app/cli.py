@@ -1,4 +1,4 @@
-"""Command line: the GUI (default), ``demo``, ``migrate``, ``poll`` and ``workspace copy``.
+"""Command line: the GUI (default), ``init``, ``demo``, ``migrate``, ``poll``, ``workspace copy``.
 
 Only the GUI imports PySide6.
 """
@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     poll.add_argument("--workspace", dest="poll_workspace", metavar="URL", required=True)
     poll.add_argument("--once", action="store_true", help="one round, then exit")
 
+    from app.cli_init import add_init_parser
+
+    add_init_parser(sub)
+
+    from app.cli_people import add_people_parser
+
+    add_people_parser(sub)
+
     migrate = sub.add_parser("migrate", help="upgrade a workspace to this version's schema")
     migrate.add_argument("--workspace", dest="migrate_workspace", metavar="URL", required=True)
 
@@ -90,6 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _demo(args)
     if args.command == "migrate":
         return _migrate(args)
+    if args.command == "init":
+        from app.cli_init import run_init
+
+        return run_init(args)
+    if args.command == "people":
+        from app.cli_people import run_people
+
+        return run_people(args)
     if args.command == "poll":
         return _poll(args)
     if args.command == "workspace":

@@ -62,7 +62,7 @@ _DOING: dict[Action, str] = {
     Action.APPROVE_DRAFTS: "approve its drafts",
     Action.EDIT_STRATEGY: "edit its strategy",
 }
-_ROLE_NAMES: dict[Role, str] = {
+ROLE_NAMES: dict[Role, str] = {
     Role.AGENT: "an agent",
     Role.SUPERVISOR: "a supervisor",
     Role.STRATEGIST: "a strategist",
@@ -129,7 +129,7 @@ def decide(actor: Actor, action: Action, place: Place, *, doing: str | None = No
         )
     if any(action in GRANTS[g.role] and covers(g, place.unit_path) for g in actor.grants):
         return Decision(True)
-    names = [_ROLE_NAMES[r] for r in roles_for(action)]
+    names = [ROLE_NAMES[r] for r in roles_for(action)]
     who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
     return Decision(False, f"Only {who} of {place.unit_name} can {doing or _DOING[action]}.")
 

@@ -7,7 +7,16 @@ message names what is missing ("Only an administrator of Marketing can …").
 
 from __future__ import annotations
 
-from app.domain.permissions import Action, Actor, Decision, Place, decide
+from app.domain.permissions import (
+    GRANTS,
+    ROLE_NAMES,
+    Action,
+    Actor,
+    Decision,
+    Place,
+    decide,
+    roles_for,
+)
 from app.storage.ports import Storage, StorageUnitOfWork
 
 
@@ -32,6 +41,22 @@ class AccessService:
         """The decision for ``person_id`` doing ``action`` in ``unit_id`` (None: the workspace)."""
         with self._db.uow() as uow:
             return decide_in(uow, person_id, action, unit_id, doing=doing)
+
+    def anywhere(self, person_id: int, action: Action, *, doing: str) -> Decision:
+        """Whether the person may do ``action`` in at least one unit (a screen's first check).
+
+        The unit an action finally concerns is checked again when it happens.
+        """
+        with self._db.uow() as uow:
+            actor = uow.directory.actor(person_id)
+        if actor is None:
+            return Decision(False, "Nobody with that id works in this workspace.")
+        if not actor.active:
+            return Decision(False, f"{actor.name} is deactivated and can no longer act here.")
+        if any(action in GRANTS[g.role] for g in actor.grants):
+            return Decision(True)
+        roles = " or ".join(ROLE_NAMES[r] for r in roles_for(action))
+        return Decision(False, f"Only {roles} can {doing}: {actor.name} holds no such role.")
 
     def may(self, person_id: int, action: Action, unit_id: int | None = None) -> bool:
         return self.decide(person_id, action, unit_id).allowed

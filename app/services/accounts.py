@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,8 @@ log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
 FACEBOOK_APP_ID = "facebook.app_id"
 REDIRECT_PORT = 8765  # the loopback port registered with the X app (connectors.md 1.2)
+SANDBOX_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+SANDBOX_POLL_S = 30  # as the demo's Sandbox accounts
 
 
 class AccountsService:
@@ -138,6 +141,66 @@ class AccountsService:
             interval=120,
         )
         self._tokens.set(Network.FACEBOOK, account_uuid, "page_token", page_token)
+        return account_id
+
+    def add_sandbox_account(
+        self, operator_id: int, handle: str, unit_id: int, *, display_name: str = ""
+    ) -> int:
+        """Add an account on the Sandbox, the demo network, for training (administrators only).
+
+        It needs no token and is connected at once, so it polls and streams practice
+        conversations like a real account; it is labelled as the demo network wherever
+        accounts are listed.
+
+        Raises:
+            NotAllowed: the operator may not administer the unit's accounts.
+            ValueError: the handle is not usable or already taken on the Sandbox.
+        """
+        handle = handle.strip().removeprefix("@")
+        if not SANDBOX_HANDLE.match(handle):
+            raise ValueError(
+                "A Sandbox handle is 1 to 30 letters, digits or underscores, e.g. acme_training."
+            )
+        name = " ".join(display_name.split()) or "Sandbox training account"
+        with self._db.uow() as uow:
+            require_in(uow, operator_id, Action.MANAGE_ACCOUNTS, unit_id, doing="add its accounts")
+            taken = any(
+                a.network == Network.SANDBOX and a.handle.lower() == handle.lower()
+                for a in uow.directory.accounts()
+            )
+            if taken:
+                raise ValueError(f"The Sandbox already has an account @{handle}: choose another.")
+            account_id = uow.accounts.add(
+                NewAccount(
+                    uuid=str(uuid.uuid4()),
+                    network=Network.SANDBOX,
+                    external_user_id=f"sbx-{handle.lower()}",
+                    handle=handle,
+                    display_name=name[:200],
+                    unit_id=unit_id,
+                    poll_interval_s=max(SANDBOX_POLL_S, poll_floor_s(Network.SANDBOX)),
+                    state=AccountState.CONNECTED,
+                    state_detail="",
+                    scopes="",
+                    token_expires_at=None,
+                )
+            )
+            self._audit(
+                uow,
+                operator_id,
+                "account.connected",
+                "account",
+                account_id,
+                None,
+                {
+                    "network": Network.SANDBOX.value,
+                    "handle": handle,
+                    "unit_id": unit_id,
+                    "training": True,
+                },
+            )
+            uow.commit()
+        log.info("added the Sandbox account %s for training", account_id)
         return account_id
 
     # -- the connection flows (blocking: run them off the GUI thread) -------------------------

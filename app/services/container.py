@@ -6,11 +6,16 @@ from dataclasses import dataclass
 
 from app.services.access import AccessService
 from app.services.accounts import AccountsService
+from app.services.audit import AuditService
 from app.services.directory import DirectoryService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
+from app.services.organization import OrganizationService
+from app.services.people import PeopleService
 from app.services.polling import PollingService
+from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
+from app.services.units import UnitsService
 from app.storage.workspace import Database, WorkspaceError
 
 __all__ = ["Services", "WorkspaceError"]
@@ -26,6 +31,11 @@ class Services:
     accounts: AccountsService
     threads: ThreadSearchService
     access: AccessService
+    units: UnitsService
+    audit: AuditService
+    organization: OrganizationService
+    signin: SignInService
+    people: PeopleService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

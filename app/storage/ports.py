@@ -12,7 +12,7 @@ anything not committed is rolled back when the ``with`` block ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -21,7 +21,11 @@ from typing import Any, Protocol
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Place
 from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
+from app.domain.setup import OrganizationRow, PlannedUnit
+from app.domain.units import UnitDetails, UnitHoldings
+from app.storage.audit import AuditQuery, AuditRow
 from app.storage.ingest import Router, StoredBatch
+from app.storage.signin import Credentials
 
 CursorUpdate = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -118,6 +122,35 @@ class PersonEntry:
     name: str
     email: str
     title: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person as Settings > People and roles edits them (deactivated people included)."""
+
+    id: int
+    name: str
+    email: str
+    title: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRole:
+    """One role assignment: a person's role in a unit (by unit id)."""
+
+    person_id: int
+    unit_id: int
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    """A person to add (``app/storage/people.py``)."""
+
+    name: str
+    email: str
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +267,93 @@ class DirectoryRepository(Protocol):
         ...
 
 
+class OrganizationRepository(Protocol):
+    """The organization, and the first-run set-up's writes (``app/storage/organization.py``)."""
+
+    def lock_for_setup(self) -> None:
+        """Hold off any other set-up of this workspace until this unit of work ends."""
+        ...
+
+    def get(self) -> OrganizationRow | None: ...
+
+    def create(self, *, name: str, mission: str, time_zone: str, business_hours: Any) -> int:
+        """Add the organization; returns its id."""
+        ...
+
+    def save(self, row: OrganizationRow) -> None:
+        """Write name, mission, sponsor, time zone and business hours of ``row``."""
+        ...
+
+    def person_by_email(self, email: str) -> int | None:
+        """The id of the person with this email (compared without case), if any."""
+        ...
+
+    def add_person(self, *, name: str, email: str, title: str = "") -> int: ...
+
+    def add_unit(self, parent_id: int | None, unit: PlannedUnit) -> UnitRow:
+        """Add a unit below ``parent_id`` (None: the root), with its materialised path."""
+        ...
+
+    def rename_unit(self, unit_id: int, name: str) -> None: ...
+
+    def grant(self, person_id: int, unit_id: int, role: str) -> None: ...
+
+
+class PeopleRepository(Protocol):
+    """People and their role assignments, for Settings > People and roles and the CSV import."""
+
+    def get(self, person_id: int) -> PersonRecord | None: ...
+
+    def find_email(self, email: str) -> PersonRecord | None:
+        """The person with this email, compared case-insensitively."""
+        ...
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        include_inactive: bool = True,
+        after: tuple[str, int] | None = None,
+        limit: int = 200,
+    ) -> list[PersonRecord]:
+        """People whose name or email contains ``text``, by ``(name, id)``, after ``after``."""
+        ...
+
+    def everyone(self) -> list[PersonRecord]:
+        """Every person, deactivated ones included (for the import's checks)."""
+        ...
+
+    def all_roles(self) -> list[HeldRole]: ...
+
+    def roles_of(self, person_id: int) -> list[HeldRole]: ...
+
+    def holders(self, unit_id: int, role: str) -> list[PersonRecord]:
+        """Who holds ``role`` in exactly ``unit_id`` (active or not)."""
+        ...
+
+    def add(self, person: NewPerson) -> int: ...
+
+    def edit(self, person_id: int, *, name: str, email: str, title: str) -> None: ...
+
+    def set_active(self, person_id: int, active: bool, at: datetime | None) -> None: ...
+
+    def grant(self, person_id: int, unit_id: int, role: str) -> bool:
+        """Add the assignment; ``False`` when the person holds it already."""
+        ...
+
+    def revoke(self, person_id: int, unit_id: int, role: str) -> bool:
+        """Remove the assignment; ``False`` when there was none."""
+        ...
+
+    def add_many(self, people: Sequence[NewPerson]) -> dict[str, int]:
+        """Insert people set-wise (executemany); their ids by lower-case email."""
+        ...
+
+    def grant_many(self, roles: Sequence[HeldRole]) -> None: ...
+
+    def rename_many(self, names: Sequence[tuple[int, str]]) -> None: ...
+
+
 class SettingsRepository(Protocol):
     """Workspace settings (never secrets: those live in the keyring)."""
 
@@ -327,7 +447,81 @@ class IngestBatches(Protocol):
     ) -> StoredBatch: ...
 
 
+class UnitRepository(Protocol):
+    """The unit tree as the units editor changes it (``app/storage/units.py``)."""
+
+    def all(self) -> list[UnitDetails]:
+        """Every unit, by path."""
+        ...
+
+    def get(self, unit_id: int) -> UnitDetails | None: ...
+
+    def add(self, parent_id: int, name: str, *, kind: str, colour: str, sort_order: int) -> int:
+        """Add a unit below ``parent_id``; returns its id."""
+        ...
+
+    def rename(self, unit_id: int, name: str) -> None: ...
+
+    def move(self, unit_id: int, new_parent_id: int) -> int:
+        """Put the unit and its sub-tree below ``new_parent_id``; how many paths changed."""
+        ...
+
+    def set_sort_orders(self, orders: Mapping[int, int]) -> None: ...
+
+    def set_field(self, unit_id: int, field: str, value: Any) -> None:
+        """Colour, head, region, languages, target, hours (``app.storage.units.SETTABLE``)."""
+        ...
+
+    def holdings(self, unit_id: int) -> UnitHoldings:
+        """Conversations, accounts, drafts, roles and sub-units the unit holds itself."""
+        ...
+
+    def reassign(self, from_id: int, to_id: int) -> UnitHoldings:
+        """Hand what ``from_id`` holds (sub-units excepted) to ``to_id``; what moved."""
+        ...
+
+    def delete(self, unit_id: int) -> None: ...
+
+
+class AuditEntries(Protocol):
+    """The audit log's read side (``app/storage/audit.py``)."""
+
+    def page(
+        self, query: AuditQuery, *, after: tuple[int, int] | None = None, limit: int = 200
+    ) -> list[AuditRow]:
+        """Entries matching ``query``, newest first, after the key ``(at_ms, id)``."""
+        ...
+
+    def stream(self, query: AuditQuery, *, chunk: int = 1000) -> Iterator[AuditRow]:
+        """Every entry matching ``query``, newest first."""
+        ...
+
+    def actors(self) -> list[tuple[int | None, str]]: ...
+
+    def actions(self) -> list[str]: ...
+
+
 # -- the unit of work -----------------------------------------------------------------------------
+
+
+class SignInRepository(Protocol):
+    """Passphrase hashes and wrong attempts (app.storage.signin), and the workspace setting."""
+
+    def credentials(self, person_id: int) -> Credentials | None: ...
+
+    def set_hash(self, person_id: int, passphrase_hash: str | None) -> None:
+        """Store a new hash (None: no passphrase) and forget the wrong attempts."""
+        ...
+
+    def record_attempt(
+        self, person_id: int, failures: int, blocked_until: datetime | None
+    ) -> None: ...
+
+    def required(self) -> bool:
+        """Whether people of this workspace sign in with a passphrase."""
+        ...
+
+    def set_required(self, required: bool) -> None: ...
 
 
 class StorageUnitOfWork(Protocol):
@@ -343,6 +537,12 @@ class StorageUnitOfWork(Protocol):
     def settings(self) -> SettingsRepository: ...
 
     @property
+    def people(self) -> PeopleRepository: ...
+
+    @property
+    def organization(self) -> OrganizationRepository: ...
+
+    @property
     def audit(self) -> AuditLog: ...
 
     @property
@@ -353,6 +553,15 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def batches(self) -> IngestBatches: ...
+
+    @property
+    def signin(self) -> SignInRepository: ...
+
+    @property
+    def units(self) -> UnitRepository: ...
+
+    @property
+    def audit_entries(self) -> AuditEntries: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

@@ -8,10 +8,15 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage.accounts import SqlAccounts, SqlAuditLog, SqlSettings
+from app.storage.audit import SqlAuditEntries
 from app.storage.directory import SqlDirectory
 from app.storage.feed import SqlFeed
 from app.storage.ingest_batches import SqlIngestBatches
+from app.storage.organization import SqlOrganization
+from app.storage.people import SqlPeople
+from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
+from app.storage.units import SqlUnits
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +24,15 @@ class _Repositories:
     accounts: SqlAccounts
     directory: SqlDirectory
     settings: SqlSettings
+    organization: SqlOrganization
     audit: SqlAuditLog
     feed: SqlFeed
     threads: SqlThreads
     batches: SqlIngestBatches
+    units: SqlUnits
+    audit_entries: SqlAuditEntries
+    signin: SqlSignIn
+    people: SqlPeople
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -30,10 +40,15 @@ class _Repositories:
             accounts=SqlAccounts(session),
             directory=SqlDirectory(session),
             settings=SqlSettings(session),
+            organization=SqlOrganization(session),
             audit=SqlAuditLog(session),
             feed=SqlFeed(session),
             threads=SqlThreads(session),
             batches=SqlIngestBatches(session),
+            units=SqlUnits(session),
+            audit_entries=SqlAuditEntries(session),
+            signin=SqlSignIn(session),
+            people=SqlPeople(session),
         )
 
 
@@ -69,6 +84,14 @@ class UnitOfWork:
         return self._repositories.settings
 
     @property
+    def organization(self) -> SqlOrganization:
+        return self._repositories.organization
+
+    @property
+    def people(self) -> SqlPeople:
+        return self._repositories.people
+
+    @property
     def audit(self) -> SqlAuditLog:
         return self._repositories.audit
 
@@ -83,6 +106,18 @@ class UnitOfWork:
     @property
     def batches(self) -> SqlIngestBatches:
         return self._repositories.batches
+
+    @property
+    def units(self) -> SqlUnits:
+        return self._repositories.units
+
+    @property
+    def audit_entries(self) -> SqlAuditEntries:
+        return self._repositories.audit_entries
+
+    @property
+    def signin(self) -> SqlSignIn:
+        return self._repositories.signin
 
     @property
     def _repositories(self) -> _Repositories:

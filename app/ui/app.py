@@ -17,7 +17,8 @@ from app.domain.rows import PersonRow
 from app.services.container import Services, WorkspaceError
 from app.services.demo import DemoError, generate_demo_workspace, is_demo_missing
 from app.ui.main_window import MainWindow
-from app.ui.operator_dialog import OperatorDialog
+from app.ui.operator_dialog import OperatorDialog, confirm_identity
+from app.ui.setup.first_run import first_run, maybe_welcome, new_workspace
 
 log = logging.getLogger("quiver.ui")
 
@@ -151,6 +152,10 @@ def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
         show_error("Quiver cannot open this workspace", str(exc))
         return EXIT_ERROR
     prefs.last_workspace = target if "://" not in target else services.db.location
+    # A new workspace: the set-up assistant first; its administrator is then the operator.
+    if not services.organization.is_set_up() and first_run(services, prefs) is None:
+        services.close()
+        return EXIT_OK
 
     operator = _operator(options, prefs, services)
     if operator is None:
@@ -160,7 +165,9 @@ def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
     window.operator_switch_requested.connect(lambda: _switch_operator(window, prefs))
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_page_painted.connect(lambda: _report_first_paint(window))
+    window.new_workspace_requested.connect(lambda: new_workspace(window, open_workspace, prefs))
     window.show()
+    maybe_welcome(window)  # no account yet: how to connect the first one
     # Polling starts once the first page is on screen: it never competes with the first paint.
     QTimer.singleShot(POLL_DELAY_MS, window.start_polling)
     try:
@@ -180,21 +187,28 @@ def _operator(options: GuiOptions, prefs: LocalPrefs, services: Services) -> Per
                 "Quiver without --operator to choose from the people who do.",
             )
             return None
+        if not confirm_identity(services, person):
+            return None
     else:
         remembered = prefs.operator_for(services.workspace_url)
         person = directory.person(remembered) if remembered is not None else None
-        if person is None:
+        if person is not None and not confirm_identity(services, person):
+            person = None  # someone else at this workstation: let them choose
+        while person is None:
             person = choose_operator(directory.people(), services.workspace_name)
             if person is None:
                 return None
+            if not confirm_identity(services, person):
+                person = None
     prefs.set_operator(services.workspace_url, person.id)
     return person
 
 
 def _switch_operator(window: MainWindow, prefs: LocalPrefs) -> None:
-    person = choose_operator(window.services.directory.people(), window.services.workspace_name)
-    if person is not None:
-        prefs.set_operator(window.services.workspace_url, person.id)
+    services = window.services
+    person = choose_operator(services.directory.people(), services.workspace_name)
+    if person is not None and confirm_identity(services, person, window):
+        prefs.set_operator(services.workspace_url, person.id)
         window.set_operator(person)
 
 

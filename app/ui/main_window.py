@@ -22,6 +22,7 @@ from app.domain.rows import AccountRow, PersonRow, UnitCount
 from app.services.container import Services
 from app.ui.formatting import STATE_LABELS, count
 from app.ui.inbox.inbox_page import InboxPage
+from app.ui.operator import OperatorBinding
 from app.ui.placeholders import SCREENS, PlaceholderScreen
 from app.ui.polling import PollingController
 from app.ui.settings.settings_page import SettingsPage
@@ -29,11 +30,26 @@ from app.ui.settings.settings_page import SettingsPage
 SCREEN_NAMES = ("Inbox", *SCREENS)
 
 
+ABOUT = """Quiver — the social command center.
+
+What works in this version:
+• One inbox of mentions, replies, comments and direct messages from X, Facebook Pages and the
+  Sandbox demo network, polled in the background, with units, filters and keyboard moves.
+• Workspaces in a SQLite file or on a PostgreSQL server shared by a team; quiver workspace copy
+  moves one between the two.
+• A new organization set up from scratch: units, people and their roles, permissions checked on
+  every action, sign-in with a passphrase, and an audit log of every change.
+
+Not in this version yet: routing rules, replying and publishing, approvals, the strategy editor
+and reports. Their screens say so."""
+
+
 class MainWindow(QMainWindow):
     """Everything a community manager works in; services come in through the constructor."""
 
     first_page_painted = Signal()
     operator_switch_requested = Signal()
+    new_workspace_requested = Signal()  # File > New workspace… (app.ui.setup.first_run)
 
     def __init__(
         self,
@@ -44,7 +60,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.services = services
-        self.operator = operator
+        # Every screen acts as whoever this binding names at the moment it acts.
+        self.operator_binding = OperatorBinding(operator, self)
         self._prefs = prefs
         org = services.directory.organization_name()
         self.setWindowTitle(f"Quiver — {org} — {Path(services.workspace_name).name}")
@@ -60,7 +77,7 @@ class MainWindow(QMainWindow):
         self.inbox = InboxPage(services)
         self.stack.addWidget(self.inbox)
         self.placeholders: dict[str, PlaceholderScreen] = {}
-        self.settings = SettingsPage(services, operator)
+        self.settings = SettingsPage(services, self.operator_binding)
         for name in SCREENS:
             if name == "Settings":
                 self.stack.addWidget(self.settings)
@@ -101,6 +118,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.new_workspace_action = QAction("New workspace…", self)
+        self.new_workspace_action.triggered.connect(self.new_workspace_requested)
+        file_menu.addAction(self.new_workspace_action)
+        file_menu.addSeparator()
         switch = QAction("Switch operator…", self)
         switch.triggered.connect(self.operator_switch_requested)
         file_menu.addAction(switch)
@@ -135,10 +156,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(self)
         box.setWindowTitle("About Quiver")
         box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(
-            "Quiver — the social command center.\n\nOne inbox for every department, routing to "
-            "the right unit, approvals before anything goes out, the strategy beside the work."
-        )
+        box.setText(ABOUT)
         box.exec()
 
     # -- status bar ---------------------------------------------------------------------------
@@ -147,6 +165,14 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.workspace_label = QLabel(f"Workspace: {self.services.workspace_name}")
         self.operator_label = QLabel(f"Acting as {self.operator.name}")
+        self.trust_label = QLabel("Sign-in off: anyone here can act as anyone")
+        self.trust_label.setToolTip(
+            "Choosing who you are is a matter of trust at this workstation. An "
+            "administrator can turn on passphrases in Settings > Sign-in."
+        )
+        self.trust_label.setObjectName("trustWarning")
+        self.trust_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.trust_label.setVisible(not self.services.signin.required())
         self.counts_label = QLabel("Counting conversations…")
         accounts = self.services.directory.accounts()
         self.accounts_label = QLabel(_accounts_summary(accounts))
@@ -164,6 +190,7 @@ class MainWindow(QMainWindow):
             self.sandbox_label = QLabel("Sandbox = demo network")
             self.sandbox_label.setObjectName("sandboxHint")
             bar.addPermanentWidget(self.sandbox_label)
+        bar.addPermanentWidget(self.trust_label)
         bar.addPermanentWidget(self.operator_label)
 
     def _on_inbox_counts_changed(self, counts: dict[int, UnitCount]) -> None:
@@ -203,9 +230,19 @@ class MainWindow(QMainWindow):
         self.inbox.show_accounts(accounts)
         self.accounts_label.setText(_accounts_summary(accounts))
 
+    @property
+    def operator(self) -> PersonRow:
+        """The person acting now."""
+        return self.operator_binding.person
+
     def set_operator(self, operator: PersonRow) -> None:
-        self.operator = operator
+        """Act as ``operator`` from now on, in every screen at once."""
+        self.operator_binding.switch(operator)
         self.operator_label.setText(f"Acting as {operator.name}")
+
+    def show_sign_in_state(self) -> None:
+        """Say plainly, when sign-in is off, that choosing who you are is a matter of trust."""
+        self.trust_label.setVisible(not self.services.signin.required())
 
     # -- closing ------------------------------------------------------------------------------
 

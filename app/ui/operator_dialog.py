@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.rows import PersonRow
+from app.services.container import Services
+from app.services.signin import SignInRefused
 
 PERSON_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -78,3 +80,52 @@ class OperatorDialog(QDialog):
     def _on_list_current_item_changed(self, current: object, _previous: object) -> None:
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(current is not None)
+
+
+class SignInDialog(QDialog):
+    """Asks the chosen person's passphrase; stays open, saying why, until it is right."""
+
+    def __init__(self, services: Services, person: PersonRow, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._services = services
+        self._person = person
+        self.setWindowTitle("Sign in — Quiver")
+        self.setMinimumWidth(440)
+        intro = QLabel(f"Passphrase of {person.name} ({person.email})")
+        intro.setTextFormat(Qt.TextFormat.PlainText)
+        self.passphrase = QLineEdit()
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel()
+        self.message.setObjectName("signinMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        layout = QVBoxLayout(self)
+        for widget in (intro, self.passphrase, self.message, self.buttons):
+            layout.addWidget(widget)
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        wait = services.signin.state(person.id).wait_s
+        if wait:
+            self.message.setText(f"Too many wrong passphrases: try again in {int(wait) + 1} s.")
+
+    def _on_buttons_accepted(self) -> None:
+        try:
+            self._services.signin.sign_in(self._person.id, self.passphrase.text())
+        except SignInRefused as exc:
+            self.message.setText(str(exc))
+            self.passphrase.selectAll()
+            return
+        self.passphrase.clear()
+        self.accept()
+
+
+def confirm_identity(services: Services, person: PersonRow, parent: QWidget | None = None) -> bool:
+    """True when ``person`` may act here now: sign-in is off, or their passphrase was given."""
+    if not services.signin.required():
+        return True
+    dialog = SignInDialog(services, person, parent)
+    return dialog.exec() == QDialog.DialogCode.Accepted

@@ -90,13 +90,43 @@ def test_connect_x_through_the_browser(
     assert window.accounts_label.text() == "Accounts: 5 polling · 3 paused"
 
 
-def test_only_admins_may_connect(
+def test_only_admins_may_connect_and_a_switch_reaches_the_tab_at_once(
     qtbot: Any, demo_services: Services, tmp_path: Path, told: list[str]
 ) -> None:
     window = _window(qtbot, demo_services, tmp_path, AGENT)
-    window.settings.accounts.connect_x_button.click()
-    assert told
-    assert "administrator" in told[0]
+    tab = window.settings.accounts
+    assert not tab.access_note.isHidden()
+    assert tab.access_note.text() == (
+        "Only an administrator can connect or change accounts: "
+        f"{window.operator.name} holds no such role."
+    )
+    assert not tab.connect_x_button.isEnabled()
+    assert not tab.disconnect_button.isEnabled()
+    tab.connect_x_button.click()
+    assert told == []  # nothing to fail on: the button says no before
+    admin = demo_services.directory.person_by_email(ADMIN)
+    assert admin is not None
+    window.set_operator(admin)
+    assert tab.access_note.isHidden()
+    assert tab.connect_x_button.isEnabled()
+    assert window.settings.signin.required.isEnabled()  # the Sign-in tab followed too
+    assert window.operator_label.text() == f"Acting as {admin.name}"
+    # and what the tab does is done as the new operator: the audit log names the admin
+    tab.client_id.setText("client-after-switch")
+    tab._on_save_clicked()
+    from sqlalchemy import select
+
+    from app.models import AuditEntry
+
+    with demo_services.db.engine.connect() as conn:
+        names = (
+            conn.execute(
+                select(AuditEntry.person_name).where(AuditEntry.action == "settings.x_client_id")
+            )
+            .scalars()
+            .all()
+        )
+    assert names == [admin.name]
 
 
 def test_connect_a_facebook_page_by_token_and_disconnect(

@@ -34,11 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import Network
+from app.domain.permissions import Action
 from app.domain.polling import MAX_POLL_INTERVAL_S, POLL_FLOORS_S, poll_floor_s
 from app.domain.rows import AccountRow, PersonRow
 from app.services.accounts import REDIRECT_PORT
 from app.services.container import Services
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
+from app.ui.operator import OperatorBinding
+from app.ui.settings.audit_tab import AuditTab
+from app.ui.settings.people_tab import PeopleTab
+from app.ui.settings.signin_tab import SignInTab
+from app.ui.settings.units_tab import UnitsTab
 from app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -122,18 +128,71 @@ def choose_page(parent: QWidget, pages: list[PageChoice]) -> PageChoice | None:
     return dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
+class SandboxAccountDialog(QDialog):
+    """A training account on the Sandbox: its handle and the unit that owns it."""
+
+    def __init__(
+        self, units: list[tuple[int, str]], unit_id: int | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a Sandbox account (training)")
+        about = QLabel(
+            "The Sandbox is Quiver's demo network, for training: an account there needs no "
+            "login, streams practice conversations into the inbox and takes replies and posts, "
+            "none of which reaches a real network. It is labelled “demo network” wherever "
+            "accounts are listed."
+        )
+        about.setTextFormat(Qt.TextFormat.PlainText)
+        about.setWordWrap(True)
+        about.setMinimumWidth(460)
+        self.handle = QLineEdit()
+        self.handle.setObjectName("sandboxHandle")
+        self.handle.setPlaceholderText("e.g. acme_training (letters, digits, _)")
+        self.handle.setMaxLength(31)
+        self.unit = QComboBox()
+        for uid, name in units:
+            self.unit.addItem(name, uid)
+        if unit_id is not None and self.unit.findData(unit_id) >= 0:
+            self.unit.setCurrentIndex(self.unit.findData(unit_id))
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Add account")
+        form = QFormLayout(self)
+        form.addRow(about)
+        form.addRow("Handle  @", self.handle)
+        form.addRow("Owned by", self.unit)
+        form.addRow(self.buttons)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+
+def ask_sandbox_account(
+    parent: QWidget, units: list[tuple[int, str]], unit_id: int | None
+) -> tuple[str, int] | None:
+    """Ask for the handle and owner of a Sandbox account (tests replace this)."""
+    dialog = SandboxAccountDialog(units, unit_id, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.handle.text(), int(dialog.unit.currentData())
+
+
 class AccountsTab(QWidget):
     """The connected accounts, their state, and connect / disconnect."""
 
     accounts_changed = Signal()
 
     def __init__(
-        self, services: Services, operator: PersonRow, parent: QWidget | None = None
+        self, services: Services, operator: OperatorBinding, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self._services = services
-        self._operator = operator
+        self._operator = operator  # read at the moment of acting: a switch reaches this tab
         self._tasks = TaskRunner(self)
+        self.access_note = QLabel()
+        self.access_note.setObjectName("accessNote")
+        self.access_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.access_note.setWordWrap(True)
         self._cancel = threading.Event()
         self.busy = False
         self.redirect_port = REDIRECT_PORT
@@ -198,6 +257,11 @@ class AccountsTab(QWidget):
             self.disconnect_button,
         ):
             buttons.addWidget(b)
+        self.add_sandbox_button = QPushButton("Add Sandbox account (training)…")
+        self.add_sandbox_button.setToolTip(
+            "An account on the Sandbox, Quiver's demo network: practice conversations, no login"
+        )
+        buttons.addWidget(self.add_sandbox_button)
         buttons.addSpacing(12)
         buttons.addWidget(QLabel("Poll every"))
         buttons.addWidget(self.interval)
@@ -210,6 +274,7 @@ class AccountsTab(QWidget):
         buttons.addWidget(self.unit_choice)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 16)
+        layout.addWidget(self.access_note)
         layout.addLayout(apps)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
@@ -225,9 +290,38 @@ class AccountsTab(QWidget):
         self.connect_fb_button.clicked.connect(self._on_connect_fb_clicked)
         self.login_fb_button.clicked.connect(self._on_login_fb_clicked)
         self.disconnect_button.clicked.connect(self._on_disconnect_clicked)
+        self.add_sandbox_button.clicked.connect(self._on_add_sandbox_clicked)
         self.apply_interval_button.clicked.connect(self._on_apply_interval_clicked)
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        operator.changed.connect(self._on_operator_changed)
         self.refresh()
+        self._apply_access()
+
+    def _on_operator_changed(self, _person: PersonRow) -> None:
+        self._apply_access()
+
+    def _apply_access(self) -> None:
+        """Say what the operator may not do here, instead of failing on click."""
+        decision = self._services.access.anywhere(
+            self._operator.id, Action.MANAGE_ACCOUNTS, doing="connect or change accounts"
+        )
+        self.access_note.setText(decision.reason)
+        self.access_note.setVisible(not decision.allowed)
+        for widget in (
+            self.add_sandbox_button,
+            self.connect_x_button,
+            self.login_fb_button,
+            self.connect_fb_button,
+            self.disconnect_button,
+            self.apply_interval_button,
+            self.interval,
+            self.client_id,
+            self.fb_app_id,
+            self.fb_app_secret,
+        ):
+            widget.setEnabled(decision.allowed)
+        if decision.allowed:
+            self._on_table_selection_changed()
 
     def refresh(self) -> None:
         units = {u.id: u.name for u in self._services.inbox.units()}
@@ -393,6 +487,24 @@ class AccountsTab(QWidget):
             )
         )
 
+    def _on_add_sandbox_clicked(self) -> None:
+        units = [(u.id, u.name) for u in self._services.inbox.units()]
+        chosen = ask_sandbox_account(self, units, self.unit_choice.currentData())
+        if chosen is None:
+            return
+        handle, unit_id = chosen
+        try:
+            self._services.accounts.add_sandbox_account(self._operator.id, handle, unit_id)
+        except Exception as exc:  # NotAllowed, ValueError: said to the person as they are
+            tell(self, "The Sandbox account was not added", str(exc))
+            return
+        self.status.setText(
+            f"Added @{handle.strip().removeprefix('@')} on the Sandbox (demo network): "
+            "Quiver starts polling it now, and practice conversations arrive in the inbox."
+        )
+        self.refresh()
+        self.accounts_changed.emit()
+
     def _on_disconnect_clicked(self) -> None:
         rows = {i.row() for i in self.table.selectedIndexes()}
         if not rows:
@@ -436,14 +548,21 @@ class AccountsTab(QWidget):
 
 class SettingsPage(QWidget):
     def __init__(
-        self, services: Services, operator: PersonRow, parent: QWidget | None = None
+        self, services: Services, operator: OperatorBinding, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.tabs = QTabWidget()
         self.accounts = AccountsTab(services, operator)
         self.tabs.addTab(self.accounts, "Accounts")
+        self.units = UnitsTab(services, operator)
+        self.tabs.addTab(self.units, "Units")
+        self.people = PeopleTab(services, operator)
+        self.tabs.addTab(self.people, "People and roles")
+        self.signin = SignInTab(services, operator)
+        self.tabs.addTab(self.signin, "Sign-in")
+        self.audit = AuditTab(services, operator)
+        self.tabs.addTab(self.audit, "Audit log")
         for title, text in (
-            ("Units, people and roles", "The unit tree, people and their roles per unit."),
             (
                 "Routing rules",
                 "Ordered routing rules, with a preview against the last 1,000 messages.",

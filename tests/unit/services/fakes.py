@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -27,6 +27,7 @@ from app.domain.enums import (
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Grant, Place
 from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
+from app.domain.setup import OrganizationRow, PlannedUnit
 from app.services.tokens import TokenStore
 from app.storage.ingest import Router, StoredBatch
 from app.storage.ports import (
@@ -34,8 +35,11 @@ from app.storage.ports import (
     AuditRecord,
     BatchOwner,
     CursorUpdate,
+    HeldRole,
     NewAccount,
+    NewPerson,
     PersonEntry,
+    PersonRecord,
     PollAccount,
     RateLimitMark,
     RoleEntry,
@@ -43,6 +47,8 @@ from app.storage.ports import (
     ThreadTarget,
     UnitEntry,
 )
+from app.storage.signin import Credentials
+from tests.unit.services.fakes_admin import FakeAuditEntries, FakeUnits
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -115,15 +121,19 @@ class FakeConversation:
 @dataclass
 class FakeData:
     organization: str | None = None
+    org_row: OrganizationRow | None = None  # the whole organization (its name also above)
     units: list[UnitEntry] = field(default_factory=list)
     people: list[PersonEntry] = field(default_factory=list)
     roles: list[tuple[int, str, int]] = field(default_factory=list)  # person, role, unit id
     inactive: set[int] = field(default_factory=set)  # ids of deactivated people
+    credentials: dict[int, Credentials] = field(default_factory=dict)  # sign-in, by person
+    signin_required: bool = False
     accounts: dict[int, FakeAccount] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
     conversations: list[FakeConversation] = field(default_factory=list)
     messages: dict[tuple[int, str], InboundItem] = field(default_factory=dict)  # (account, id)
+    unit_extra: dict[int, dict[str, Any]] = field(default_factory=dict)  # fakes_admin.FakeUnits
 
     def unit_name(self, unit_id: int) -> str:
         return next(e.unit.name for e in self.units if e.unit.id == unit_id)
@@ -480,6 +490,190 @@ class FakeBatches:
         return StoredBatch(new, dup, tuple(created), tuple(sorted(touched)))
 
 
+class FakeSignIn:
+    def __init__(self, data: FakeData) -> None:
+        self._d = data
+
+    def credentials(self, person_id: int) -> Credentials | None:
+        return self._d.credentials.get(person_id)
+
+    def set_hash(self, person_id: int, passphrase_hash: str | None) -> None:
+        self._d.credentials[person_id] = replace(
+            self._d.credentials[person_id],
+            passphrase_hash=passphrase_hash,
+            failed_sign_ins=0,
+            blocked_until=None,
+        )
+
+    def record_attempt(self, person_id: int, failures: int, blocked_until: datetime | None) -> None:
+        self._d.credentials[person_id] = replace(
+            self._d.credentials[person_id], failed_sign_ins=failures, blocked_until=blocked_until
+        )
+
+    def required(self) -> bool:
+        return self._d.signin_required
+
+    def set_required(self, required: bool) -> None:
+        self._d.signin_required = required
+
+
+class FakePeople:
+    """People over :attr:`FakeData.people` (deactivated ones in ``inactive``) and ``roles``."""
+
+    def __init__(self, data: FakeData) -> None:
+        self._d = data
+
+    def _record(self, p: PersonEntry) -> PersonRecord:
+        return PersonRecord(p.id, p.name, p.email, p.title, p.id not in self._d.inactive)
+
+    def get(self, person_id: int) -> PersonRecord | None:
+        return next((self._record(p) for p in self._d.people if p.id == person_id), None)
+
+    def find_email(self, email: str) -> PersonRecord | None:
+        wanted = email.strip().lower()
+        found = (p for p in self._d.people if p.email.lower() == wanted)
+        return next((self._record(p) for p in found), None)
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        include_inactive: bool = True,
+        after: tuple[str, int] | None = None,
+        limit: int = 200,
+    ) -> list[PersonRecord]:
+        words = [w.lower() for w in text.split()]
+        found = [
+            self._record(p)
+            for p in sorted(self._d.people, key=lambda p: (p.name, p.id))
+            if all(w in p.name.lower() or w in p.email.lower() for w in words)
+            and (include_inactive or p.id not in self._d.inactive)
+            and (after is None or (p.name, p.id) > after)
+        ]
+        return found[: max(1, limit)]
+
+    def everyone(self) -> list[PersonRecord]:
+        return [self._record(p) for p in sorted(self._d.people, key=lambda p: p.id)]
+
+    def all_roles(self) -> list[HeldRole]:
+        ordered = sorted(self._d.roles, key=lambda t: (t[0], t[2], t[1]))
+        return [HeldRole(p, u, r) for p, r, u in ordered]
+
+    def roles_of(self, person_id: int) -> list[HeldRole]:
+        return [r for r in self.all_roles() if r.person_id == person_id]
+
+    def holders(self, unit_id: int, role: str) -> list[PersonRecord]:
+        ids = {p for p, r, u in self._d.roles if u == unit_id and r == role}
+        return [r for r in self.everyone() if r.id in ids]
+
+    def add(self, person: NewPerson) -> int:
+        if self.find_email(person.email) is not None:
+            raise ValueError("UNIQUE constraint failed: people.email")  # as the database does
+        person_id = max((p.id for p in self._d.people), default=0) + 1
+        self._d.people.append(PersonEntry(person_id, person.name, person.email, person.title))
+        return person_id
+
+    def edit(self, person_id: int, *, name: str, email: str, title: str) -> None:
+        self._d.people = [
+            PersonEntry(p.id, name, email, title) if p.id == person_id else p
+            for p in self._d.people
+        ]
+
+    def set_active(self, person_id: int, active: bool, at: datetime | None) -> None:
+        if active:
+            self._d.inactive.discard(person_id)
+        else:
+            self._d.inactive.add(person_id)
+
+    def grant(self, person_id: int, unit_id: int, role: str) -> bool:
+        if (person_id, role, unit_id) in self._d.roles:
+            return False
+        self._d.roles.append((person_id, role, unit_id))
+        return True
+
+    def revoke(self, person_id: int, unit_id: int, role: str) -> bool:
+        if (person_id, role, unit_id) not in self._d.roles:
+            return False
+        self._d.roles.remove((person_id, role, unit_id))
+        return True
+
+    def add_many(self, people: Sequence[NewPerson]) -> dict[str, int]:
+        return {p.email.lower(): self.add(p) for p in people}
+
+    def grant_many(self, roles: Sequence[HeldRole]) -> None:
+        for r in roles:
+            if not self.grant(r.person_id, r.unit_id, r.role):
+                raise ValueError("UNIQUE constraint failed: role_assignments")
+
+    def rename_many(self, names: Sequence[tuple[int, str]]) -> None:
+        for person_id, name in names:
+            p = next(p for p in self._d.people if p.id == person_id)
+            self.edit(person_id, name=name, email=p.email, title=p.title)
+
+
+class FakeOrganization:
+    """The organization over :attr:`FakeData.org_row`, and the set-up's writes."""
+
+    def __init__(self, data: FakeData, locks: list[int]) -> None:
+        self._d = data
+        self._locks = locks
+
+    def lock_for_setup(self) -> None:
+        self._locks.append(1)
+
+    def get(self) -> OrganizationRow | None:
+        row = self._d.org_row
+        if row is None:
+            return None
+        sponsor = next((p.name for p in self._d.people if p.id == row.executive_sponsor_id), None)
+        return replace(row, executive_sponsor_name=sponsor)
+
+    def create(self, *, name: str, mission: str, time_zone: str, business_hours: Any) -> int:
+        self._d.org_row = OrganizationRow(
+            1, name, mission, None, None, time_zone, copy.deepcopy(business_hours), ()
+        )
+        self._d.organization = name
+        return 1
+
+    def save(self, row: OrganizationRow) -> None:
+        self._d.org_row = replace(row, executive_sponsor_name=None)
+        self._d.organization = row.name
+
+    def person_by_email(self, email: str) -> int | None:
+        wanted = email.strip().lower()
+        return next((p.id for p in self._d.people if p.email.lower() == wanted), None)
+
+    def add_person(self, *, name: str, email: str, title: str = "") -> int:
+        person_id = max((p.id for p in self._d.people), default=0) + 1
+        self._d.people.append(PersonEntry(person_id, name, email, title))
+        return person_id
+
+    def add_unit(self, parent_id: int | None, unit: PlannedUnit) -> UnitRow:
+        unit_id = max((e.unit.id for e in self._d.units), default=0) + 1
+        parent_path = next((e.unit.path for e in self._d.units if e.unit.id == parent_id), "/")
+        row = UnitRow(
+            unit_id,
+            parent_id,
+            f"{parent_path}{unit_id}/",
+            unit.name,
+            unit.kind.value,
+            unit.colour,
+            "",
+            unit.is_triage,
+        )
+        self._d.units.append(UnitEntry(row, unit.sort_order))
+        return row
+
+    def rename_unit(self, unit_id: int, name: str) -> None:
+        self._d.units = [
+            UnitEntry(replace(e.unit, name=name), e.sort_order) if e.unit.id == unit_id else e
+            for e in self._d.units
+        ]
+
+    def grant(self, person_id: int, unit_id: int, role: str) -> None:
+        self._d.roles.append((person_id, role, unit_id))
+
+
 # -- the unit of work -------------------------------------------------------------------------
 
 
@@ -522,6 +716,26 @@ class FakeUnitOfWork:
     def batches(self) -> FakeBatches:
         return FakeBatches(self.data, self._storage.chunks)
 
+    @property
+    def units(self) -> FakeUnits:
+        return FakeUnits(self.data)
+
+    @property
+    def audit_entries(self) -> FakeAuditEntries:
+        return FakeAuditEntries(self.data)
+
+    @property
+    def organization(self) -> FakeOrganization:
+        return FakeOrganization(self.data, self._storage.setup_locks)
+
+    @property
+    def signin(self) -> FakeSignIn:
+        return FakeSignIn(self.data)
+
+    @property
+    def people(self) -> FakePeople:
+        return FakePeople(self.data)
+
     def __enter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._storage.data)
         return self
@@ -550,6 +764,7 @@ class FakeStorage:
         self.history: list[FakeData] = []  # the data after each commit
         self.feed_calls: list[dict[str, Any]] = []
         self.chunks: list[int] = []  # the size of every batch a unit of work tried to store
+        self.setup_locks: list[int] = []  # one entry per lock_for_setup() call
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)

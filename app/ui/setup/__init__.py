@@ -1,0 +1,1 @@
+"""The first-run set-up assistant, the first-account welcome, and File > New workspace."""
