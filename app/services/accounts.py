@@ -14,6 +14,7 @@ from app.domain.enums import AccountState, Network
 from app.domain.permissions import GRANTS, Action
 from app.domain.polling import MAX_POLL_INTERVAL_S, poll_floor_s
 from app.services.access import NotAllowed, require_in
+from app.services.auditing import record_change
 from app.services.oauth import (
     FacebookLoginFlow,
     ManagedPage,
@@ -23,7 +24,7 @@ from app.services.oauth import (
 )
 from app.services.polling import AccountRef
 from app.services.tokens import TokenStore
-from app.storage.ports import AuditRecord, NewAccount, Storage, StorageUnitOfWork
+from app.storage.ports import NewAccount, Storage, StorageUnitOfWork
 
 log = logging.getLogger("quiver.services.accounts")
 X_CLIENT_ID = "x.client_id"
@@ -514,17 +515,15 @@ class AccountsService:
         before: dict[str, Any] | None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        uow.audit.record(
-            AuditRecord(
-                at=self._clock(),
-                person_id=operator_id,
-                person_name=uow.directory.person_name(operator_id) or "",
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-            )
+        record_change(
+            uow,
+            at=self._clock(),
+            person_id=operator_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=before,
+            after=after,
         )
 
 

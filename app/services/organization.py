@@ -21,7 +21,8 @@ from app.domain.setup import (
     plan_setup,
 )
 from app.services.access import require_in
-from app.storage.ports import AuditRecord, Storage, StorageUnitOfWork
+from app.services.auditing import record_change
+from app.storage.ports import Storage, StorageUnitOfWork
 
 log = logging.getLogger("quiver.services.organization")
 ADMIN_TITLE = "Administrator"
@@ -255,15 +256,14 @@ def _record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    uow.audit.record(
-        AuditRecord(
-            at=at,
-            person_id=person_id,
-            person_name=person_name,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-        )
+    record_change(
+        uow,
+        at=at,
+        person_id=person_id,
+        person_name=person_name,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
     )

@@ -38,8 +38,8 @@ from app.domain.people_csv import (
 )
 from app.domain.permissions import Action, Actor, Decision, Place, decide
 from app.services.access import NotAllowed, decide_in, require_in
+from app.services.auditing import record_change
 from app.storage.ports import (
-    AuditRecord,
     HeldRole,
     NewPerson,
     PersonRecord,
@@ -465,17 +465,16 @@ class PeopleService:
         before: dict[str, Any] | None,
         after: dict[str, Any] | None,
     ) -> None:
-        uow.audit.record(
-            AuditRecord(
-                at=self._clock(),
-                person_id=actor.person_id,
-                person_name=actor.name,
-                action=action,
-                entity="person" if person_id is not None else "people",
-                entity_id=person_id,
-                before=before,
-                after=after,
-            )
+        record_change(
+            uow,
+            at=self._clock(),
+            person_id=actor.person_id,
+            person_name=actor.name,
+            action=action,
+            entity="person" if person_id is not None else "people",
+            entity_id=person_id,
+            before=before,
+            after=after,
         )
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from app.domain.permissions import Action
 from app.domain.signin import PassphraseError, check_new_passphrase, delay_after
 from app.services.access import NotAllowed, require_in
-from app.storage.ports import AuditRecord, Storage, StorageUnitOfWork
+from app.services.auditing import record_change
+from app.storage.ports import Storage, StorageUnitOfWork
 
 log = logging.getLogger("quiver.services.signin")
 
@@ -202,15 +203,13 @@ class SignInService:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        uow.audit.record(
-            AuditRecord(
-                at=datetime.now(UTC),
-                person_id=operator_id,
-                person_name=uow.directory.person_name(operator_id) or "",
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-            )
+        record_change(
+            uow,
+            at=datetime.now(UTC),
+            person_id=operator_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            before=before,
+            after=after,
         )

@@ -32,8 +32,9 @@ from app.domain.units import (
     tree_order,
 )
 from app.services.access import decide_in, require_in
+from app.services.auditing import record_change
 from app.services.inbox import InboxService
-from app.storage.ports import AuditRecord, Storage, StorageUnitOfWork
+from app.storage.ports import Storage, StorageUnitOfWork
 
 __all__ = ["UnitDetails", "UnitError", "UnitHoldings", "UnitsService"]
 
@@ -374,17 +375,15 @@ class UnitsService:
         before: dict[str, Any] | None,
         after: dict[str, Any] | None,
     ) -> None:
-        uow.audit.record(
-            AuditRecord(
-                at=self._clock(),
-                person_id=operator_id,
-                person_name=uow.directory.person_name(operator_id) or "",
-                action=action,
-                entity="unit",
-                entity_id=unit_id,
-                before=before,
-                after=after,
-            )
+        record_change(
+            uow,
+            at=self._clock(),
+            person_id=operator_id,
+            action=action,
+            entity="unit",
+            entity_id=unit_id,
+            before=before,
+            after=after,
         )
 
 

@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -16,18 +15,7 @@ from PySide6.QtWidgets import (
 from app.domain.enums import Direction
 from app.domain.rows import MessageRow, ThreadView
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, count, long_time
-
-
-def plain_label(text: str, *, object_name: str = "", wrap: bool = True) -> QLabel:
-    """A label that shows ``text`` literally: untrusted text is never rich text."""
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    label.setWordWrap(wrap)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if object_name:
-        label.setObjectName(object_name)
-    return label
+from app.ui.labels import plain_label
 
 
 class MessageBubble(QFrame):

@@ -40,20 +40,12 @@ from app.services.access import NotAllowed
 from app.services.audit import AuditFilter, AuditRow, render
 from app.services.container import Services
 from app.ui.formatting import long_time
+from app.ui.labels import plain_label
 from app.ui.tasks import TaskRunner
 
 COLUMNS = ("When", "Who", "Action", "About", "After")
 _Index = QModelIndex | QPersistentModelIndex
 _SUMMARY = 140  # characters of "after" shown in the list; the detail pane has it all
-
-
-def _plain(text: str = "", *, name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-    return label
 
 
 def ask_save_path(parent: QWidget) -> str | None:
@@ -174,8 +166,8 @@ class AuditTab(QWidget):
         self._tasks = TaskRunner(self)
         self.exporting = False
         self._filling = False  # the choosers are being refilled: no filter per item added
-        self.access_note = _plain(name="accessNote")
-        self.status = _plain(name="auditStatus")
+        self.access_note = plain_label(object_name="accessNote")
+        self.status = plain_label(object_name="auditStatus")
 
         self.person = QComboBox()
         self.unit = QComboBox()

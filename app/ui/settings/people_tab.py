@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QPushButton,
@@ -46,18 +45,10 @@ from app.services.people import (
     PersonError,
     PersonSummary,
 )
+from app.ui.labels import plain_label
 from app.ui.tasks import TaskRunner
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def _plain(text: str = "", *, name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-    return label
 
 
 def choose_csv_file(parent: QWidget) -> str | None:
@@ -153,7 +144,7 @@ class ImportPreviewDialog(QDialog):
                 f"{Path(path).name}: {len(preview.problems)} problem(s). Nothing is imported "
                 "while any line is wrong: correct the file and import it again."
             )
-        self.summary = _plain(text, name="importSummary")
+        self.summary = plain_label(text, object_name="importSummary")
         lines = [str(p) for p in preview.problems] or [
             f"line {r.line}: rename “{r.before}” to “{r.after}” ({r.email})" for r in plan.rename
         ]
@@ -195,7 +186,7 @@ class PeopleTab(QWidget):
         self._person: PersonDetail | None = None
         self.busy = False
 
-        self.access_note = _plain(name="accessNote")
+        self.access_note = plain_label(object_name="accessNote")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search people by name or email")
         self.search.setClearButtonEnabled(True)
@@ -216,14 +207,14 @@ class PeopleTab(QWidget):
         row.addStretch(1)
         left.addLayout(row)
 
-        self.heading = _plain(name="personHeading")
+        self.heading = plain_label(object_name="personHeading")
         self.name = QLineEdit()
         self.email = QLineEdit()
         self.title = QLineEdit()
-        self.state = _plain()
+        self.state = plain_label()
         self.save_button = QPushButton("Save")
         self.deactivate_button = QPushButton("Deactivate")
-        self.person_note = _plain(name="personNote")
+        self.person_note = plain_label(object_name="personNote")
         details = QGroupBox("Person")
         form = QFormLayout(details)
         form.addRow(self.heading)
@@ -254,13 +245,13 @@ class PeopleTab(QWidget):
         box.addWidget(self.roles, 1)
         grant = QHBoxLayout()
         grant.addWidget(self.role_choice)
-        grant.addWidget(_plain("in"))
+        grant.addWidget(plain_label("in"))
         grant.addWidget(self.unit_choice, 1)
         grant.addWidget(self.grant_button)
         box.addLayout(grant)
         box.addWidget(self.revoke_button)
 
-        self.status = _plain(name="peopleStatus")
+        self.status = plain_label(object_name="peopleStatus")
         right = QVBoxLayout()
         right.addWidget(details)
         right.addWidget(roles_box, 1)

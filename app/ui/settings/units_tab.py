@@ -50,20 +50,12 @@ from app.domain.units import (
 )
 from app.services.access import NotAllowed
 from app.services.container import Services
+from app.ui.labels import plain_label
 
 UNIT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 MIME = "application/x-quiver-unit-id"
 _Index = QModelIndex | QPersistentModelIndex
 _REFUSALS = (NotAllowed, UnitError, HoursError, KeyError)
-
-
-def _plain(text: str = "", *, name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if name:
-        label.setObjectName(name)
-    return label
 
 
 # -- what the tab asks a person (tests replace these) -----------------------------------------
@@ -119,7 +111,7 @@ class DestinationDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow(_plain(message))
+        form.addRow(plain_label(message))
         form.addRow("Move them to", self.choice)
         form.addRow(buttons)
 
@@ -254,8 +246,8 @@ class UnitsTab(QWidget):
         self._operator = operator  # read at the moment of acting: a switch reaches this tab
         self._decisions: dict[int, Decision] = {}
         self._units: list[UnitDetails] = []
-        self.access_note = _plain(name="accessNote")
-        self.error = _plain(name="unitsError")
+        self.access_note = plain_label(object_name="accessNote")
+        self.error = plain_label(object_name="unitsError")
         self.error.setStyleSheet("color: #b3261e;")
 
         self.model = UnitsModel(self)
