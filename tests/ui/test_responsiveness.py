@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks.responsiveness import max_gap_during_ingest
 from benchmarks.responsiveness_data import gap_workspace
 
 
+@pytest.mark.solo
 def test_no_event_loop_gap_over_100ms_while_ingesting(qapp: Any, tmp_path: Path) -> None:
     ingest, account, items = gap_workspace(tmp_path, 10_000)
     gap_ms, stored = max_gap_during_ingest(ingest, account(0), items)
