@@ -186,10 +186,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.workspace_label, 1)
         bar.addPermanentWidget(self.counts_label)
         bar.addPermanentWidget(self.accounts_label)
-        if any(a.network == Network.SANDBOX for a in accounts):
-            self.sandbox_label = QLabel("Sandbox = demo network")
-            self.sandbox_label.setObjectName("sandboxHint")
-            bar.addPermanentWidget(self.sandbox_label)
+        self.sandbox_label = QLabel("Sandbox = demo network")
+        self.sandbox_label.setObjectName("sandboxHint")
+        bar.addPermanentWidget(self.sandbox_label)
+        self.sandbox_label.setVisible(any(a.network == Network.SANDBOX for a in accounts))
         bar.addPermanentWidget(self.trust_label)
         bar.addPermanentWidget(self.operator_label)
 
@@ -229,6 +229,7 @@ class MainWindow(QMainWindow):
         accounts = self.services.directory.accounts()
         self.inbox.show_accounts(accounts)
         self.accounts_label.setText(_accounts_summary(accounts))
+        self.sandbox_label.setVisible(any(a.network == Network.SANDBOX for a in accounts))
 
     @property
     def operator(self) -> PersonRow:

@@ -107,6 +107,15 @@ class FeedView(QTableView):
         self.scrollTo(index)
 
 
+EMPTY_FILTERED = "No conversations match these filters."
+EMPTY_NO_ACCOUNTS = (
+    "No account is connected yet, so nothing has arrived.\n\n"
+    "An administrator connects one in Settings > Accounts: a Sandbox training account "
+    "streams practice conversations at once; X and Facebook Pages connect through your "
+    "organization's apps."
+)
+
+
 class InboxPage(QWidget):
     """Unit tree and accounts | filters and conversation list | thread."""
 
@@ -166,8 +175,10 @@ class InboxPage(QWidget):
         ):
             header.resizeSection(col, width)
         header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Stretch)
-        self.empty_note = QLabel("No conversations match these filters.")
+        self.empty_note = QLabel(EMPTY_FILTERED)
         self.empty_note.setObjectName("emptyNote")
+        self.empty_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty_note.setWordWrap(True)
         self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_note.hide()
         filters = QHBoxLayout()
@@ -289,6 +300,8 @@ class InboxPage(QWidget):
 
     def show_accounts(self, accounts: list[AccountRow]) -> None:
         self.accounts.clear()
+        # With no account at all, the empty list says how to get conversations.
+        self.empty_note.setText(EMPTY_FILTERED if accounts else EMPTY_NO_ACCOUNTS)
         for account in accounts:
             network = NETWORK_LABELS.get(account.network, account.network)
             label = (
