@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select
 
 from app.domain.demo_text import DemoThread, TextFactory
 from app.domain.enums import ConversationStatus, Network, Priority
+from app.domain.hours import standard_week
 from app.models import (
     Account,
     Approval,
@@ -93,6 +94,24 @@ UNITS: tuple[tuple[str, str | None, str, str, str, str, str], ...] = (
     ("es", "company", "Acme España y LatAm", "office", "#e53935", "es,en", "Iberia & LatAm"),
     ("triage", "company", "Triage", "queue", "#757575", "", ""),
 )
+
+# Hours to a first response, in business hours (the goals below say the same in words).
+FIRST_RESPONSE_H = {
+    "care": 2.0,
+    "care_orders": 2.0,
+    "care_tech": 4.0,
+    "marketing": 8.0,
+    "pr": 8.0,
+    "sales": 4.0,
+    "legal": 16.0,
+    "de": 4.0,
+    "es": 4.0,
+    "triage": 1.0,
+}
+# Customer care also answers on Saturday mornings; the rest keep the organization's hours.
+UNIT_HOURS = {
+    "care": {**standard_week(), "sat": [["09:00", "13:00"]]},
+}
 
 UNIT_GOALS = {
     "care": "Answer every customer within 2 hours, resolve 80 % on first contact.",
@@ -400,6 +419,9 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
                 "and be the brand that answers."
             ),
             executive_sponsor_id=people["helena.marsh"].id,
+            time_zone="Europe/Berlin",
+            business_hours=standard_week(),
+            holidays=["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"],
             created_at=now,
         )
         s.add(org)
@@ -418,6 +440,8 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
                 goals=UNIT_GOALS.get(key, ""),
                 is_triage=key == "triage",
                 sort_order=position,
+                first_response_target_h=FIRST_RESPONSE_H.get(key),
+                business_hours=UNIT_HOURS.get(key),
             )
             s.add(u)
             s.flush()

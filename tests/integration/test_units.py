@@ -169,7 +169,7 @@ def test_settings_round_trip(demo_services: Services) -> None:
     s.units.set_colour(admin, pr, "#ABCDEF")
     s.units.set_region(admin, pr, "EMEA")
     s.units.set_languages(admin, pr, "en, fr")
-    s.units.set_target(admin, pr, 8)
+    s.units.set_target(admin, pr, 6)
     s.units.set_hours(admin, pr, {**standard_week(), "sat": [["10:00", "14:00"]]})
     s.units.set_head(admin, pr, _person(s, "daniel.novak"))
     got = s.units.get(pr)
@@ -179,7 +179,7 @@ def test_settings_round_trip(demo_services: Services) -> None:
         "EMEA",
         "en,fr",
     )
-    assert got.first_response_target_h == 8.0
+    assert got.first_response_target_h == 6.0
     assert got.business_hours is not None
     assert got.business_hours["sat"] == [["10:00", "14:00"]]
     assert got.head_id == _person(s, "daniel.novak")
