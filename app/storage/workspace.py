@@ -184,7 +184,9 @@ def _open_server(url: URL, *, create: bool) -> Engine:
             revision = server.probe(engine, url)
         _check_revision(revision, server.where(url))
         if revision != HEAD_REVISION:
-            log.info("migrating %s from %s to %s", server.where(url), revision, HEAD_REVISION)
+            log.info(
+                "migrating %s from %s to %s", server.where(url), revision or "empty", HEAD_REVISION
+            )
             server.migrate(engine, url, KNOWN_REVISIONS)
     except (server.ServerError, WorkspaceError) as exc:
         engine.dispose()
