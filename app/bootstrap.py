@@ -27,6 +27,7 @@ from app.services.polling import AccountRef, ConnectorFactory, PollingService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
+from app.services.triage import TriageService
 from app.services.units import UnitsService
 from app.storage.workspace import Database, open_database
 
@@ -67,6 +68,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         organization=OrganizationService(db),
         signin=SignInService(db),
         people=PeopleService(db),
+        triage=TriageService(db),
     )
 
 

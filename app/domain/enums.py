@@ -58,6 +58,20 @@ class ConversationStatus(StrEnum):
         return (cls.NEW, cls.OPEN, cls.WAITING)
 
 
+class ConversationEventKind(StrEnum):
+    """What a conversation's status history records (``conversation_events.kind``)."""
+
+    CLAIMED = "claimed"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    HANDED_OVER = "handed_over"
+    STATUS = "status"
+    PRIORITY = "priority"
+    TAGGED = "tagged"
+    UNTAGGED = "untagged"
+    NOTE = "note"
+
+
 class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"

@@ -4,7 +4,16 @@ from app.models.base import Base, UtcDateTime
 from app.models.drafts import Approval, Draft, DraftTarget, DraftVersion
 from app.models.org import Organization, Person, RoleAssignment, Unit
 from app.models.rules import ApprovalRule, PolicyRule, RoutingRule
-from app.models.social import Account, Author, Conversation, ConversationTag, Message, Note, Tag
+from app.models.social import (
+    Account,
+    Author,
+    Conversation,
+    ConversationEvent,
+    ConversationTag,
+    Message,
+    Note,
+    Tag,
+)
 from app.models.strategy import AuditEntry, MetaEntry, StrategyItem, StrategyLink
 
 __all__ = [
@@ -15,6 +24,7 @@ __all__ = [
     "Author",
     "Base",
     "Conversation",
+    "ConversationEvent",
     "ConversationTag",
     "Draft",
     "DraftTarget",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import (
     AccountState,
+    ConversationEventKind,
     ConversationStatus,
     Direction,
     MessageKind,
@@ -34,6 +35,7 @@ STATUSES_SQL = one_of("status", ConversationStatus)
 PRIORITIES_SQL = one_of("priority", Priority)
 ACCOUNT_STATES_SQL = one_of("state", AccountState)
 DIRECTIONS_SQL = one_of("direction", Direction)
+EVENT_KINDS_SQL = one_of("kind", ConversationEventKind)
 
 
 class Account(Base):
@@ -139,6 +141,8 @@ class Conversation(Base):
         ForeignKey("strategy_items.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # when the assignee took it
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # cleared on reopening
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True
@@ -209,3 +213,30 @@ class Note(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ConversationEvent(Base):
+    """One line of a conversation's status history: who did what, when, from what to what.
+
+    ``rule_id`` is the routing rule that had routed the conversation when it was handed over
+    (how mis-routing is measured); ``unit_from``/``unit_to`` are plain ids, kept after a unit goes.
+    """
+
+    __tablename__ = "conversation_events"
+    __table_args__ = (
+        Index("ix_conversation_events_conversation_at", "conversation_id", "at"),
+        CheckConstraint(EVENT_KINDS_SQL, name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    person_name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    unit_from: Mapped[int | None] = mapped_column(Integer)
+    unit_to: Mapped[int | None] = mapped_column(Integer)
+    rule_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")

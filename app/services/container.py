@@ -15,6 +15,7 @@ from app.services.people import PeopleService
 from app.services.polling import PollingService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
+from app.services.triage import TriageService
 from app.services.units import UnitsService
 from app.storage.workspace import Database, WorkspaceError
 
@@ -36,6 +37,7 @@ class Services:
     organization: OrganizationService
     signin: SignInService
     people: PeopleService
+    triage: TriageService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

@@ -29,6 +29,7 @@ from app.models import (
     Author,
     Base,
     Conversation,
+    ConversationEvent,
     ConversationTag,
     Draft,
     DraftTarget,
@@ -940,6 +941,8 @@ class _ConversationWriter:
                 conn.execute(insert(Author), new_authors)
             conn.execute(insert(Conversation), convs)
             conn.execute(insert(Message), msgs)
+            if history := _history(conn, convs):
+                conn.execute(insert(ConversationEvent), history)
             if tags:
                 conn.execute(insert(ConversationTag), tags)
             if notes:
@@ -1072,6 +1075,8 @@ class _ConversationWriter:
                 "routing_reason": reason,
                 "social_goal_id": None,
                 "created_at": start_ms,
+                "claimed_at": (first_in or start_ms) if assignee else None,
+                "resolved_at": last_ms if status == ConversationStatus.RESOLVED else None,
             }
         )
         for tag in _tags_for(thread.topic, rng):
@@ -1160,6 +1165,37 @@ _NOTE_TEXTS = (
     "Asked Legal for a check before answering.",
     "Second contact about the same order; escalate if no answer by tomorrow.",
 )
+
+
+def _history(conn: Connection, convs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The status history the demo's conversations have: who claimed them, who resolved them."""
+    names = dict(conn.execute(select(Person.id, Person.name)).tuples().all())
+    events: list[dict[str, Any]] = []
+
+    def event(c: dict[str, Any], at: int, kind: str, before: Any, after: Any) -> None:
+        events.append(
+            {
+                "conversation_id": c["id"],
+                "at": at,
+                "person_id": c["assignee_id"],
+                "person_name": names.get(c["assignee_id"], ""),
+                "kind": kind,
+                "before": before,
+                "after": after,
+                "unit_from": None,
+                "unit_to": None,
+                "rule_id": None,
+                "reason": "",
+            }
+        )
+
+    for c in convs:
+        if c["assignee_id"] is not None:
+            claimed = {"assignee_id": c["assignee_id"]}
+            event(c, c["claimed_at"], "claimed", {"assignee_id": None}, claimed)
+        if c["resolved_at"] is not None:
+            event(c, c["resolved_at"], "status", {"status": "open"}, {"status": "resolved"})
+    return events
 
 
 def _cumulative(weights: Sequence[int] | Any) -> list[int]:

@@ -26,6 +26,7 @@ from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.audit import AuditQuery, AuditRow
 from app.storage.ingest import Router, StoredBatch
 from app.storage.signin import Credentials
+from app.storage.triage import EventRow, NewEvent, NoteRow, TriageState
 
 CursorUpdate = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -524,6 +525,44 @@ class SignInRepository(Protocol):
     def set_required(self, required: bool) -> None: ...
 
 
+class TriageRepository(Protocol):
+    """Working a conversation (app.storage.triage): claim, assign, hand over, status, history."""
+
+    def state(self, conversation_id: int) -> TriageState | None: ...
+
+    def claim(self, conversation_id: int, person_id: int, at: datetime) -> bool:
+        """One conditional update: True for the one claim that took an unassigned conversation."""
+        ...
+
+    def assign(
+        self, conversation_id: int, person_id: int | None, at: datetime, *, expected: int | None
+    ) -> bool:
+        """Compare-and-set of the assignee: False when it is no longer ``expected``."""
+        ...
+
+    def move(self, conversation_id: int, unit_id: int, status: str) -> None: ...
+
+    def set_status(
+        self, conversation_id: int, status: str, resolved_at: datetime | None
+    ) -> None: ...
+
+    def set_priority(self, conversation_id: int, priority: str) -> None: ...
+
+    def tags(self, conversation_id: int) -> list[str]: ...
+
+    def add_tag(self, conversation_id: int, name: str) -> bool: ...
+
+    def remove_tag(self, conversation_id: int, name: str) -> bool: ...
+
+    def add_note(self, conversation_id: int, person_id: int, text: str, at: datetime) -> int: ...
+
+    def notes(self, conversation_id: int) -> list[NoteRow]: ...
+
+    def append_event(self, event: NewEvent) -> int: ...
+
+    def events(self, conversation_id: int) -> list[EventRow]: ...
+
+
 class StorageUnitOfWork(Protocol):
     """One use case's session: repositories, ``commit()``, rollback of the rest on exit."""
 
@@ -562,6 +601,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def audit_entries(self) -> AuditEntries: ...
+
+    @property
+    def triage(self) -> TriageRepository: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

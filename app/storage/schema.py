@@ -6,7 +6,12 @@
 from __future__ import annotations
 
 #: Every revision in upgrade order; the last one is the head this build writes.
-KNOWN_REVISIONS: tuple[str, ...] = ("0001_initial", "0002_search_audit", "0003_administration")
+KNOWN_REVISIONS: tuple[str, ...] = (
+    "0001_initial",
+    "0002_search_audit",
+    "0003_administration",
+    "0004_triage",
+)
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
 #: Search structures no ORM class maps: SQLite's FTS5 tables, PostgreSQL's tsvector column.

@@ -16,6 +16,7 @@ from app.storage.organization import SqlOrganization
 from app.storage.people import SqlPeople
 from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
+from app.storage.triage import SqlTriage
 from app.storage.units import SqlUnits
 
 
@@ -33,6 +34,7 @@ class _Repositories:
     audit_entries: SqlAuditEntries
     signin: SqlSignIn
     people: SqlPeople
+    triage: SqlTriage
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -49,6 +51,7 @@ class _Repositories:
             audit_entries=SqlAuditEntries(session),
             signin=SqlSignIn(session),
             people=SqlPeople(session),
+            triage=SqlTriage(session),
         )
 
 
@@ -118,6 +121,10 @@ class UnitOfWork:
     @property
     def signin(self) -> SqlSignIn:
         return self._repositories.signin
+
+    @property
+    def triage(self) -> SqlTriage:
+        return self._repositories.triage
 
     @property
     def _repositories(self) -> _Repositories:

@@ -49,6 +49,7 @@ from app.storage.ports import (
 )
 from app.storage.signin import Credentials
 from tests.unit.services.fakes_admin import FakeAuditEntries, FakeUnits
+from tests.unit.services.fakes_triage import FakeTriage, FakeTriageData
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -134,6 +135,7 @@ class FakeData:
     conversations: list[FakeConversation] = field(default_factory=list)
     messages: dict[tuple[int, str], InboundItem] = field(default_factory=dict)  # (account, id)
     unit_extra: dict[int, dict[str, Any]] = field(default_factory=dict)  # fakes_admin.FakeUnits
+    triage: FakeTriageData = field(default_factory=FakeTriageData)  # fakes_triage.FakeTriage
 
     def unit_name(self, unit_id: int) -> str:
         return next(e.unit.name for e in self.units if e.unit.id == unit_id)
@@ -735,6 +737,10 @@ class FakeUnitOfWork:
     @property
     def people(self) -> FakePeople:
         return FakePeople(self.data)
+
+    @property
+    def triage(self) -> FakeTriage:
+        return FakeTriage(self.data)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._storage.data)

@@ -1,0 +1,251 @@
+"""Triage on real databases (SQLite and PostgreSQL): each action's stored outcome and history
+line, refusals, and concurrent claims (threads on both engines, processes on PostgreSQL)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from app.bootstrap import services_for
+from app.models import AuditEntry, Conversation, ConversationEvent, Note, Person, RoutingRule
+from app.services.container import Services
+from app.services.triage import ClaimOutcome, NotAllowed, TriageError, TriageService
+from app.storage.workspace import open_database
+
+DOMAIN = "acme-mobility.example"
+
+
+def _person(s: Services, local: str) -> int:
+    person = s.directory.person_by_email(f"{local}@{DOMAIN}")
+    assert person is not None
+    return person.id
+
+
+def _unit(s: Services, name: str) -> int:
+    return next(u.id for u in s.inbox.units() if u.name == name)
+
+
+def _conversations(s: Services, unit_id: int, n: int = 1, rule: int | None = None) -> list[int]:
+    """``n`` conversations moved into the unit, unassigned, open, without history (routed by
+    ``rule``)."""
+    with s.db.engine.begin() as conn:
+        ids = [
+            int(i) for i in conn.scalars(select(Conversation.id).order_by(Conversation.id).limit(n))
+        ]
+        conn.execute(
+            update(Conversation)
+            .where(Conversation.id.in_(ids))
+            .values(unit_id=unit_id, assignee_id=None, claimed_at=None, status="open",
+                    resolved_at=None, routed_by_rule_id=rule)
+        )  # fmt: skip
+        # the demo's own history of them (claimed, resolved) is not what these tests look at
+        conn.execute(delete(ConversationEvent).where(ConversationEvent.conversation_id.in_(ids)))
+    return ids
+
+
+def _row(s: Services, cid: int) -> Any:
+    with s.db.engine.connect() as conn:
+        return conn.execute(select(Conversation).where(Conversation.id == cid)).one()
+
+
+def _events(s: Services, cid: int) -> list[Any]:
+    with s.db.engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(ConversationEvent)
+                .where(ConversationEvent.conversation_id == cid)
+                .order_by(ConversationEvent.id)
+            )
+        )
+
+
+def _audit(s: Services, cid: int) -> list[str]:
+    with s.db.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.entity == "conversation", AuditEntry.entity_id == cid)
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def test_every_action_stores_its_outcome_a_history_line_and_an_audit_entry(
+    demo_services: Services,
+) -> None:
+    s = demo_services
+    tom, marcus = _person(s, "tom.becker"), _person(s, "marcus.kelly")
+    orders = _unit(s, "Orders & Delivery")
+    (cid,) = _conversations(s, orders)
+
+    assert s.triage.claim(tom, cid).won
+    assert _row(s, cid).assignee_id == tom
+    assert _row(s, cid).claimed_at is not None
+    assert s.triage.assign(marcus, cid, marcus) == cid  # supervisor of Care, above Orders
+    s.triage.set_priority(tom, cid, "high")
+    s.triage.add_tag(tom, cid, "qa-refund")
+    s.triage.add_tag(tom, cid, "qa-broken")
+    s.triage.remove_tag(tom, cid, "qa-broken")
+    s.triage.add_note(tom, cid, "<b>called them</b>")
+    s.triage.set_status(tom, cid, "waiting")
+    s.triage.resolve(tom, cid)
+    row = _row(s, cid)
+    assert (row.assignee_id, row.priority, row.status) == (marcus, "high", "resolved")
+    assert row.resolved_at is not None
+    assert "qa-refund" in s.triage.tags(cid)
+    assert "qa-broken" not in s.triage.tags(cid)
+    assert [n.text for n in s.triage.notes(cid)] == ["<b>called them</b>"]
+    s.triage.reopen(tom, cid)
+    assert _row(s, cid).status == "open"
+    assert _row(s, cid).resolved_at is None
+    s.triage.unassign(tom, cid)
+    assert _row(s, cid).assignee_id is None
+
+    kinds = [e.kind for e in _events(s, cid)]
+    assert kinds == [
+        "claimed", "assigned", "priority", "tagged", "tagged", "untagged", "note",
+        "status", "status", "status", "unassigned",
+    ]  # fmt: skip
+    assert [e.event.kind for e in s.triage.history(cid)] == kinds
+    assert len(_audit(s, cid)) == len(kinds)
+    assert _events(s, cid)[0].person_name == "Tom Becker"
+
+
+def test_hand_over_records_the_previous_unit_the_rule_and_the_reason(
+    demo_services: Services,
+) -> None:
+    s = demo_services
+    tom = _person(s, "tom.becker")
+    orders, marketing = _unit(s, "Orders & Delivery"), _unit(s, "Marketing")
+    with s.db.engine.begin() as conn:
+        rule = conn.execute(
+            insert(RoutingRule).values(position=99, name="delivery words", conditions={},
+                                       actions={}, stop=False, enabled=True, created_at=0)
+            .returning(RoutingRule.id)
+        ).scalar_one()  # fmt: skip
+    (cid,) = _conversations(s, orders, rule=rule)
+    s.triage.claim(tom, cid)
+    with pytest.raises(TriageError, match="reason"):
+        s.triage.hand_over(tom, cid, marketing, "")
+    s.triage.hand_over(tom, cid, marketing, "a campaign question", "They saw the ad")
+    row = _row(s, cid)
+    assert (row.unit_id, row.assignee_id, row.status) == (marketing, None, "open")
+    event = _events(s, cid)[-1]
+    assert (event.kind, event.unit_from, event.unit_to) == ("handed_over", orders, marketing)
+    assert (event.rule_id, event.reason) == (rule, "a campaign question")
+    with s.db.engine.connect() as conn:
+        assert conn.scalars(select(Note.text).where(Note.conversation_id == cid)).all() == [
+            "They saw the ad"
+        ]
+    assert _audit(s, cid)[-1] == "conversation.hand_over"
+    with pytest.raises(NotAllowed, match="Marketing"):  # Tom is no agent of Marketing
+        s.triage.hand_over(tom, cid, orders, "back again")
+
+
+def test_refusals_write_nothing(demo_services: Services) -> None:
+    s = demo_services
+    tom, ingrid = _person(s, "tom.becker"), _person(s, "ingrid.solberg")
+    (cid,) = _conversations(s, _unit(s, "Marketing"))
+    with pytest.raises(NotAllowed, match="Marketing"):
+        s.triage.claim(tom, cid)
+    with pytest.raises(TriageError, match="Marketing"):
+        s.triage.assign(ingrid, cid, tom)  # the assignee holds no role there
+    with s.db.engine.begin() as conn:
+        conn.execute(update(Person).where(Person.id == ingrid).values(active=False))
+    with pytest.raises(NotAllowed, match="deactivated"):
+        s.triage.resolve(ingrid, cid)
+    assert _events(s, cid) == []
+    assert _audit(s, cid) == []
+    assert _row(s, cid).assignee_id is None
+
+
+# -- concurrent claims ------------------------------------------------------------------------
+
+ROUNDS = 8
+
+
+def _claim_all(triage: TriageService, person: int, ids: list[int]) -> list[ClaimOutcome]:
+    return [triage.claim(person, cid) for cid in ids]
+
+
+def _exactly_one_won(s: Services, ids: list[int], a: int, b: int, results: dict[int, Any]) -> None:
+    names = {a: "Tom Becker", b: "Marcus Kelly"}
+    for i, cid in enumerate(ids):
+        first, second = results[a][i], results[b][i]
+        assert first.won != second.won, f"conversation {cid}: both or neither won"
+        winner, loser = (a, second) if first.won else (b, first)
+        assert _row(s, cid).assignee_id == winner
+        assert loser.message.startswith(f"{names[winner]} claimed it")
+        assert [e.kind for e in _events(s, cid)] == ["claimed"]
+
+
+def test_two_threads_claiming_at_once_exactly_one_wins(demo_services: Services) -> None:
+    s = demo_services
+    tom, marcus = _person(s, "tom.becker"), _person(s, "marcus.kelly")
+    ids = _conversations(s, _unit(s, "Orders & Delivery"), ROUNDS)
+    barrier = threading.Barrier(2)
+    results: dict[int, list[ClaimOutcome]] = {}
+    errors: list[BaseException] = []
+
+    def run(person: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[person] = _claim_all(s.triage, person, ids)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in (tom, marcus)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    _exactly_one_won(s, ids, tom, marcus, results)
+
+
+def _claim_in_process(url: str, person: int, ids: list[int], barrier: Any, out: Any) -> None:
+    db = open_database(url)
+    try:
+        triage = TriageService(db)
+        barrier.wait(timeout=60)
+        out.put((person, [(o.won, o.message) for o in _claim_all(triage, person, ids)]))
+    finally:
+        db.close()
+
+
+def test_two_processes_claiming_at_once_on_postgresql_exactly_one_wins(
+    workspace_url: Callable[[str], str], engine_name: str
+) -> None:
+    if engine_name != "postgresql":
+        pytest.skip("two processes on one SQLite file is the threads test's case, serialised")
+    url = workspace_url("demo")
+    s = services_for(open_database(url))
+    try:
+        tom, marcus = _person(s, "tom.becker"), _person(s, "marcus.kelly")
+        ids = _conversations(s, _unit(s, "Orders & Delivery"), ROUNDS)
+        ctx = mp.get_context("spawn")
+        barrier, out = ctx.Barrier(2), ctx.Queue()
+        procs = [
+            ctx.Process(target=_claim_in_process, args=(url, p, ids, barrier, out))
+            for p in (tom, marcus)
+        ]
+        for p in procs:
+            p.start()
+        got = dict(out.get(timeout=120) for _ in procs)
+        for p in procs:
+            p.join(timeout=30)
+            assert p.exitcode == 0
+
+        class _O:
+            def __init__(self, won: bool, message: str) -> None:
+                self.won, self.message = won, message
+
+        results = {k: [_O(*r) for r in v] for k, v in got.items()}
+        _exactly_one_won(s, ids, tom, marcus, results)
+    finally:
+        s.close()
