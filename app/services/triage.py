@@ -220,9 +220,7 @@ class TriageService:
             raise TriageError("Say why it goes to the other unit: a hand-over needs a reason.")
         if len(reason) > MAX_REASON:
             raise TriageError(f"The reason is longer than {MAX_REASON} characters.")
-        note = note.strip()
-        if len(note) > MAX_NOTE:
-            raise TriageError(f"The note is longer than {MAX_NOTE:,} characters.")
+        note = _clean_note(note, required=False)
         now = self._clock()
         with self._db.uow() as uow:
             state = self._state(uow, conversation_id)
@@ -377,11 +375,7 @@ class TriageService:
             NotAllowed: the operator may not work conversations in its unit.
             TriageError: no such conversation; the note is empty or too long.
         """
-        text = text.strip()
-        if not text:
-            raise TriageError("The note is empty.")
-        if len(text) > MAX_NOTE:
-            raise TriageError(f"The note is longer than {MAX_NOTE:,} characters.")
+        text = _clean_note(text, required=True)
         now = self._clock()
         with self._db.uow() as uow:
             state = self._state(uow, conversation_id)
@@ -458,3 +452,17 @@ class TriageService:
             before=audit_before,
             after=audit_after,
         )
+
+
+def _clean_note(text: str, *, required: bool) -> str:
+    """A note as stored: trimmed, plain text, at most ``MAX_NOTE`` characters.
+
+    Raises:
+        TriageError: empty (when ``required``) or too long.
+    """
+    text = text.strip()
+    if required and not text:
+        raise TriageError("The note is empty.")
+    if len(text) > MAX_NOTE:
+        raise TriageError(f"The note is longer than {MAX_NOTE:,} characters.")
+    return text
