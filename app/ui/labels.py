@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as GuiQt  # convertFromPlainText lives in QtGui's Qt namespace
 from PySide6.QtWidgets import QLabel
 
 
@@ -19,3 +20,12 @@ def plain_label(
     if object_name:
         label.setObjectName(object_name)
     return label
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` literally, line breaks kept.
+
+    Tooltips guess rich text; ``html.escape`` alone would show ``&lt;`` to the reader. Qt's own
+    conversion escapes the text and marks it as rich text, so it reads as typed.
+    """
+    return str(GuiQt.convertFromPlainText(text, GuiQt.WhiteSpaceMode.WhiteSpaceNormal))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
@@ -39,6 +38,7 @@ from app.ui.inbox.feed_model import (
 )
 from app.ui.inbox.thread_view import ThreadPane
 from app.ui.inbox.unit_tree import UnitTree
+from app.ui.labels import plain_tooltip
 from app.ui.tasks import TaskRunner
 
 log = logging.getLogger("quiver.ui.inbox")
@@ -313,7 +313,7 @@ class InboxPage(QWidget):
             tip = account.display_name
             if account.state_detail:
                 tip += f"\n{account.state_detail}"
-            item.setToolTip(html.escape(tip))  # tooltips guess rich text: escape
+            item.setToolTip(plain_tooltip(tip))
             self.accounts.addItem(item)
 
     def on_conversations_changed(self, _new: tuple, _touched: tuple) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
@@ -11,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
 from app.domain.rows import UnitCount, UnitRow
 from app.ui.formatting import count
+from app.ui.labels import plain_tooltip
 
 UNIT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -35,7 +35,7 @@ class UnitTreeModel(QStandardItemModel):
             if unit.languages:
                 tip += f" · answers in {unit.languages.replace(',', ', ')}"
             name.setData(tip, KIND_ROLE)
-            name.setToolTip(html.escape(tip))
+            name.setToolTip(plain_tooltip(tip))
             backlog = QStandardItem("")
             for item in (name, backlog):
                 item.setEditable(False)
@@ -55,7 +55,7 @@ class UnitTreeModel(QStandardItemModel):
                     f"{name.data(KIND_ROLE)}\n{count(c.new)} new · {count(c.backlog)} need "
                     f"attention · {count(c.total)} in all (sub-units included)"
                 )
-                name.setToolTip(html.escape(detail))
+                name.setToolTip(plain_tooltip(detail))
 
     def index_of(self, unit_id: int) -> QModelIndex:
         items = self._items.get(unit_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from app.domain.rows import AccountRow, PersonRow
 from app.services.accounts import REDIRECT_PORT
 from app.services.container import Services
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
+from app.ui.labels import plain_tooltip
 from app.ui.operator import OperatorBinding
 from app.ui.settings.audit_tab import AuditTab
 from app.ui.settings.people_tab import PeopleTab
@@ -344,7 +344,7 @@ class AccountsTab(QWidget):
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if value:
-                    item.setToolTip(html.escape(value))  # tooltips guess rich text: escape
+                    item.setToolTip(plain_tooltip(value))
                 self.table.setItem(row, col, item)
 
     def _selected(self) -> AccountRow | None:

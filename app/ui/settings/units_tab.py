@@ -9,7 +9,6 @@ tree is rebuilt from what was stored.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,7 +49,7 @@ from app.domain.units import (
 )
 from app.services.access import NotAllowed
 from app.services.container import Services
-from app.ui.labels import plain_label
+from app.ui.labels import plain_label, plain_tooltip
 
 UNIT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 MIME = "application/x-quiver-unit-id"
@@ -150,7 +149,7 @@ class UnitsModel(QStandardItemModel):
             item.setData(unit.id, UNIT_ID_ROLE)
             item.setData(QColor(unit.colour), Qt.ItemDataRole.DecorationRole)
             tip = unit.kind.capitalize() + (" · Triage queue" if unit.is_triage else "")
-            item.setToolTip(html.escape(f"{unit.name}\n{tip}"))
+            item.setToolTip(plain_tooltip(f"{unit.name}\n{tip}"))
             item.setEditable(unit.id in editable)
             item.setDragEnabled(unit.id in editable and unit.parent_id is not None)
             item.setDropEnabled(True)
