@@ -129,9 +129,27 @@ def decide(actor: Actor, action: Action, place: Place, *, doing: str | None = No
         )
     if any(action in GRANTS[g.role] and covers(g, place.unit_path) for g in actor.grants):
         return Decision(True)
+    return Decision(
+        False, f"Only {_who(action)} of {place.unit_name} can {doing or _DOING[action]}."
+    )
+
+
+def decide_anywhere(actor: Actor, action: Action, *, doing: str) -> Decision:
+    """Say whether ``actor`` may do ``action`` in at least one unit (a screen's first check).
+
+    The unit an action finally concerns is checked with :func:`decide` when it happens.
+    """
+    if not actor.active:
+        return decide(actor, action, Place("/", ""))  # the deactivated person's refusal
+    if any(action in GRANTS[g.role] for g in actor.grants):
+        return Decision(True)
+    return Decision(False, f"Only {_who(action)} can {doing}: {actor.name} holds no such role.")
+
+
+def _who(action: Action) -> str:
+    """The roles granting ``action`` as a refusal names them ("a supervisor or an …")."""
     names = [ROLE_NAMES[r] for r in roles_for(action)]
-    who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return Decision(False, f"Only {who} of {place.unit_name} can {doing or _DOING[action]}.")
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def allowed_units(actor: Actor, action: Action, unit_paths: Iterable[str]) -> tuple[str, ...]:

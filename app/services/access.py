@@ -7,17 +7,10 @@ message names what is missing ("Only an administrator of Marketing can …").
 
 from __future__ import annotations
 
-from app.domain.permissions import (
-    GRANTS,
-    ROLE_NAMES,
-    Action,
-    Actor,
-    Decision,
-    Place,
-    decide,
-    roles_for,
-)
+from app.domain.permissions import Action, Actor, Decision, Place, decide, decide_anywhere
 from app.storage.ports import Storage, StorageUnitOfWork
+
+NOBODY = "Nobody with that id works in this workspace."
 
 
 class NotAllowed(Exception):  # noqa: N818 - reads as what happened
@@ -48,15 +41,7 @@ class AccessService:
         The unit an action finally concerns is checked again when it happens.
         """
         with self._db.uow() as uow:
-            actor = uow.directory.actor(person_id)
-        if actor is None:
-            return Decision(False, "Nobody with that id works in this workspace.")
-        if not actor.active:
-            return Decision(False, f"{actor.name} is deactivated and can no longer act here.")
-        if any(action in GRANTS[g.role] for g in actor.grants):
-            return Decision(True)
-        roles = " or ".join(ROLE_NAMES[r] for r in roles_for(action))
-        return Decision(False, f"Only {roles} can {doing}: {actor.name} holds no such role.")
+            return decide_anywhere_in(uow, person_id, action, doing=doing)
 
     def may(self, person_id: int, action: Action, unit_id: int | None = None) -> bool:
         return self.decide(person_id, action, unit_id).allowed
@@ -89,7 +74,7 @@ def decide_in(
     """:meth:`AccessService.decide` inside a unit of work a use case already holds."""
     actor = uow.directory.actor(person_id)
     if actor is None:
-        return Decision(False, "Nobody with that id works in this workspace.")
+        return Decision(False, NOBODY)
     place = uow.directory.place(unit_id) or Place("/", "this workspace")
     return decide(actor, action, place, doing=doing)
 
@@ -108,6 +93,32 @@ def require_in(
         NotAllowed: with the reason.
     """
     decision = decide_in(uow, person_id, action, unit_id, doing=doing)
+    if not decision.allowed:
+        raise NotAllowed(decision.reason)
+    actor = uow.directory.actor(person_id)
+    assert actor is not None  # allowed means found
+    return actor
+
+
+def decide_anywhere_in(
+    uow: StorageUnitOfWork, person_id: int, action: Action, *, doing: str
+) -> Decision:
+    """:meth:`AccessService.anywhere` inside a unit of work a use case already holds."""
+    actor = uow.directory.actor(person_id)
+    if actor is None:
+        return Decision(False, NOBODY)
+    return decide_anywhere(actor, action, doing=doing)
+
+
+def require_anywhere_in(
+    uow: StorageUnitOfWork, person_id: int, action: Action, *, doing: str
+) -> Actor:
+    """Raise :class:`NotAllowed` unless the person may do ``action`` in some unit.
+
+    Raises:
+        NotAllowed: with the reason.
+    """
+    decision = decide_anywhere_in(uow, person_id, action, doing=doing)
     if not decision.allowed:
         raise NotAllowed(decision.reason)
     actor = uow.directory.actor(person_id)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.enums import AccountState, Network
-from app.domain.permissions import GRANTS, Action
+from app.domain.permissions import Action
 from app.domain.polling import MAX_POLL_INTERVAL_S, poll_floor_s
-from app.services.access import NotAllowed, require_in
+from app.services.access import require_anywhere_in, require_in
 from app.services.auditing import record_change
 from app.services.oauth import (
     FacebookLoginFlow,
@@ -497,13 +497,9 @@ class AccountsService:
         The unit the account will belong to is checked again when it is connected.
         """
         with self._db.uow() as uow:
-            actor = uow.directory.actor(operator_id)
-            if (
-                actor is None
-                or not actor.active
-                or not any(Action.MANAGE_ACCOUNTS in GRANTS[g.role] for g in actor.grants)
-            ):
-                raise NotAllowed("Only an administrator can connect or disconnect accounts.")
+            require_anywhere_in(
+                uow, operator_id, Action.MANAGE_ACCOUNTS, doing="connect or disconnect accounts"
+            )
 
     def _audit(
         self,

@@ -37,7 +37,13 @@ from app.domain.people_csv import (
     unit_paths,
 )
 from app.domain.permissions import Action, Actor, Decision, Place, decide
-from app.services.access import NotAllowed, decide_in, require_in
+from app.services.access import (
+    NotAllowed,
+    decide_anywhere_in,
+    decide_in,
+    require_anywhere_in,
+    require_in,
+)
 from app.services.auditing import record_change
 from app.storage.ports import (
     HeldRole,
@@ -195,7 +201,9 @@ class PeopleService:
     def may_manage(self, operator_id: int) -> Decision:
         """Whether the operator may manage people anywhere (and why not, for a person to read)."""
         with self._db.uow() as uow:
-            return _somewhere(uow, operator_id, "change people and their roles")
+            return decide_anywhere_in(
+                uow, operator_id, MANAGE, doing="change people and their roles"
+            )
 
     def may_change(self, operator_id: int, person_id: int) -> Decision:
         """Whether the operator may edit, deactivate or reactivate this person (and why not)."""
@@ -230,7 +238,7 @@ class PeopleService:
         """
         name, email, title = _checked(name, email, title)
         with self._db.uow() as uow:
-            actor = _require_somewhere(uow, operator_id, "add people")
+            actor = require_anywhere_in(uow, operator_id, MANAGE, doing="add people")
             _email_free(uow, email, None)
             person_id = uow.people.add(NewPerson(name, email, title))
             self._audit(uow, actor, "person.added", person_id, None, _card(name, email, title))
@@ -484,7 +492,7 @@ class PeopleService:
 def _permission_problems(
     uow: StorageUnitOfWork, tree: _Tree, preview: ImportPreview, operator_id: int
 ) -> list[Problem]:
-    decision = _somewhere(uow, operator_id, "import people")
+    decision = decide_anywhere_in(uow, operator_id, MANAGE, doing="import people")
     if not decision.allowed:
         return [Problem(0, decision.reason)]
     problems: list[Problem] = []
@@ -504,31 +512,10 @@ def _permission_problems(
     return problems
 
 
-def _somewhere(uow: StorageUnitOfWork, operator_id: int, doing: str) -> Decision:
-    actor = uow.directory.actor(operator_id)
-    if actor is None:
-        return Decision(False, "Nobody with that id works in this workspace.")
-    root = uow.directory.place(None) or Place("/", "this workspace")
-    if not actor.active:
-        return decide(actor, MANAGE, root)  # the deactivated person's refusal
-    if any(decide(actor, MANAGE, Place(g.unit_path, "")).allowed for g in actor.grants):
-        return Decision(True)
-    return Decision(False, f"Only an administrator (of any unit) can {doing}.")
-
-
-def _require_somewhere(uow: StorageUnitOfWork, operator_id: int, doing: str) -> Actor:
-    decision = _somewhere(uow, operator_id, doing)
-    if not decision.allowed:
-        raise NotAllowed(decision.reason)
-    actor = uow.directory.actor(operator_id)
-    assert actor is not None
-    return actor
-
-
 def _require_over(uow: StorageUnitOfWork, operator_id: int, person_id: int, doing: str) -> Actor:
     """MANAGE_PEOPLE over every unit where the person holds a role (somewhere, if none)."""
     units = sorted({r.unit_id for r in uow.people.roles_of(person_id)})
-    actor = _require_somewhere(uow, operator_id, doing.replace("its ", ""))
+    actor = require_anywhere_in(uow, operator_id, MANAGE, doing=doing.replace("its ", ""))
     for unit_id in units:
         require_in(uow, operator_id, MANAGE, unit_id, doing=doing)
     return actor

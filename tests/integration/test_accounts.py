@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from app.bootstrap import services_for
 from app.connectors.x_oauth import TOKEN_URL, TokenSet
 from app.models import Account, AuditEntry, Message, Person, RoleAssignment, Unit
-from app.services.accounts import NotAllowed
+from app.services.access import NotAllowed
 from app.services.container import Services
 from app.services.tokens import TokenStore
 from app.storage.workspace import Database

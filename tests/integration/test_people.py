@@ -248,7 +248,7 @@ def test_cli_import(
     assert main(["people", "import", str(big), "--workspace", url]) == 2
     assert "at most 5 MB" in capsys.readouterr().err
     assert main(["people", "import", str(good), "--workspace", url, "--operator", AGENT]) == 2
-    assert f"{good}: Only an administrator (of any unit) can import people." in (
+    assert f"{good}: Only an administrator can import people: Tom Becker holds no such role." in (
         capsys.readouterr().err
     )
     assert main(["people", "import", str(good), "--workspace", url, "--dry-run"]) == 0

@@ -75,7 +75,7 @@ def test_an_agent_is_told_what_they_may_not_do(qtbot: Any, demo_services: Servic
     tab, operator = _tab(qtbot, demo_services, AGENT)
     assert tab.access_note.isVisible()
     assert tab.access_note.text() == (
-        "Only an administrator (of any unit) can change people and their roles."
+        "Only an administrator can change people and their roles: Tom Becker holds no such role."
     )
     for control in (tab.new_button, tab.import_button, tab.save_button, tab.grant_button):
         assert not control.isEnabled()

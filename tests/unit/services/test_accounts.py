@@ -10,14 +10,15 @@ import pytest
 
 from app.connectors.base import AuthExpired
 from app.domain.enums import AccountState, Network, Role
-from app.services.accounts import AccountsService, NotAllowed
+from app.services.access import NotAllowed
+from app.services.accounts import AccountsService
 from app.services.oauth import FacebookLoginFlow, OAuthFlows
 from app.services.polling import AccountRef
 from app.storage.ports import PersonEntry
 from tests.unit.services.fakes import NOW, Clock, FakeData, FakeStorage, FakeTokens
 
 ADMIN, AGENT = 1, 2
-REFUSED = "Only an administrator can connect or disconnect accounts."
+REFUSED = "Only an administrator can connect or disconnect accounts: Al Agent holds no such role."
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ def people(storage: FakeStorage) -> PeopleService:
 def test_add_needs_an_administrator_somewhere_and_is_audited(
     people: PeopleService, storage: FakeStorage
 ) -> None:
-    with pytest.raises(NotAllowed, match=r"Only an administrator \(of any unit\) can add people"):
+    with pytest.raises(
+        NotAllowed, match=r"Only an administrator can add people: Olga Orders holds no such role\."
+    ):
         people.add_person(AGENT, "Nia New", "nia@acme.example")
     new = people.add_person(CARE_ADMIN, "  Nia   New ", "NIA@acme.example", "Agent")
     person = people.person(new)
@@ -197,7 +199,7 @@ def test_search_and_manageable_units(people: PeopleService) -> None:
     ]
     assert people.manageable_units(AGENT) == []
     assert people.may_manage(AGENT).reason == (
-        "Only an administrator (of any unit) can change people and their roles."
+        "Only an administrator can change people and their roles: Olga Orders holds no such role."
     )
 
 
@@ -263,7 +265,7 @@ def test_import_refuses_roles_the_operator_may_not_grant(people: PeopleService) 
     assert people.preview_import(text, ROOT_ADMIN).ok
     refused = people.preview_import(text, AGENT)
     assert [str(p) for p in refused.problems] == [
-        "Only an administrator (of any unit) can import people."
+        "Only an administrator can import people: Olga Orders holds no such role."
     ]
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from app.bootstrap import connector_factory
 from app.domain.enums import AccountState, Network, Role
-from app.services.accounts import AccountsService, NotAllowed
+from app.services.access import NotAllowed
+from app.services.accounts import AccountsService
 from app.services.ingest import IngestService
 from app.services.oauth import OAuthFlows
 from app.services.polling import PollingService
