@@ -70,6 +70,8 @@ class ConversationEventKind(StrEnum):
     TAGGED = "tagged"
     UNTAGGED = "untagged"
     NOTE = "note"
+    ROUTED = "routed"  # rules applied again by a person: the unit (and more) they chose
+    SPAM_VERDICT = "spam_verdict"  # an agent said "Spam" or "Not spam" (teaches the filter)
 
 
 class Priority(StrEnum):

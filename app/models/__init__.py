@@ -12,7 +12,9 @@ from app.models.social import (
     ConversationTag,
     Message,
     Note,
+    SavedView,
     Tag,
+    TextSighting,
 )
 from app.models.strategy import AuditEntry, MetaEntry, StrategyItem, StrategyLink
 
@@ -37,9 +39,11 @@ __all__ = [
     "PolicyRule",
     "RoleAssignment",
     "RoutingRule",
+    "SavedView",
     "StrategyItem",
     "StrategyLink",
     "Tag",
+    "TextSighting",
     "Unit",
     "UtcDateTime",
 ]

@@ -31,6 +31,9 @@ class Organization(Base):
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO dates
     # People prove who they are with a passphrase (argon2id hashes in people.passphrase_hash).
     passphrase_required: Mapped[bool] = mapped_column(default=False)
+    # The spam filter (app.domain.spam): at or above this score a conversation is spam.
+    spam_threshold: Mapped[float] = mapped_column(Float, default=0.6)
+    spam_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)  # words or phrases
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

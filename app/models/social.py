@@ -100,6 +100,8 @@ class Conversation(Base):
         Index("ix_conversations_unit_activity", "unit_id", "last_activity_at", "id"),
         Index("ix_conversations_activity", "last_activity_at", "id"),
         Index("ix_conversations_unit_status", "unit_id", "status"),
+        Index("ix_conversations_unit_due", "unit_id", "sla_due_at", "id"),
+        Index("ix_conversations_author_activity", "author_id", "last_activity_at"),
         CheckConstraint(NETWORKS_SQL, name="network"),
         CheckConstraint(KINDS_SQL, name="kind"),
         CheckConstraint(STATUSES_SQL, name="status"),
@@ -137,6 +139,8 @@ class Conversation(Base):
         ForeignKey("routing_rules.id", ondelete="SET NULL")
     )
     routing_reason: Mapped[str] = mapped_column(String(500), default="")
+    spam_score: Mapped[float | None] = mapped_column(Float)  # None: not scored (our own posts)
+    spam_reasons: Mapped[str] = mapped_column(Text, default="")  # one reason per line
     social_goal_id: Mapped[int | None] = mapped_column(
         ForeignKey("strategy_items.id", ondelete="SET NULL")
     )
@@ -240,3 +244,33 @@ class ConversationEvent(Base):
     unit_to: Mapped[int | None] = mapped_column(Integer)
     rule_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class TextSighting(Base):
+    """Someone wrote a text with this spam fingerprint at a time (app.domain.spam.fingerprint).
+
+    Kept across ingest batches so "the same text from several authors within 24 h" holds
+    whichever poll brought each copy; rows older than the window are pruned.
+    """
+
+    __tablename__ = "text_sightings"
+    __table_args__ = (Index("ix_text_sightings_fingerprint_at", "fingerprint", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str] = mapped_column(String(200))  # "network:external id"
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class SavedView(Base):
+    """A person's named inbox filter (unit, networks, status, assignee, tag, search text …)."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("person_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, insert, select
 from app.domain.demo_text import DemoThread, TextFactory
 from app.domain.enums import ConversationStatus, Network, Priority
 from app.domain.hours import standard_week
+from app.domain.spam import fingerprint
 from app.models import (
     Account,
     Approval,
@@ -42,9 +43,11 @@ from app.models import (
     PolicyRule,
     RoleAssignment,
     RoutingRule,
+    SavedView,
     StrategyItem,
     StrategyLink,
     Tag,
+    TextSighting,
     Unit,
 )
 from app.models.base import to_epoch_ms
@@ -308,6 +311,24 @@ ROUTING_RULES: tuple[tuple[str, dict[str, Any], dict[str, Any], bool], ...] = (
     ),
 )
 
+# Saved inbox views of a few people: (name, unit key or None, the rest of the filter).
+SAVED_VIEWS: tuple[tuple[str, tuple[tuple[str, str | None, dict[str, Any]], ...]], ...] = (
+    (
+        "tom.becker",
+        (
+            ("My open conversations", None, {"assignee": "me", "statuses": ["new", "open"]}),
+            ("Orders waiting on us", "care_orders", {"statuses": ["new", "open"]}),
+        ),
+    ),
+    (
+        "marcus.kelly",
+        (
+            ("Unassigned in Care", "care", {"assignee": "unassigned", "statuses": ["new"]}),
+            ("Safety", "care", {"tags": ["safety"]}),
+        ),
+    ),
+)
+
 TAGS = (
     ("safety", "#d32f2f"),
     ("press", "#f4511e"),
@@ -504,6 +525,18 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
             s.add(r)
             rules[name] = r
         _write_policy(s, units, accounts)
+        for local, views in SAVED_VIEWS:
+            for position, (view_name, view_unit, filters) in enumerate(views):
+                unit = {"unit_id": units[view_unit].id} if view_unit else {}
+                s.add(
+                    SavedView(
+                        person_id=people[local].id,
+                        name=view_name,
+                        filters={**unit, **filters},
+                        position=position,
+                        created_at=now - timedelta(days=HISTORY_DAYS),
+                    )
+                )
         goals = _write_strategy(s, rng, units, people, now)
         s.flush()
         _write_drafts(s, units, people, accounts, goals, now)
@@ -947,6 +980,8 @@ class _ConversationWriter:
                 conn.execute(insert(ConversationTag), tags)
             if notes:
                 conn.execute(insert(Note), notes)
+            if sightings := _spam_sightings(convs, msgs):
+                conn.execute(insert(TextSighting), sightings)
         return len(msgs)
 
     def _pick_account(self, lang: str) -> str:
@@ -1165,6 +1200,22 @@ _NOTE_TEXTS = (
     "Asked Legal for a check before answering.",
     "Second contact about the same order; escalate if no answer by tomorrow.",
 )
+
+
+def _spam_sightings(
+    convs: Sequence[dict[str, Any]], msgs: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """What the spam filter keeps of the spam it saw: each spam text's fingerprint, author, time."""
+    spam = {c["id"] for c in convs if c["status"] == ConversationStatus.SPAM}
+    return [
+        {
+            "fingerprint": fingerprint(m["text"]),
+            "author": f"{m['network']}:{m['author_id']}",
+            "at": m["created_at"],
+        }
+        for m in msgs
+        if m["conversation_id"] in spam and m["direction"] == "in"
+    ]
 
 
 def _history(conn: Connection, convs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

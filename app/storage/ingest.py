@@ -79,6 +79,8 @@ CONVERSATION_COLUMNS = (  # in the table's order: the driver gets the tuples as 
     "last_activity_at",
     "routed_by_rule_id",
     "routing_reason",
+    "spam_score",
+    "spam_reasons",
     "created_at",
 )
 
@@ -96,6 +98,8 @@ class NewThread:
     reason: str = ""
     priority: str = "normal"
     status: str = "new"
+    spam_score: float | None = None
+    spam_reasons: str = ""
 
 
 @dataclass(frozen=True)
@@ -462,6 +466,8 @@ def _store_conversations(
                     summary["last"],
                     decision.rule_id,
                     decision.reason,
+                    decision.spam_score,
+                    decision.spam_reasons,
                     started,
                 )
             )

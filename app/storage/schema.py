@@ -11,13 +11,16 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0002_search_audit",
     "0003_administration",
     "0004_triage",
+    "0005_routing_spam_views",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
 #: Search structures no ORM class maps: SQLite's FTS5 tables, PostgreSQL's tsvector column.
 FTS_PREFIX = "messages_fts"
+AUTHORS_FTS_PREFIX = "authors_fts"
 SEARCH_COLUMN = "search_vector"
 SEARCH_INDEX = "ix_messages_search_vector"
+AUTHORS_SEARCH_INDEX = "ix_authors_search"
 
 
 def mapped_by_models(name: str | None, type_: str, parent_names: object) -> bool:
@@ -25,9 +28,9 @@ def mapped_by_models(name: str | None, type_: str, parent_names: object) -> bool
     if name is None:
         return True
     if type_ == "table":
-        return not name.startswith(FTS_PREFIX)
+        return not name.startswith((FTS_PREFIX, AUTHORS_FTS_PREFIX))
     if type_ == "column":
         return name != SEARCH_COLUMN
     if type_ == "index":
-        return name != SEARCH_INDEX
+        return name not in (SEARCH_INDEX, AUTHORS_SEARCH_INDEX)
     return True

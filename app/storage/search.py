@@ -94,6 +94,7 @@ def rebuild_index(conn: Connection) -> None:
     if conn.dialect.name != "sqlite":
         return
     conn.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('delete-all')"))
+    conn.execute(text("INSERT INTO authors_fts(authors_fts) VALUES ('rebuild')"))
     conn.execute(delete(MetaEntry).where(MetaEntry.key == INDEX_WATERMARK_KEY))
     index_new_messages(conn)
 

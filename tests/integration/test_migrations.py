@@ -57,12 +57,7 @@ def test_migration_from_empty_matches_the_models(tmp_path: Path) -> None:
         with db.engine.connect() as conn:
             ctx = MigrationContext.configure(
                 conn,
-                opts={
-                    "compare_type": True,
-                    "include_name": lambda name, type_, _p: (
-                        not (type_ == "table" and name and name.startswith("messages_fts"))
-                    ),
-                },
+                opts={"compare_type": True, "include_name": mapped_by_models},
             )
             assert compare_metadata(ctx, Base.metadata) == []
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
