@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.storage.engine import build_engine
+from app.storage.leftovers import remove_leftovers, temporary_path
 
 log = logging.getLogger("quiver.storage")
 
@@ -67,7 +68,8 @@ def upgrade_sqlite_file(path: Path, *, backup_dir: Path | None = None) -> Path |
         MigrationError: the migration failed; the original is left as it was.
     """
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    work = path.with_name(f".{path.name}.migrating-{os.getpid()}")
+    remove_leftovers(path)
+    work = temporary_path(path, "migrating")
     backup: Path | None = None
     try:
         existed = path.exists() and path.stat().st_size > 0
@@ -95,6 +97,9 @@ def upgrade_sqlite_file(path: Path, *, backup_dir: Path | None = None) -> Path |
     except Exception as exc:
         _cleanup(work)
         raise MigrationError(str(exc)) from exc
+    except BaseException:  # Ctrl+C, SystemExit: the original was not touched; the copy goes
+        _cleanup(work)
+        raise
     return backup
 
 

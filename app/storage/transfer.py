@@ -61,6 +61,7 @@ from app.models import Account, Base
 from app.storage import server
 from app.storage.engine import build_engine
 from app.storage.ids import sync_id_sequences
+from app.storage.leftovers import remove_leftovers, temporary_path
 from app.storage.search import INDEX_WATERMARK_KEY, rebuild_index
 from app.storage.workspace import (
     Database,
@@ -475,8 +476,9 @@ class _Target:
             path = Path(url.database or "")
             if not path.exists():
                 _check_folder(path)
-                temp = _temporary(path)
-                _remove_file(temp)  # left by a copy that was killed
+                remove_leftovers(path)  # files of copies or migrations that were killed
+                temp = temporary_path(path, "copying")
+                _remove_file(temp)
                 try:
                     db = open_database(sqlite_url(temp), create=True)
                 except BaseException:
@@ -530,10 +532,6 @@ class _Target:
         finally:
             if temp is not None:
                 _remove_file(temp)
-
-
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.copying-{os.getpid()}")
 
 
 def _check_folder(path: Path) -> None:

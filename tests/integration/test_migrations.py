@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -139,6 +140,55 @@ def test_failed_migration_leaves_the_original_intact(
     with sqlite3.connect(backups[0]) as conn:
         assert conn.execute("SELECT v FROM precious").fetchall() == [("keep me",)]
     conn.close()
+
+
+def test_ctrl_c_during_a_migration_leaves_the_original_and_no_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ws.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE precious (v TEXT)")
+        conn.execute("INSERT INTO precious VALUES ('keep me')")
+    conn.close()
+    before = path.read_bytes()
+
+    def interrupted(conn: object, revision: str = "head") -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(migrate, "upgrade_connection", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        upgrade_sqlite_file(path)
+    assert path.read_bytes() == before
+    assert not [p.name for p in tmp_path.iterdir() if "migrating" in p.name]
+
+
+def test_files_left_by_a_killed_migration_go_at_the_next_one(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "ws.sqlite"
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = int(gone.stdout)  # that process has ended
+    alive = os.getppid()  # still runs: another program's work in progress is left alone
+    for name in (
+        f".ws.sqlite.migrating-{dead}",
+        f".ws.sqlite.migrating-{dead}-wal",
+        f".ws.sqlite.copying-{dead}",
+        f".ws.sqlite.migrating-{alive}",
+        f".other.sqlite.migrating-{dead}",
+    ):
+        (tmp_path / name).write_bytes(b"half a database")
+    upgrade_sqlite_file(path)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [
+        f".other.sqlite.migrating-{dead}",
+        f".ws.sqlite.migrating-{alive}",
+    ]
+    assert current_revision(build_engine(f"sqlite:///{path}")) == HEAD_REVISION
 
 
 def test_the_schema_matches_the_models_on_both_engines(db: Database) -> None:
