@@ -2,7 +2,9 @@
 
 Exit 0: imported (or, with ``--dry-run``, importable), with the counts printed. Exit 2: refused,
 each bad line named on stderr (``line 3: unknown unit “Acme/Custmer Care”``), nothing changed.
-Who imports: ``--operator EMAIL``, else the only active administrator of the root unit.
+Who imports: ``--operator EMAIL``, else the only active administrator of the root unit. With
+sign-in on in the workspace, that person proves who they are as in the window: the passphrase is
+asked in the terminal, or read from ``QUIVER_PASSPHRASE`` when there is no terminal (scripts).
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def run_people(args: argparse.Namespace) -> int:
             operator = services.people.import_operator(args.people_operator)
         except UnknownOperatorError as exc:
             return _refuse(str(exc), nothing=True)
+        refused = _signed_in(services, operator)
+        if refused is not None:
+            return _refuse(refused, nothing=True)
         if args.people_dry_run:
             preview = services.people.preview_import(data, operator)
             if not preview.ok:
@@ -86,6 +91,33 @@ def run_people(args: argparse.Namespace) -> int:
         return 0
     finally:
         services.close()
+
+
+def _signed_in(services: Any, person_id: int) -> str | None:
+    """``None`` when the person may act (sign-in off, or the passphrase is right), else why not."""
+    import getpass
+    import os
+
+    from app.services.signin import SignInRefused
+
+    if not services.signin.required():
+        return None
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None:
+        if not sys.stdin.isatty():
+            return (
+                "sign-in is on in this workspace: run this in a terminal to type the passphrase, "
+                f"or set {PASSPHRASE_ENV}"
+            )
+        passphrase = getpass.getpass("Passphrase: ")
+    try:
+        services.signin.sign_in(person_id, passphrase)
+    except SignInRefused as exc:
+        return str(exc)
+    return None
+
+
+PASSPHRASE_ENV = "QUIVER_PASSPHRASE"
 
 
 def _problems(path: Path, problems: Any) -> int:

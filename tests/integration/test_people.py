@@ -267,3 +267,33 @@ def test_cli_import(
     assert main(["people", "import", str(good), "--workspace", url]) == 2
     assert "--operator EMAIL" in capsys.readouterr().err
     assert main(["people", "import", str(good), "--workspace", url, "--operator", CARE_HEAD]) == 0
+
+
+def test_cli_import_with_sign_in_on_asks_who_imports_to_prove_it(
+    url: str,
+    services: Services,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD, encoding="utf-8")
+    admin = pid(services, ADMIN)
+    services.signin.set_own_passphrase(admin, None, "correct horse battery")
+    services.signin.set_required(admin, True)
+    before = rows(services)
+    monkeypatch.delenv("QUIVER_PASSPHRASE", raising=False)
+
+    assert main(["people", "import", str(good), "--workspace", url]) == 2  # no terminal here
+    err = capsys.readouterr().err
+    assert "sign-in is on in this workspace" in err
+    assert "QUIVER_PASSPHRASE" in err
+    assert "Nothing was imported." in err
+    monkeypatch.setenv("QUIVER_PASSPHRASE", "wrong horse battery")
+    assert main(["people", "import", str(good), "--workspace", url]) == 2
+    assert "That passphrase is not right." in capsys.readouterr().err
+    assert rows(services) == before
+
+    monkeypatch.setenv("QUIVER_PASSPHRASE", "correct horse battery")
+    assert main(["people", "import", str(good), "--workspace", url]) == 0
+    assert "imported: 2 people added" in capsys.readouterr().out
