@@ -67,9 +67,9 @@ def run_people(args: argparse.Namespace) -> int:
             operator = services.people.import_operator(args.people_operator)
         except UnknownOperatorError as exc:
             return _refuse(str(exc), nothing=True)
-        refused = _signed_in(services, operator)
-        if refused is not None:
-            return _refuse(refused, nothing=True)
+        unproven = _signed_in(services, operator)
+        if unproven is not None:
+            return _refuse(unproven, nothing=True)
         if args.people_dry_run:
             preview = services.people.preview_import(data, operator)
             if not preview.ok:
