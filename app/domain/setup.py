@@ -100,6 +100,8 @@ class OrganizationRow:
     time_zone: str
     business_hours: Schedule
     holidays: tuple[str, ...]
+    spam_threshold: float = 0.6  # app.domain.spam: at or above it a conversation is spam
+    spam_keywords: tuple[str, ...] = ()
 
 
 def clean_name(value: str, what: str) -> str:

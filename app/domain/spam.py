@@ -243,3 +243,45 @@ def learn(
     if verdict is AgentVerdict.SPAM:
         return author_flags | {author}
     return author_flags - {author}
+
+
+MAX_KEYWORDS = 500
+MAX_KEYWORD_CHARS = 100
+
+
+class SpamSettingsError(ValueError):
+    """A spam threshold or keyword list that cannot be used; the message says why."""
+
+
+def clean_settings(threshold: float, keywords: Iterable[str]) -> tuple[float, tuple[str, ...]]:
+    """The threshold checked and the keyword list tidied: trimmed, spaces collapsed, each once.
+
+    Two keywords that fold to the same words ("Crypto" and "crypto ") are one; the first
+    spelling is kept.
+
+    Raises:
+        SpamSettingsError: the threshold is not above 0 and at most 1, a keyword has no word,
+            is too long, or there are too many.
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise SpamSettingsError("The spam threshold is a number above 0 and at most 1.")
+    if not 0 < threshold <= 1:
+        raise SpamSettingsError(f"The spam threshold is above 0 and at most 1, not {threshold:g}.")
+    kept: dict[tuple[str, ...], str] = {}
+    for raw in keywords:
+        keyword = " ".join(str(raw).split())
+        if not keyword:
+            continue
+        if len(keyword) > MAX_KEYWORD_CHARS:
+            raise SpamSettingsError(
+                f"The spam word “{keyword[:30]}…” is longer than {MAX_KEYWORD_CHARS} characters."
+            )
+        phrase = _phrase(keyword)
+        if not phrase:
+            raise SpamSettingsError(
+                f"The spam word “{keyword}” has no letter or digit: it would never match."
+            )
+        kept.setdefault(phrase, keyword)
+    if len(kept) > MAX_KEYWORDS:
+        raise SpamSettingsError(f"At most {MAX_KEYWORDS} spam words, not {len(kept)}.")
+    return float(threshold), tuple(kept.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from app.domain.setup import (
     clean_name,
     plan_setup,
 )
+from app.domain.spam import clean_settings
 from app.services.access import require_in
 from app.services.auditing import record_change
 from app.storage.ports import Storage, StorageUnitOfWork
@@ -167,6 +168,50 @@ class OrganizationService:
         )
         return SetupDone(done, admin, tuple(units))
 
+    def update_spam_settings(
+        self,
+        operator_id: int,
+        *,
+        threshold: float | None = None,
+        keywords: Iterable[str] | None = None,
+    ) -> OrganizationRow:
+        """Change the spam filter's threshold or keyword list (administrators of the workspace).
+
+        New conversations are scored with them from the next ingest batch on; conversations
+        already stored keep their verdict. ``None`` keeps a value as it is.
+
+        Raises:
+            NotAllowed: the operator may not change the workspace's settings.
+            SpamSettingsError: a value is not usable (nothing is changed).
+            SetupError: the workspace is not set up yet.
+        """
+        with self._db.uow() as uow:
+            require_in(uow, operator_id, Action.MANAGE_WORKSPACE, doing="change the spam filter")
+            current = uow.organization.get()
+            if current is None:
+                raise SetupError("This workspace is not set up yet: run the set-up first.")
+            new = _spam_settings(current, threshold, keywords)
+            fields = ("spam_threshold", "spam_keywords")
+            changed = [f for f in fields if getattr(new, f) != getattr(current, f)]
+            if not changed:
+                return current
+            uow.organization.save(new)
+            _record(
+                uow,
+                self._clock(),
+                operator_id,
+                uow.directory.person_name(operator_id) or "",
+                "organization.spam_settings",
+                "organization",
+                current.id,
+                {f: _plain(getattr(current, f)) for f in changed},
+                {f: _plain(getattr(new, f)) for f in changed},
+            )
+            saved = uow.organization.get()
+            assert saved is not None
+            uow.commit()
+            return saved
+
     def update_organization(
         self,
         operator_id: int,
@@ -243,6 +288,21 @@ class OrganizationService:
             assert saved is not None
             uow.commit()
             return saved
+
+
+def _spam_settings(
+    current: OrganizationRow, threshold: float | None, keywords: Iterable[str] | None
+) -> OrganizationRow:
+    value, words = clean_settings(
+        current.spam_threshold if threshold is None else threshold,
+        current.spam_keywords if keywords is None else keywords,
+    )
+    return replace(current, spam_threshold=value, spam_keywords=words)
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it (tuples as lists)."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _record(

@@ -43,6 +43,8 @@ class SqlOrganization:
                 Organization.time_zone,
                 Organization.business_hours,
                 Organization.holidays,
+                Organization.spam_threshold,
+                Organization.spam_keywords,
             )
             .outerjoin(Person, Person.id == Organization.executive_sponsor_id)
             .order_by(Organization.id)
@@ -59,6 +61,8 @@ class SqlOrganization:
             time_zone=row[5] or "UTC",
             business_hours=row[6] or standard_week(),
             holidays=tuple(row[7] or ()),
+            spam_threshold=float(row[8]) if row[8] is not None else 0.6,
+            spam_keywords=tuple(row[9] or ()),
         )
 
     def create(self, *, name: str, mission: str, time_zone: str, business_hours: Any) -> int:
@@ -79,6 +83,8 @@ class SqlOrganization:
                 executive_sponsor_id=row.executive_sponsor_id,
                 time_zone=row.time_zone,
                 business_hours=row.business_hours,
+                spam_threshold=row.spam_threshold,
+                spam_keywords=list(row.spam_keywords),
             )
         )
 

@@ -209,6 +209,26 @@ def test_update_and_a_sandbox_account_that_streams(db: Database) -> None:
     assert actions[-2:] == ["organization.updated", "account.connected"]
 
 
+def test_spam_settings_are_stored_and_read_back(db: Database) -> None:
+    services = services_for(db)
+    admin = services.organization.set_up(SETUP).administrator.id
+    services.organization.update_spam_settings(
+        admin, threshold=0.8, keywords=["free followers", "Crypto", "crypto", "Ünïcödé deal"]
+    )
+    again = services_for(db).organization.organization()  # a fresh read from the database
+    assert again is not None
+    assert (again.spam_threshold, again.spam_keywords) == (
+        0.8,
+        ("free followers", "Crypto", "Ünïcödé deal"),
+    )
+    with db.engine.connect() as conn:
+        entry = conn.execute(
+            select(AuditEntry.action, AuditEntry.after).order_by(AuditEntry.id.desc()).limit(1)
+        ).one()
+    assert entry.action == "organization.spam_settings"
+    assert entry.after["spam_keywords"] == ["free followers", "Crypto", "Ünïcödé deal"]
+
+
 # -- quiver init --------------------------------------------------------------------------------
 
 INIT = ["--org", "Acme", "--admin-name", "Ada Admin", "--admin-email", "ada@acme.example"]

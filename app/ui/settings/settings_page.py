@@ -44,6 +44,7 @@ from app.ui.operator import OperatorBinding
 from app.ui.settings.audit_tab import AuditTab
 from app.ui.settings.people_tab import PeopleTab
 from app.ui.settings.signin_tab import SignInTab
+from app.ui.settings.spam_tab import SpamTab
 from app.ui.settings.units_tab import UnitsTab
 from app.ui.tasks import TaskRunner
 
@@ -560,6 +561,8 @@ class SettingsPage(QWidget):
         self.tabs.addTab(self.people, "People and roles")
         self.signin = SignInTab(services, operator)
         self.tabs.addTab(self.signin, "Sign-in")
+        self.spam = SpamTab(services, operator)
+        self.tabs.addTab(self.spam, "Spam filter")
         self.audit = AuditTab(services, operator)
         self.tabs.addTab(self.audit, "Audit log")
         for title, text in (

@@ -8,6 +8,7 @@ import pytest
 
 from app.domain.hours import standard_week
 from app.domain.setup import SUGGESTED_UNITS, OrganizationSetup, SetupError
+from app.domain.spam import SpamSettingsError
 from app.services.access import NotAllowed
 from app.services.organization import AlreadySetUp, OrganizationService
 from app.storage.ports import PersonEntry, UnitEntry
@@ -244,3 +245,65 @@ def test_refusals(storage: FakeStorage, service: OrganizationService, set_up: in
     assert storage.history == []
     assert service.organization() is not None
     assert service.organization().name == "Acme"  # type: ignore[union-attr]
+
+
+# -- the spam filter's settings ----------------------------------------------------------------
+
+
+def test_an_admin_sets_the_spam_threshold_and_words_with_an_audit_entry(
+    storage: FakeStorage, service: OrganizationService, set_up: int
+) -> None:
+    row = service.update_spam_settings(
+        set_up, threshold=0.75, keywords=["  Free   followers ", "crypto", "CRYPTO", "", "promo"]
+    )
+    assert (row.spam_threshold, row.spam_keywords) == (0.75, ("Free followers", "crypto", "promo"))
+    assert service.organization() == row
+    assert len(storage.history) == 1
+    entry = storage.data.audit[-1]
+    assert (entry.action, entry.person_id) == ("organization.spam_settings", set_up)
+    assert entry.before == {"spam_threshold": 0.6, "spam_keywords": []}
+    assert entry.after == {
+        "spam_threshold": 0.75,
+        "spam_keywords": ["Free followers", "crypto", "promo"],
+    }
+    storage.history.clear()
+    service.update_spam_settings(set_up, keywords=[])
+    assert storage.data.audit[-1].after == {"spam_keywords": []}  # an empty list clears them
+    storage.history.clear()
+    service.update_spam_settings(set_up, threshold=0.75)  # as it is: nothing written
+    assert storage.history == []
+
+
+@pytest.mark.parametrize(
+    ("threshold", "keywords", "message"),
+    [
+        (0, None, "above 0 and at most 1, not 0"),
+        (1.5, None, "above 0 and at most 1, not 1.5"),
+        (None, ["!!!"], "has no letter or digit"),
+        (None, ["x" * 101], "longer than 100 characters"),
+        (None, [f"word{i}" for i in range(501)], "At most 500 spam words"),
+    ],
+)
+def test_spam_settings_that_cannot_be_used_are_refused_and_nothing_changes(
+    storage: FakeStorage,
+    service: OrganizationService,
+    set_up: int,
+    threshold: float | None,
+    keywords: list[str] | None,
+    message: str,
+) -> None:
+    before = service.organization()
+    with pytest.raises(SpamSettingsError, match=message):
+        service.update_spam_settings(set_up, threshold=threshold, keywords=keywords)
+    assert service.organization() == before
+    assert storage.history == []
+
+
+def test_only_an_administrator_changes_the_spam_filter(
+    storage: FakeStorage, service: OrganizationService, set_up: int
+) -> None:
+    with pytest.raises(
+        NotAllowed, match="Only an administrator of Acme can change the spam filter"
+    ):
+        service.update_spam_settings(2, threshold=0.9)
+    assert storage.history == []
