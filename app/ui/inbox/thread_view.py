@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -27,6 +28,18 @@ from app.ui.inbox.history_text import ActivityLine, activity
 from app.ui.labels import plain_label, plain_tooltip
 
 SAFE_SCHEMES = ("http", "https")  # a permalink with any other scheme is not offered
+LONGEST_RUN = 30  # characters without a break before the bubble offers one (see breakable)
+_RUN = re.compile(rf"(\S{{{LONGEST_RUN}}})(?=\S)")
+
+
+def breakable(text: str) -> str:
+    """``text`` with a zero-width space after every 30 characters that hold no space.
+
+    A label wraps only between words: one 10,000-character "word" (a link, a spammer's
+    "aaaa…") would make the bubble wider than the pane and cut it off. Only what is shown
+    changes; the bubble keeps the text as it came.
+    """
+    return _RUN.sub("\\1\u200b", text)
 
 
 class MessageBubble(QFrame):
@@ -46,7 +59,8 @@ class MessageBubble(QFrame):
         layout.addWidget(
             plain_label(f"{kind} · {long_time(message.created_ms)}", object_name="bubbleMeta")
         )
-        self.body = plain_label(message.text, object_name="bubbleText")
+        self.text = message.text
+        self.body = plain_label(breakable(message.text), object_name="bubbleText")
         layout.addWidget(self.body)
 
 
@@ -62,8 +76,9 @@ class ActivityEntry(QFrame):
         self.heading = plain_label(line.heading(), object_name="activityHeading")
         layout.addWidget(self.heading)
         self.body: QLabel | None = None
+        self.text = line.note
         if line.note:
-            self.body = plain_label(line.note, object_name="noteText")
+            self.body = plain_label(breakable(line.note), object_name="noteText")
             layout.addWidget(self.body)
 
 
@@ -287,4 +302,4 @@ class ThreadPane(QWidget):
 
     def texts(self) -> list[str]:
         """The message texts shown, in order (for tests and accessibility checks)."""
-        return [b.body.text() for b in self.bubbles]
+        return [b.text for b in self.bubbles]
