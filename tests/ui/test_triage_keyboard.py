@@ -113,6 +113,8 @@ def test_a_triage_session_with_the_keyboard_only(
     cid = row.id
     assert row.unit_id == orders
     assert inbox.thread_pane.holder.text() == "Nobody has claimed it yet."
+    bubbles = list(inbox.thread_pane.bubbles)
+    assert bubbles
 
     # a: assign to me.
     _acted(qtbot, window, Qt.Key.Key_A)
@@ -120,6 +122,10 @@ def test_a_triage_session_with_the_keyboard_only(
     assert holder is not None
     assert holder.person_id == marcus.id
     assert inbox.thread_pane.holder.text() == "Claimed by you just now"
+    assert inbox.thread_pane.bubbles == bubbles  # the messages stay; header and activity change
+    assert [e.heading.text().split(" · ", 1)[1] for e in inbox.thread_pane.entries][-1] == (
+        "Marcus Kelly claimed it"
+    )
 
     # t: tag, typed, Enter.
     _key(qtbot, Qt.Key.Key_T)

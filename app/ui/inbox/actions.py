@@ -20,7 +20,13 @@ from PySide6.QtWidgets import QWidget
 from app.domain.enums import ConversationStatus
 from app.domain.rows import ConversationRow
 from app.services.container import Services
-from app.services.triage import ClaimOutcome, NotAllowed, TriageError
+from app.services.triage import (
+    ClaimOutcome,
+    NotAllowed,
+    TriageDetails,
+    TriageError,
+    TriageService,
+)
 from app.ui.inbox.hand_over_dialog import HandOverDialog
 from app.ui.inbox.note_dialog import NoteDialog
 from app.ui.inbox.tag_picker import TagPicker
@@ -49,6 +55,7 @@ class ActionOutcome:
     conversation_id: int
     ok: bool
     message: str
+    details: TriageDetails | None = None  # read in the worker after the action, for the pane
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +77,26 @@ SPECS = (
 )
 
 
-def _attempt(conversation_id: int, fn: Callable[[], Any], done: str) -> ActionOutcome:
-    """Run a service call in the worker; a refusal becomes its message (nothing was written)."""
+def _attempt(
+    triage: TriageService, conversation_id: int, fn: Callable[[], Any], done: str
+) -> ActionOutcome:
+    """Run a service call in the worker; a refusal becomes its message (nothing was written).
+
+    The conversation's triage details are read here too, so the GUI thread only paints.
+    """
     try:
         result = fn()
     except (NotAllowed, TriageError) as exc:
-        return ActionOutcome(conversation_id, False, str(exc))
-    if isinstance(result, ClaimOutcome):
-        return ActionOutcome(conversation_id, result.won, result.message)
-    return ActionOutcome(conversation_id, True, done)
+        ok, message = False, str(exc)
+    else:
+        claim = isinstance(result, ClaimOutcome)
+        ok = result.won if claim else True
+        message = result.message if claim else done
+    try:
+        details: TriageDetails | None = triage.details(conversation_id)
+    except TriageError:  # gone meanwhile
+        details = None
+    return ActionOutcome(conversation_id, ok, message, details)
 
 
 class TriageActions(QObject):
@@ -87,7 +105,7 @@ class TriageActions(QObject):
     ``current`` returns the conversation open now (None: nothing open).
     """
 
-    changed = Signal(int)  # a conversation's triage state changed (re-read its row)
+    changed = Signal(int, object)  # conversation id, its TriageDetails (None: gone)
     refused = Signal(str)  # an action was refused or lost a race: the words to show
     done = Signal(str)  # what an action did, for the status bar
     open_requested = Signal()
@@ -160,7 +178,10 @@ class TriageActions(QObject):
 
     def _run(self, cid: int, fn: Callable[[], Any], done: str) -> None:
         self.pending += 1
-        self._runner.submit(lambda: _attempt(cid, fn, done), self._on_outcome, self._on_failed)
+        triage = self._services.triage
+        self._runner.submit(
+            lambda: _attempt(triage, cid, fn, done), self._on_outcome, self._on_failed
+        )
 
     def assign_to_me(self) -> None:
         row = self._open()
@@ -267,11 +288,11 @@ class TriageActions(QObject):
 
     def _on_outcome(self, outcome: ActionOutcome) -> None:
         self.pending -= 1
+        # A refusal or a lost claim shows the state as it is now too (someone else's change).
+        self.changed.emit(outcome.conversation_id, outcome.details)
         if outcome.ok:
-            self.changed.emit(outcome.conversation_id)
             self.done.emit(outcome.message)
         else:
-            self.changed.emit(outcome.conversation_id)  # someone else's change: show it
             self.refused.emit(outcome.message)
 
     def _on_failed(self, message: str) -> None:

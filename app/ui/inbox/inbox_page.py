@@ -24,6 +24,7 @@ from app.domain.enums import ConversationStatus, Network
 from app.domain.rows import AccountRow, ConversationRow, FeedFilter, UnitCount
 from app.services.container import Services
 from app.services.threads import ThreadSearchOutcome
+from app.services.triage import TriageDetails
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
 from app.ui.inbox.actions import TriageActions
 from app.ui.inbox.feed_model import (
@@ -344,10 +345,24 @@ class InboxPage(QWidget):
 
     # -- triage actions -----------------------------------------------------------------------
 
-    def _on_actions_changed(self, conversation_id: int) -> None:
-        """Repaint the one row (no reload of the list) and the open thread; recount later."""
+    def _on_actions_changed(self, conversation_id: int, details: TriageDetails | None) -> None:
+        """Repaint the one row (no list reload) and the open thread's header and activity.
+
+        The thread's messages stay as they are; the unit counts follow a little later.
+        """
         self.model.refresh_rows([conversation_id])
-        if conversation_id == self._open_id:
+        row = self.open_row() if conversation_id == self._open_id else None
+        if row is not None and details is not None:
+            self.thread_pane.refresh_details(
+                row,
+                details,
+                units=self._unit_names,
+                people=self._people,
+                me=self._operator.id if self._operator is not None else None,
+            )
+            if self.triage_actions is not None:
+                self.triage_actions.follow(row)
+        elif conversation_id == self._open_id:
             self._show_conversation(conversation_id)
         self._schedule_counts()
         self.conversation_refreshed.emit(conversation_id)

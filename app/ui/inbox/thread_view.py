@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QUrl, Signal
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import Direction
-from app.domain.rows import MessageRow, ThreadView
+from app.domain.rows import ConversationRow, MessageRow, ThreadView
 from app.services.triage import TriageDetails, ago
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, count, long_time
 from app.ui.inbox.history_text import ActivityLine, activity
@@ -238,16 +239,60 @@ class ThreadPane(QWidget):
                 row.addSpacing(56)
             self._layout.addLayout(row)
             self.bubbles.append(bubble)
-        if details is not None:
-            lines = activity(details.history, details.notes, units or {}, people or {})
-            if lines:
-                self._layout.addWidget(plain_label("ACTIVITY", object_name="sectionLabel"))
-            for line in lines:
-                entry = ActivityEntry(line)
-                self._layout.addWidget(entry)
-                self.entries.append(entry)
+        self._activity = QWidget()
+        self._layout.addWidget(self._activity)
+        self._fill_activity(details, units or {}, people or {})
         self._layout.addStretch(1)
         self._stick_to_newest = True
+
+    def refresh_details(
+        self,
+        row: ConversationRow,
+        details: TriageDetails,
+        *,
+        units: Mapping[int, str],
+        people: Mapping[int, str],
+        me: int | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """After a triage action: the header and the activity again; the messages stay.
+
+        Returns:
+            False when another conversation is shown (nothing changed).
+        """
+        thread = self.shown_thread
+        if thread is None or thread.conversation.id != row.id:
+            return False
+        thread = replace(
+            thread,
+            conversation=row,
+            unit_name=units.get(row.unit_id, thread.unit_name),
+            assignee_name=details.holder.name if details.holder is not None else None,
+        )
+        self.shown_thread, self.details = thread, details
+        self._show_header(thread, details, me, now or datetime.now(UTC))
+        self._fill_activity(details, units, people)
+        return True
+
+    def _fill_activity(
+        self, details: TriageDetails | None, units: Mapping[int, str], people: Mapping[int, str]
+    ) -> None:
+        """The activity section (history and notes), rebuilt on its own container."""
+        old = self._activity
+        self._activity = QWidget()
+        layout = QVBoxLayout(self._activity)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        self.entries = []
+        lines = [] if details is None else activity(details.history, details.notes, units, people)
+        if lines:
+            layout.addWidget(plain_label("ACTIVITY", object_name="sectionLabel"))
+        for line in lines:
+            entry = ActivityEntry(line)
+            layout.addWidget(entry)
+            self.entries.append(entry)
+        self._layout.replaceWidget(old, self._activity)
+        old.deleteLater()
 
     def _show_header(
         self, thread: ThreadView, details: TriageDetails | None, me: int | None, now: datetime
