@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(refresh)
         view_menu.addSeparator()
         for i, name in enumerate(SCREEN_NAMES):
-            go = QAction(name, self)
+            go = QAction(name.replace("&", "&&"), self)  # "Compose & Publishing" as written
+            go.setStatusTip(f"go to {name}")
             go.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
             go.setData(name)
             go.triggered.connect(self._on_go_action_triggered)
@@ -178,9 +179,9 @@ class MainWindow(QMainWindow):
             for action in menu.actions():
                 if action.isSeparator() or action is self.palette_action:
                     continue
-                name = action.text().replace("&", "")
+                name = _without_mnemonic(action.text())
                 if action.data() in SCREEN_NAMES:
-                    name = f"Go to {name}"
+                    name = f"Go to {action.data()}"
                 found.append(Command(name, action.shortcut().toString(), action.trigger))
         for unit in self.services.inbox.units():
             found.append(Command(f"Show unit: {unit.name}", "unit", self._show_unit(unit.id)))
@@ -340,3 +341,8 @@ def _accounts_summary(accounts: list[AccountRow]) -> str:
     if paused:
         parts.append(f"{paused} paused")
     return "Accounts: " + " · ".join(parts) if parts else "No accounts yet"
+
+
+def _without_mnemonic(text: str) -> str:
+    """A menu text as it reads: "&Refresh" is "Refresh", "A && B" is "A & B"."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")

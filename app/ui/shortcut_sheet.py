@@ -44,7 +44,8 @@ def window_keys(window: QWidget, first: Sequence[tuple[str, str]] = ()) -> list[
             key = _key_text(keys)
             if key and key not in seen:
                 seen.add(key)
-                what = action.statusTip() or action.text().replace("&", "")
+                text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+                what = action.statusTip() or text
                 rows.append((key, what))
     for shortcut in window.findChildren(QShortcut):
         key = _key_text(shortcut.key())

@@ -69,7 +69,7 @@ class ActionSpec:
 SPECS = (
     ActionSpec("open", "Open", "Return", "open the conversation under the cursor (in the list)"),
     ActionSpec("assign", "Assign to me", "A", "claim it (says who holds it if someone does)"),
-    ActionSpec("hand_over", "Hand over…", "H", "to another unit, with a reason and a note"),
+    ActionSpec("hand_over", "Hand over…", "H", "hand it over to another unit, with a reason"),
     ActionSpec("resolve", "Resolve", "E", "resolve it (reopen a resolved one)"),
     ActionSpec("spam", "Spam", "S", "mark as spam (Not spam on a spam one)"),
     ActionSpec("tag", "Tag…", "T", "add or remove tags"),

@@ -46,6 +46,8 @@ class HandOverDialog(QDialog):
         for u in units:  # tree order; names alone, so typing a name's start finds it
             if u.id != current_unit:
                 self.unit.addItem(u.name, u.id)
+        self.unit.setCurrentIndex(-1)  # no guess: the person names the unit
+        self.unit.setPlaceholderText("Type the unit's name")
         self.reason = QComboBox()
         self.reason.setObjectName("handOverReason")
         self.reason.setEditable(True)

@@ -422,7 +422,7 @@ class InboxPage(QWidget):
     def _schedule_counts(self) -> None:
         if not self._counts_pending:
             self._counts_pending = True
-            QTimer.singleShot(COUNTS_THROTTLE_MS, self._on_counts_timer)
+            QTimer.singleShot(COUNTS_THROTTLE_MS, self, self._on_counts_timer)  # dies with the page
 
     def _on_counts_timer(self) -> None:
         self._counts_pending = False
@@ -440,7 +440,7 @@ class InboxPage(QWidget):
     def _on_view_painted(self) -> None:
         if not self._painted_once:
             self._painted_once = True
-            QTimer.singleShot(0, self.first_page_painted.emit)
+            QTimer.singleShot(0, self, self.first_page_painted.emit)
 
 
 def _section(text: str) -> QLabel:
