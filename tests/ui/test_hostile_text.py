@@ -18,7 +18,7 @@ from app.config import LocalPrefs
 from app.models import Author, Conversation, Message
 from app.services.container import Services
 from app.ui.inbox.feed_model import COL_FROM, COL_PREVIEW
-from app.ui.inbox.thread_view import breakable
+from app.ui.inbox.thread_view import author_line, breakable, isolated
 from app.ui.main_window import MainWindow
 
 MARKUP = (
@@ -87,7 +87,8 @@ def test_hostile_text_reads_as_typed_everywhere(
     pane = inbox.thread_pane
     assert pane.texts()[-1] == LONG
     assert len(pane.texts()[-1]) == 10_000
-    assert pane.title.text() == f"{NAME}  @{HANDLE}"
+    # Name and handle each isolated: an override in the name cannot turn the handle around.
+    assert pane.title.text() == f"\u2068{NAME}\u2069  @\u2068{HANDLE}\u2069"
     assert pane.routing.text() == f"Routing: rule {MARKUP}"
     # The long message wraps inside the pane (no cut-off "word"), every character kept.
     bubble = pane.bubbles[-1]
@@ -97,7 +98,7 @@ def test_hostile_text_reads_as_typed_everywhere(
         assert label.textFormat() == Qt.TextFormat.PlainText, label.objectName()
     # Tooltips: the author's full name and the link read back as typed.
     # (HTML collapses the two spaces between name and handle: compare what a person reads)
-    assert _shown(pane.title.toolTip()).split() == f"{NAME}  @{HANDLE}".split()
+    assert _shown(pane.title.toolTip()).split() == pane.title.text().split()
     assert _shown(pane.link_button.toolTip()) == PERMALINK
     assert "<b>" not in pane.title.toolTip()
     # The activity: the note's text and the tag, literally.
@@ -118,3 +119,10 @@ def test_a_long_word_gets_a_break_every_30_characters() -> None:
     zw = "\u200b"
     assert breakable("a" * 70 + " b") == "a" * 30 + zw + "a" * 30 + zw + "a" * 10 + " b"
     assert breakable("short words stay") == "short words stay"
+
+
+def test_an_unclosed_override_stays_inside_the_name() -> None:
+    line = author_line("\u202eevil", "handle")
+    assert line == "\u2068\u202eevil\u2069  @\u2068handle\u2069"
+    assert author_line("", None) == "\u2068Unknown author\u2069"
+    assert isolated("") == ""

@@ -33,6 +33,21 @@ LONGEST_RUN = 30  # characters without a break before the bubble offers one (see
 _RUN = re.compile(rf"(\S{{{LONGEST_RUN}}})(?=\S)")
 
 
+def isolated(text: str) -> str:
+    """Untrusted text between FSI and PDI, so its direction controls end where it ends.
+
+    A right-to-left override (U+202E) in a name, closed or not, turns only that name around,
+    never the "@handle" or the words after it.
+    """
+    return f"\u2068{text}\u2069" if text else text
+
+
+def author_line(name: str | None, handle: str | None) -> str:
+    """The author as the pane shows them, "Name  @handle", each part :func:`isolated`."""
+    line = isolated(name or "Unknown author")
+    return f"{line}  @{isolated(handle)}" if handle else line
+
+
 def breakable(text: str) -> str:
     """``text`` with a zero-width space after every 30 characters that hold no space.
 
@@ -52,9 +67,7 @@ class MessageBubble(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 10)
         layout.setSpacing(4)
-        who = message.author_name or "Unknown author"
-        if message.author_handle:
-            who += f"  @{message.author_handle}"
+        who = author_line(message.author_name, message.author_handle)
         kind = KIND_LABELS.get(message.kind, message.kind)
         layout.addWidget(plain_label(who, object_name="bubbleAuthor"))
         layout.addWidget(
@@ -298,9 +311,7 @@ class ThreadPane(QWidget):
         self, thread: ThreadView, details: TriageDetails | None, me: int | None, now: datetime
     ) -> None:
         c = thread.conversation
-        title = c.author_name or "Unknown author"
-        if c.author_handle:
-            title += f"  @{c.author_handle}"
+        title = author_line(c.author_name, c.author_handle)
         self.title.setText(title)
         self.title.setToolTip(plain_tooltip(title))  # the whole name when the pane is narrow
         facts = [
