@@ -126,3 +126,35 @@ def test_an_unclosed_override_stays_inside_the_name() -> None:
     assert line == "\u2068\u202eevil\u2069  @\u2068handle\u2069"
     assert author_line("", None) == "\u2068Unknown author\u2069"
     assert isolated("") == ""
+
+
+def test_the_permalink_opens_only_on_click_and_only_a_web_link(
+    qtbot: Any, demo_services: Services, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    s = demo_services
+    cid = _hostile(s)
+    ingrid = s.directory.person_by_email("ingrid.solberg@acme-mobility.example")
+    assert ingrid is not None
+    window = MainWindow(s, ingrid, LocalPrefs(tmp_path / "prefs.json"))
+    qtbot.addWidget(window)
+    window.show()
+    window.inbox.view.move_selection(0)
+    pane = window.inbox.thread_pane
+    assert pane.shown_thread is not None
+    assert pane.shown_thread.conversation.id == cid
+    assert opened == []  # showing the thread opens nothing
+    qtbot.mouseClick(pane.link_button, Qt.MouseButton.LeftButton)
+    assert len(opened) == 1
+    assert opened[0].startswith("https://x.example/eve/status/1")
+
+    with s.db.engine.begin() as conn:
+        conn.execute(update(Message).where(Message.conversation_id == cid).values(
+            permalink="javascript:alert(1)"))  # fmt: skip
+    window.inbox.view.move_selection(1)
+    window.inbox.view.move_selection(-1)
+    assert pane.permalink is None
+    assert pane.link_button.isHidden()
