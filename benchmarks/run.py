@@ -189,6 +189,11 @@ def main() -> int:
         app.processEvents()
     services.close()
 
+    # Triage: a claim or a resolve from its key to the list row repainted.
+    from benchmarks import triage
+
+    triage.run(rows, path)
+
     # Ingest: 100,000 X payloads through normalize + dedupe + store.
     from benchmarks.ingest import ingest_rate
 

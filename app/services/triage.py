@@ -20,6 +20,11 @@ Decisions:
 - Status: ``open``, ``waiting``, ``resolved`` and ``spam`` may be set (``new`` only ever comes
   from ingest); resolving sets ``resolved_at``, any other status clears it; :meth:`reopen`
   is ``open``. Setting what is already there writes nothing.
+- "Spam" and "Not spam" are an agent's verdict: "Spam" sets the status to ``spam`` and puts the
+  conversation's author on the filter's list of known spam authors (``authors.is_spammer``),
+  "Not spam" takes the author off it and puts a ``spam`` conversation back to ``open`` (any other
+  status stays). Each writes a ``spam_verdict`` history line; a verdict that changes nothing
+  writes nothing.
 - Reading the history and the holder follows the inbox, which reads without a check.
 """
 
@@ -32,13 +37,22 @@ from typing import Any
 
 from app.domain.enums import ConversationEventKind, ConversationStatus, Priority
 from app.domain.permissions import Action, Actor
+from app.domain.spam import AgentVerdict, learn
 from app.models.base import utcnow
 from app.services.access import NotAllowed, decide_in, require_in
 from app.services.auditing import record_change
 from app.storage.ports import Storage, StorageUnitOfWork
 from app.storage.triage import EventRow, NewEvent, NoteRow, TriageState
 
-__all__ = ["ClaimOutcome", "Holder", "NotAllowed", "TriageError", "TriageService", "ago"]
+__all__ = [
+    "ClaimOutcome",
+    "Holder",
+    "NotAllowed",
+    "TriageDetails",
+    "TriageError",
+    "TriageService",
+    "ago",
+]
 
 MAX_NOTE = 10_000
 MAX_REASON = 500
@@ -89,6 +103,19 @@ class ClaimOutcome:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class TriageDetails:
+    """What the thread pane shows of a conversation's triage, read in one unit of work."""
+
+    conversation_id: int
+    status: str
+    holder: Holder | None
+    tags: tuple[str, ...]
+    history: tuple[EventRow, ...]
+    notes: tuple[NoteRow, ...]
+    author_is_spammer: bool
+
+
 def _holder(state: TriageState) -> Holder | None:
     if state.assignee_id is None:
         return None
@@ -122,6 +149,30 @@ class TriageService:
     def tags(self, conversation_id: int) -> list[str]:
         with self._db.uow() as uow:
             return uow.triage.tags(conversation_id)
+
+    def tag_names(self) -> list[str]:
+        """Every tag used in the workspace, alphabetically (the tag picker completes them)."""
+        with self._db.uow() as uow:
+            return uow.triage.tag_names()
+
+    def details(self, conversation_id: int) -> TriageDetails:
+        """Holder, tags, status history and notes of a conversation, for the thread pane.
+
+        Raises:
+            TriageError: there is no such conversation.
+        """
+        with self._db.uow() as uow:
+            state = self._state(uow, conversation_id)
+            author = uow.triage.author(conversation_id)
+            return TriageDetails(
+                conversation_id,
+                state.status,
+                _holder(state),
+                tuple(uow.triage.tags(conversation_id)),
+                tuple(uow.triage.events(conversation_id)),
+                tuple(uow.triage.notes(conversation_id)),
+                author is not None and author.is_spammer,
+            )
 
     # -- claim and assignment --------------------------------------------------------------
 
@@ -306,6 +357,65 @@ class TriageService:
     def reopen(self, operator: int, conversation_id: int) -> int:
         """Back to ``open`` (``resolved_at`` cleared)."""
         return self.set_status(operator, conversation_id, ConversationStatus.OPEN)
+
+    def mark_spam(self, operator: int, conversation_id: int) -> int:
+        """The agent's "Spam": status ``spam``, and the author is a known spam author from now on.
+
+        Raises:
+            NotAllowed: the operator may not work conversations in its unit.
+            TriageError: there is no such conversation.
+        """
+        return self._verdict(operator, conversation_id, AgentVerdict.SPAM)
+
+    def not_spam(self, operator: int, conversation_id: int) -> int:
+        """The agent's "Not spam": a ``spam`` conversation is ``open`` again, its author cleared.
+
+        Raises:
+            NotAllowed: the operator may not work conversations in its unit.
+            TriageError: there is no such conversation.
+        """
+        return self._verdict(operator, conversation_id, AgentVerdict.NOT_SPAM)
+
+    def _verdict(self, operator: int, conversation_id: int, verdict: AgentVerdict) -> int:
+        now = self._clock()
+        with self._db.uow() as uow:
+            state = self._state(uow, conversation_id)
+            actor = self._require(uow, operator, state, "mark its conversations as spam or not")
+            if verdict is AgentVerdict.SPAM:
+                status = ConversationStatus.SPAM.value
+            elif state.status == ConversationStatus.SPAM:
+                status = ConversationStatus.OPEN.value
+            else:
+                status = state.status
+            author = uow.triage.author(conversation_id)
+            was_flagged = author is not None and author.is_spammer
+            flagged = was_flagged
+            if author is not None:  # the domain's rule: "Spam" adds the author, "Not spam" removes
+                key = str(author.id)
+                flagged = key in learn(frozenset({key} if was_flagged else ()), key, verdict)
+            if status == state.status and flagged == was_flagged:
+                return conversation_id
+            if status != state.status:
+                uow.triage.set_status(conversation_id, status, None)
+            if author is not None and flagged != was_flagged:
+                uow.triage.set_spammer(author.id, flagged)
+            self._record(
+                uow,
+                actor,
+                state,
+                now,
+                ConversationEventKind.SPAM_VERDICT,
+                "conversation.spam" if verdict is AgentVerdict.SPAM else "conversation.not_spam",
+                before={"status": state.status, "author_spammer": was_flagged},
+                after={
+                    "verdict": verdict.value,
+                    "status": status,
+                    "author_id": None if author is None else author.id,
+                    "author_spammer": flagged,
+                },
+            )
+            uow.commit()
+        return conversation_id
 
     def set_priority(self, operator: int, conversation_id: int, priority: str) -> int:
         if priority not in {p.value for p in Priority}:

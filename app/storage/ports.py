@@ -26,7 +26,7 @@ from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.audit import AuditQuery, AuditRow
 from app.storage.ingest import Router, StoredBatch
 from app.storage.signin import Credentials
-from app.storage.triage import EventRow, NewEvent, NoteRow, TriageState
+from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
 
 CursorUpdate = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -547,6 +547,16 @@ class TriageRepository(Protocol):
     ) -> None: ...
 
     def set_priority(self, conversation_id: int, priority: str) -> None: ...
+
+    def author(self, conversation_id: int) -> AuthorFlag | None:
+        """The conversation's author and whether the spam filter lists them as a spammer."""
+        ...
+
+    def set_spammer(self, author_id: int, is_spammer: bool) -> None: ...
+
+    def tag_names(self, limit: int = 1000) -> list[str]:
+        """Every tag in the workspace, alphabetically."""
+        ...
 
     def tags(self, conversation_id: int) -> list[str]: ...
 

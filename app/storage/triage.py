@@ -15,7 +15,15 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Conversation, ConversationEvent, ConversationTag, Note, Person, Tag
+from app.models import (
+    Author,
+    Conversation,
+    ConversationEvent,
+    ConversationTag,
+    Note,
+    Person,
+    Tag,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,15 @@ class EventRow:
 
     id: int
     event: NewEvent
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorFlag:
+    """The author of a conversation as the spam filter knows them."""
+
+    id: int
+    name: str
+    is_spammer: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +154,31 @@ class SqlTriage:
 
     def set_priority(self, conversation_id: int, priority: str) -> None:
         self._update(conversation_id, priority=priority)
+
+    def author(self, conversation_id: int) -> AuthorFlag | None:
+        """Who opened the conversation (None: no author stored, e.g. our own post)."""
+        row = self._s.execute(
+            select(Author.id, Author.display_name, Author.handle, Author.is_spammer)
+            .join(Conversation, Conversation.author_id == Author.id)
+            .where(Conversation.id == conversation_id)
+        ).one_or_none()
+        if row is None:
+            return None
+        name = row.display_name or (f"@{row.handle}" if row.handle else f"author {row.id}")
+        return AuthorFlag(row.id, name, bool(row.is_spammer))
+
+    def set_spammer(self, author_id: int, is_spammer: bool) -> None:
+        """Put the author on the filter's list of known spam authors, or take them off it."""
+        self._s.execute(
+            update(Author)
+            .where(Author.id == author_id)
+            .values(is_spammer=is_spammer)
+            .execution_options(synchronize_session=False)
+        )
+
+    def tag_names(self, limit: int = 1000) -> list[str]:
+        """Every tag's name in the workspace, alphabetically (for completion), at most ``limit``."""
+        return list(self._s.scalars(select(Tag.name).order_by(Tag.name).limit(limit)))
 
     def tags(self, conversation_id: int) -> list[str]:
         return list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QWidget,
@@ -20,12 +22,14 @@ from app.config import LocalPrefs
 from app.domain.enums import AccountState, Network
 from app.domain.rows import AccountRow, PersonRow, UnitCount
 from app.services.container import Services
+from app.ui.command_palette import Command, CommandPalette
 from app.ui.formatting import STATE_LABELS, count
-from app.ui.inbox.inbox_page import InboxPage
+from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
 from app.ui.operator import OperatorBinding
 from app.ui.placeholders import SCREENS, PlaceholderScreen
 from app.ui.polling import PollingController
 from app.ui.settings.settings_page import SettingsPage
+from app.ui.shortcut_sheet import ShortcutSheet, window_keys
 
 SCREEN_NAMES = ("Inbox", *SCREENS)
 
@@ -74,7 +78,7 @@ class MainWindow(QMainWindow):
         self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
-        self.inbox = InboxPage(services)
+        self.inbox = InboxPage(services, operator=self.operator_binding)
         self.stack.addWidget(self.inbox)
         self.placeholders: dict[str, PlaceholderScreen] = {}
         self.settings = SettingsPage(services, self.operator_binding)
@@ -100,6 +104,7 @@ class MainWindow(QMainWindow):
         self.polling: PollingController | None = None
         self.inbox.counts_changed.connect(self._on_inbox_counts_changed)
         self.inbox.first_page_painted.connect(self.first_page_painted)
+        self.inbox.status_message.connect(self._on_inbox_status_message)
         self.settings.accounts.accounts_changed.connect(self._show_account_states)
 
     def _fit_to_screen(self) -> None:
@@ -137,15 +142,78 @@ class MainWindow(QMainWindow):
         view_menu.addAction(refresh)
         view_menu.addSeparator()
         for i, name in enumerate(SCREEN_NAMES):
-            go = QAction(name, self)
+            go = QAction(name.replace("&", "&&"), self)  # "Compose & Publishing" as written
+            go.setStatusTip(f"go to {name}")
             go.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
             go.setData(name)
             go.triggered.connect(self._on_go_action_triggered)
             view_menu.addAction(go)
+        self.palette_action = QAction("Command palette…", self)
+        self.palette_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.palette_action.setStatusTip("every action, screen and unit by name")
+        self.palette_action.triggered.connect(self.open_palette)
+        view_menu.addSeparator()
+        view_menu.addAction(self.palette_action)
         help_menu = self.menuBar().addMenu("&Help")
+        self.sheet_action = QAction("Keyboard shortcuts", self)
+        # "?" as a keyboard sends it (Shift+/ on many layouts) and as a test sends it
+        self.sheet_action.setShortcuts([QKeySequence("?"), QKeySequence("Shift+?")])
+        self.sheet_action.setStatusTip("this list of every key")
+        self.sheet_action.triggered.connect(self.open_shortcut_sheet)
+        help_menu.addAction(self.sheet_action)
         about = QAction("&About Quiver", self)
         about.triggered.connect(self._on_about_triggered)
         help_menu.addAction(about)
+
+    # -- keyboard: the palette and the sheet ----------------------------------------------------
+
+    def commands(self) -> list[Command]:
+        """Everything the palette offers: the inbox's actions, the menus, screens and views."""
+        found: list[Command] = []
+        if self.inbox.triage_actions is not None:
+            for action in self.inbox.triage_actions.actions.values():
+                if action.isEnabled():
+                    key = action.shortcut().toString() or "Enter"
+                    found.append(Command(action.text(), key, action.trigger))
+        for menu in self.menuBar().findChildren(QMenu):
+            for action in menu.actions():
+                if action.isSeparator() or action is self.palette_action:
+                    continue
+                name = _without_mnemonic(action.text())
+                if action.data() in SCREEN_NAMES:
+                    name = f"Go to {action.data()}"
+                found.append(Command(name, action.shortcut().toString(), action.trigger))
+        for unit in self.services.inbox.units():
+            found.append(Command(f"Show unit: {unit.name}", "unit", self._show_unit(unit.id)))
+        for i, (label, _) in enumerate(STATUS_CHOICES):
+            found.append(Command(f"Show status: {label}", "view", self._show_status(i)))
+        return found
+
+    def _show_unit(self, unit_id: int) -> Callable[[], None]:
+        def run() -> None:
+            self.show_screen("Inbox")
+            self.inbox.unit_tree.select_unit(unit_id)
+            self.inbox.view.setFocus()
+
+        return run
+
+    def _show_status(self, index: int) -> Callable[[], None]:
+        def run() -> None:
+            self.show_screen("Inbox")
+            self.inbox.status_filter.setCurrentIndex(index)
+            self.inbox.view.setFocus()
+
+        return run
+
+    def open_palette(self) -> None:
+        self.command_palette = CommandPalette(self.commands(), self)
+        self.command_palette.finished.connect(self.command_palette.deleteLater)
+        self.command_palette.open()
+
+    def open_shortcut_sheet(self) -> None:
+        self.sheet = ShortcutSheet(window_keys(self), self)
+        self.sheet.finished.connect(self.sheet.deleteLater)
+        self.sheet.open()
 
     def _on_go_action_triggered(self) -> None:
         action = self.sender()
@@ -221,6 +289,9 @@ class MainWindow(QMainWindow):
     def _on_polling_account_state_changed(self, _account_id: int, _state: str, _d: str) -> None:
         self._show_account_states()
 
+    def _on_inbox_status_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
+
     def _on_polling_failed(self, message: str) -> None:
         """Polling could not read the workspace: say so (it retries by itself)."""
         self.statusBar().showMessage(f"Polling is retrying after an error: {message}", 15_000)
@@ -270,3 +341,8 @@ def _accounts_summary(accounts: list[AccountRow]) -> str:
     if paused:
         parts.append(f"{paused} paused")
     return "Accounts: " + " · ".join(parts) if parts else "No accounts yet"
+
+
+def _without_mnemonic(text: str) -> str:
+    """A menu text as it reads: "&Refresh" is "Refresh", "A && B" is "A & B"."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")

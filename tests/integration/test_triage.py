@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from app.bootstrap import services_for
-from app.models import AuditEntry, Conversation, ConversationEvent, Note, Person, RoutingRule
+from app.models import (
+    AuditEntry,
+    Author,
+    Conversation,
+    ConversationEvent,
+    Note,
+    Person,
+    RoutingRule,
+)
 from app.services.container import Services
 from app.services.triage import ClaimOutcome, NotAllowed, TriageError, TriageService
 from app.storage.workspace import open_database
@@ -162,6 +170,66 @@ def test_refusals_write_nothing(demo_services: Services) -> None:
     assert _events(s, cid) == []
     assert _audit(s, cid) == []
     assert _row(s, cid).assignee_id is None
+
+
+def _author_flag(s: Services, cid: int) -> bool:
+    with s.db.engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                select(Author.is_spammer)
+                .join(Conversation, Conversation.author_id == Author.id)
+                .where(Conversation.id == cid)
+            )
+        )
+
+
+def test_spam_and_not_spam_teach_the_author_list(demo_services: Services) -> None:
+    s = demo_services
+    tom, jamal = _person(s, "tom.becker"), _person(s, "jamal.carter")
+    orders = _unit(s, "Orders & Delivery")
+    (cid,) = _conversations(s, orders)
+    with s.db.engine.begin() as conn:
+        author = conn.scalar(select(Conversation.author_id).where(Conversation.id == cid))
+        assert author is not None
+        conn.execute(update(Author).where(Author.id == author).values(is_spammer=False))
+
+    s.triage.mark_spam(tom, cid)
+    assert _row(s, cid).status == "spam"
+    assert _author_flag(s, cid)
+    event = _events(s, cid)[-1]
+    assert event.kind == "spam_verdict"
+    assert event.after == {
+        "verdict": "spam", "status": "spam", "author_id": author, "author_spammer": True
+    }  # fmt: skip
+    assert s.triage.details(cid).author_is_spammer
+
+    s.triage.not_spam(tom, cid)
+    assert _row(s, cid).status == "open"
+    assert not _author_flag(s, cid)
+    assert [e.kind for e in _events(s, cid)] == ["spam_verdict", "spam_verdict"]
+    assert _audit(s, cid) == ["conversation.spam", "conversation.not_spam"]
+    with pytest.raises(NotAllowed, match="Orders"):
+        s.triage.mark_spam(jamal, cid)
+    assert _row(s, cid).status == "open"
+    assert len(_events(s, cid)) == 2
+
+
+def test_details_and_tag_names_read_what_the_actions_wrote(demo_services: Services) -> None:
+    s = demo_services
+    tom = _person(s, "tom.becker")
+    (cid,) = _conversations(s, _unit(s, "Orders & Delivery"))
+    s.triage.claim(tom, cid)
+    s.triage.add_tag(tom, cid, "qa-zz-last")
+    s.triage.add_note(tom, cid, "<i>plain</i>")
+    details = s.triage.details(cid)
+    assert details.holder is not None
+    assert details.holder.name == "Tom Becker"
+    assert "qa-zz-last" in details.tags  # beside the demo's own tags
+    assert [e.event.kind for e in details.history] == ["claimed", "tagged", "note"]
+    assert [n.text for n in details.notes] == ["<i>plain</i>"]
+    names = s.triage.tag_names()
+    assert "qa-zz-last" in names
+    assert names == sorted(names)
 
 
 # -- concurrent claims ------------------------------------------------------------------------

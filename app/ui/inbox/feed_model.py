@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -79,6 +79,21 @@ class ConversationFeedModel(QAbstractTableModel):
 
     def row_of(self, conversation_id: int) -> int | None:
         return next((i for i, k in enumerate(self._keys) if k[1] == conversation_id), None)
+
+    def refresh_rows(self, conversation_ids: Iterable[int]) -> int:
+        """Re-read these conversations' rows and repaint them where they are (no reset).
+
+        Their places stay (a triage action does not change a row's activity time); rows no
+        longer in the list are skipped. Returns how many rows were refreshed.
+        """
+        wanted = set(conversation_ids)
+        places = {cid: i for i, (_, cid) in enumerate(self._keys) if cid in wanted}
+        found = self._inbox.rows(list(places)) if places else {}
+        for cid, i in places.items():
+            if cid in found:
+                self._rows[i] = found[cid]
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+        return len(found)
 
     def _load_around(self, row: int) -> None:
         lo, hi = max(0, row - self.WINDOW // 2), min(len(self._rows), row + self.WINDOW // 2)

@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import ConversationStatus, Network
-from app.domain.rows import AccountRow, FeedFilter, UnitCount
+from app.domain.rows import AccountRow, ConversationRow, FeedFilter, UnitCount
 from app.services.container import Services
 from app.services.threads import ThreadSearchOutcome
+from app.services.triage import TriageDetails
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
+from app.ui.inbox.actions import TriageActions
 from app.ui.inbox.feed_model import (
     COL_COUNT,
     COL_FROM,
@@ -39,6 +41,7 @@ from app.ui.inbox.feed_model import (
 from app.ui.inbox.thread_view import ThreadPane
 from app.ui.inbox.unit_tree import UnitTree
 from app.ui.labels import plain_tooltip
+from app.ui.operator import OperatorBinding
 from app.ui.tasks import TaskRunner
 
 log = logging.getLogger("quiver.ui.inbox")
@@ -60,6 +63,7 @@ class FeedView(QTableView):
     """The conversation list: fixed row heights, whole-row selection, j/k navigation."""
 
     painted = Signal()
+    open_requested = Signal()  # Enter on the list
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +92,9 @@ class FeedView(QTableView):
         key = event.key()
         if key in (Qt.Key.Key_J, Qt.Key.Key_K) and not event.modifiers():
             self.move_selection(1 if key == Qt.Key.Key_J else -1)
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            self.open_requested.emit()
             return
         super().keyPressEvent(event)
 
@@ -121,10 +128,20 @@ class InboxPage(QWidget):
 
     counts_changed = Signal(object)  # dict[int, UnitCount]
     first_page_painted = Signal()
+    status_message = Signal(str)  # what an action did or why it was refused, for the status bar
+    conversation_refreshed = Signal(int)  # a triage action's outcome is on screen (row, thread)
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        parent: QWidget | None = None,
+        *,
+        operator: OperatorBinding | None = None,
+    ) -> None:
         super().__init__(parent)
         self._services = services
+        self._operator = operator
+        self._open_id: int | None = None
         self._tasks = TaskRunner(self)
         self._painted_once = False
         self._counts_pending = False
@@ -192,8 +209,18 @@ class InboxPage(QWidget):
         centre_layout.addWidget(self.view, 1)
         centre_layout.addWidget(self.empty_note)
 
-        # Right: the thread.
+        # Right: the thread, with the triage actions (none without an operator: read only).
         self.thread_pane = ThreadPane()
+        self.triage_actions: TriageActions | None = None
+        if operator is not None:
+            self.triage_actions = TriageActions(services, operator, self.open_row, self)
+            self.thread_pane.set_actions(self.triage_actions.bar_actions())
+            self.triage_actions.follow(None)
+            self.triage_actions.changed.connect(self._on_actions_changed)
+            self.triage_actions.refused.connect(self._on_actions_refused)
+            self.triage_actions.done.connect(self.status_message)
+            self.triage_actions.open_requested.connect(self.open_current)
+        self._people = {p.id: p.name for p in services.directory.people()}
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -215,6 +242,7 @@ class InboxPage(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
         self.model.modelReset.connect(self._on_model_reset)
         self.view.painted.connect(self._on_view_painted)
+        self.view.open_requested.connect(self.open_current)
         QShortcut(QKeySequence("Ctrl+End"), self.view, self.jump_to_oldest)
 
         units = services.inbox.units()
@@ -249,7 +277,10 @@ class InboxPage(QWidget):
         self._apply(self.current_filter())
 
     def _on_model_reset(self) -> None:
+        self._open_id = None
         self.thread_pane.show_thread(None)
+        if self.triage_actions is not None:
+            self.triage_actions.follow(None)
 
     def jump_to_oldest(self) -> None:
         self.model.fetch_to_end()
@@ -262,7 +293,7 @@ class InboxPage(QWidget):
         if not rows:
             return
         row = self.model.row_at(min(rows))
-        self.thread_pane.show_thread(self._services.inbox.thread(row.id))
+        self._show_conversation(row.id)
         if row.network == Network.X:  # the rest of the thread (replies between other people)
             cid = row.id
             self._tasks.submit_network(
@@ -280,7 +311,65 @@ class InboxPage(QWidget):
         )
         current = self.view.selectionModel().selectedRows()
         if current and self.model.row_at(current[0].row()).id == conversation_id:
-            self.thread_pane.show_thread(self._services.inbox.thread(conversation_id))
+            self._show_conversation(conversation_id)
+
+    def _show_conversation(self, conversation_id: int) -> None:
+        """The thread with its triage details (holder, tags, history, notes): two indexed reads."""
+        thread = self._services.inbox.thread(conversation_id)
+        details = None if thread is None else self._services.triage.details(conversation_id)
+        self._open_id = None if thread is None else conversation_id
+        self.thread_pane.show_thread(
+            thread,
+            details,
+            units=self._unit_names,
+            people=self._people,
+            me=self._operator.id if self._operator is not None else None,
+        )
+        if self.triage_actions is not None:
+            self.triage_actions.follow(self.open_row())
+
+    def open_row(self) -> ConversationRow | None:
+        """The conversation open in the thread pane, as the list shows it now."""
+        if self._open_id is None:
+            return None
+        row = self.model.row_of(self._open_id)
+        return None if row is None else self.model.row_at(row)
+
+    def open_current(self) -> None:
+        """Enter: open the conversation under the cursor (the first one if none)."""
+        index = self.view.currentIndex()
+        if not index.isValid() or not self.view.selectionModel().isRowSelected(index.row()):
+            self.view.move_selection(0)
+        if self._open_id is None and self.model.rowCount() == 0:
+            self.status_message.emit("No conversation to open here.")
+
+    # -- triage actions -----------------------------------------------------------------------
+
+    def _on_actions_changed(self, conversation_id: int, details: TriageDetails | None) -> None:
+        """Repaint the one row (no list reload) and the open thread's header and activity.
+
+        The thread's messages stay as they are; the unit counts follow a little later.
+        """
+        self.model.refresh_rows([conversation_id])
+        row = self.open_row() if conversation_id == self._open_id else None
+        if row is not None and details is not None:
+            self.thread_pane.refresh_details(
+                row,
+                details,
+                units=self._unit_names,
+                people=self._people,
+                me=self._operator.id if self._operator is not None else None,
+            )
+            if self.triage_actions is not None:
+                self.triage_actions.follow(row)
+        elif conversation_id == self._open_id:
+            self._show_conversation(conversation_id)
+        self._schedule_counts()
+        self.conversation_refreshed.emit(conversation_id)
+
+    def _on_actions_refused(self, message: str) -> None:
+        self.thread_pane.show_notice(message)
+        self.status_message.emit(message)
 
     # -- counts and accounts ------------------------------------------------------------------
 
@@ -328,9 +417,12 @@ class InboxPage(QWidget):
             if row is not None:
                 view.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
         self.empty_note.setVisible(self.model.rowCount() == 0)
+        self._schedule_counts()
+
+    def _schedule_counts(self) -> None:
         if not self._counts_pending:
             self._counts_pending = True
-            QTimer.singleShot(COUNTS_THROTTLE_MS, self._on_counts_timer)
+            QTimer.singleShot(COUNTS_THROTTLE_MS, self, self._on_counts_timer)  # dies with the page
 
     def _on_counts_timer(self) -> None:
         self._counts_pending = False
@@ -348,7 +440,7 @@ class InboxPage(QWidget):
     def _on_view_painted(self) -> None:
         if not self._painted_once:
             self._painted_once = True
-            QTimer.singleShot(0, self.first_page_painted.emit)
+            QTimer.singleShot(0, self, self.first_page_painted.emit)
 
 
 def _section(text: str) -> QLabel:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from app.storage.triage import EventRow, NewEvent, NoteRow, TriageState
+from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeConversation, FakeData
@@ -24,6 +24,7 @@ class TriageExtra:
     resolved_at: datetime | None = None
     priority: str = "normal"
     rule_id: int | None = None
+    author_id: int | None = None
 
 
 @dataclass
@@ -32,6 +33,7 @@ class FakeTriageData:
     tags: dict[int, list[str]] = field(default_factory=dict)
     notes: list[NoteRow] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
+    spammers: dict[int, bool] = field(default_factory=dict)  # author id -> is_spammer
 
 
 class FakeTriage:
@@ -96,6 +98,18 @@ class FakeTriage:
 
     def set_priority(self, conversation_id: int, priority: str) -> None:
         self._extra(conversation_id).priority = priority
+
+    def author(self, conversation_id: int) -> AuthorFlag | None:
+        author_id = self._extra(conversation_id).author_id
+        if author_id is None:
+            return None
+        return AuthorFlag(author_id, f"author {author_id}", self._t.spammers.get(author_id, False))
+
+    def set_spammer(self, author_id: int, is_spammer: bool) -> None:
+        self._t.spammers[author_id] = is_spammer
+
+    def tag_names(self, limit: int = 1000) -> list[str]:
+        return sorted({t for tags in self._t.tags.values() for t in tags})[:limit]
 
     def tags(self, conversation_id: int) -> list[str]:
         return sorted(self._t.tags.get(conversation_id, []))

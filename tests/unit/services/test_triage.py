@@ -197,3 +197,99 @@ def test_the_newest_migration_allows_exactly_the_event_kinds_of_the_enum() -> No
     newest = importlib.import_module("app.storage.migrations.versions.v0005_routing_spam_views")
     assert one_of("kind", ConversationEventKind) == newest._KINDS
     assert newest._KINDS_0004 == older._KINDS  # the downgrade restores what 0004 made
+
+
+AUTHOR = 42
+
+
+def test_spam_sets_the_status_and_teaches_the_author_list(
+    storage: FakeStorage, triage: TriageService
+) -> None:
+    set_extra(storage.data, CONV, author_id=AUTHOR)
+    triage.resolve(AISHA, CONV)
+    assert triage.mark_spam(AISHA, CONV) == CONV
+    assert storage.data.conversations[0].status == ConversationStatus.SPAM
+    assert storage.data.triage.extra[CONV].resolved_at is None
+    assert storage.data.triage.spammers[AUTHOR] is True
+    event = storage.data.triage.events[-1]
+    assert event.kind == ConversationEventKind.SPAM_VERDICT
+    assert event.before == {"status": "resolved", "author_spammer": False}
+    assert event.after == {
+        "verdict": "spam",
+        "status": "spam",
+        "author_id": AUTHOR,
+        "author_spammer": True,
+    }
+    assert storage.data.audit[-1].action == "conversation.spam"
+    assert triage.details(CONV).author_is_spammer
+    before = len(storage.history)
+    triage.mark_spam(AISHA, CONV)  # already spam, author already listed: nothing written
+    assert len(storage.history) == before
+
+
+def test_not_spam_reopens_and_clears_the_author(
+    storage: FakeStorage, triage: TriageService
+) -> None:
+    set_extra(storage.data, CONV, author_id=AUTHOR)
+    triage.mark_spam(AISHA, CONV)
+    assert triage.not_spam(AISHA, CONV) == CONV
+    assert storage.data.conversations[0].status == ConversationStatus.OPEN
+    assert storage.data.triage.spammers[AUTHOR] is False
+    assert kinds(storage) == ["spam_verdict", "spam_verdict"]
+    assert storage.data.triage.events[-1].after is not None
+    assert storage.data.triage.events[-1].after["verdict"] == "not_spam"
+    assert [a.action for a in storage.data.audit] == ["conversation.spam", "conversation.not_spam"]
+    assert not triage.details(CONV).author_is_spammer
+
+
+def test_not_spam_on_a_conversation_that_is_not_spam_keeps_its_status(
+    storage: FakeStorage, triage: TriageService
+) -> None:
+    set_extra(storage.data, CONV, author_id=AUTHOR)
+    storage.data.triage.spammers[AUTHOR] = True  # flagged by an earlier verdict elsewhere
+    triage.set_status(AISHA, CONV, "waiting")
+    triage.not_spam(AISHA, CONV)
+    assert storage.data.conversations[0].status == ConversationStatus.WAITING
+    assert storage.data.triage.spammers[AUTHOR] is False
+    before = len(storage.history)
+    triage.not_spam(AISHA, CONV)  # nothing left to change
+    assert len(storage.history) == before
+
+
+def test_a_verdict_without_an_author_still_sets_the_status(
+    storage: FakeStorage, triage: TriageService
+) -> None:
+    triage.mark_spam(AISHA, CONV)
+    assert storage.data.conversations[0].status == ConversationStatus.SPAM
+    assert storage.data.triage.spammers == {}
+    assert storage.data.triage.events[-1].after is not None
+    assert storage.data.triage.events[-1].after["author_id"] is None
+
+
+def test_verdicts_need_the_right_to_work_there(storage: FakeStorage, triage: TriageService) -> None:
+    set_extra(storage.data, CONV, author_id=AUTHOR)
+    with pytest.raises(NotAllowed, match="Orders"):
+        triage.mark_spam(CARLA, CONV)
+    with pytest.raises(NotAllowed, match="deactivated"):
+        triage.not_spam(DEE, CONV)
+    with pytest.raises(TriageError, match="does not exist"):
+        triage.mark_spam(AISHA, 999)
+    assert storage.history == []
+
+
+def test_details_gather_holder_tags_history_and_notes(
+    storage: FakeStorage, triage: TriageService, clock: Clock
+) -> None:
+    triage.claim(AISHA, CONV)
+    triage.add_tag(AISHA, CONV, "refund")
+    triage.add_note(AISHA, CONV, "called")
+    clock.advance(720)
+    details = triage.details(CONV)
+    assert details.holder is not None
+    assert details.holder.text(clock.now) == "Aisha Bello claimed it 12 minutes ago"
+    assert details.tags == ("refund",)
+    assert [e.event.kind for e in details.history] == ["claimed", "tagged", "note"]
+    assert [n.text for n in details.notes] == ["called"]
+    assert triage.tag_names() == ["refund"]
+    with pytest.raises(TriageError, match="does not exist"):
+        triage.details(999)
