@@ -1,0 +1,509 @@
+"""Routing on ingest: rules, language, sentiment and the spam filter decide a new conversation.
+
+They decide its unit, assignee, priority, tags, status and first-response due time.
+
+How a batch is routed (:meth:`RoutingService.plan`, called by the ingest service *before* its
+write transaction, so nothing here runs under SQLite's write lock):
+
+1. One read: the rules' fingerprint (their rows decoded and compiled into a
+   :class:`app.domain.routing.RuleSet` only when it changed), the organization and units, which
+   of the batch's threads exist, the authors we know, recent spam sightings of the batch's texts.
+2. For the first item of every thread not stored yet (follow-ups never re-route): its language
+   (among the organization's languages), its sentiment (English only), whether the author is new,
+   their follower count (the newest payload's, else the stored one), then the rules.
+3. The spam filter scores inbound first messages only: a follow-up in a known conversation does
+   not change its status (an agent's "Spam" does), so it is not scored. At or above the
+   workspace's threshold, or when a rule marks it, the conversation is ``spam``.
+4. The first-response due time comes from the unit's target in business hours (the unit's own
+   hours, else the organization's; its holidays and zone); none for spam, and none for a
+   conversation our own account started.
+
+Languages: those the units list (``units.languages``, "de,en"), those the rules ask about, and
+English; with fewer than two, :data:`DEFAULT_LANGUAGES` (detection restricted to one language
+would call every text that language).
+
+A rule row the codec refuses is skipped with a warning naming it; ingest never stops for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.domain.enums import ConversationStatus, MessageKind, Network
+from app.domain.hours import HoursError
+from app.domain.items import InboundItem
+from app.domain.routing import (
+    Assign,
+    LanguageIn,
+    RoutingDecision,
+    RoutingInput,
+    Rule,
+    RuleError,
+    RuleSet,
+)
+from app.domain.rule_codec import rule_from_json
+from app.domain.sla import BusinessCalendar, NoOpenHoursError
+from app.domain.spam import Sighting, SpamConfig, SpamInput, SpamVerdict, fingerprint, normalize
+from app.domain.spam import score as spam_score
+from app.domain.text_signals import LanguageDetector, sentiment
+from app.models.base import to_epoch_ms
+from app.storage.ingest import NewThread, Router
+from app.storage.ports import BatchFacts, BatchOwner, NewSighting, Storage, StorageUnitOfWork
+from app.storage.rules import Assignable, RoutingSetup, RoutingUnit
+
+log = logging.getLogger("quiver.services.routing")
+
+DEFAULT_LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt")
+PRUNE_EVERY = timedelta(hours=1)  # how often old spam sightings are forgotten
+
+
+@dataclass(frozen=True)
+class RoutingContext:
+    """Everything compiled for one version of the rules, units and settings (shared, read-only)."""
+
+    key: tuple[str, str, str]
+    rules: RuleSet
+    units: dict[int, RoutingUnit]
+    triage_unit_id: int
+    detector: LanguageDetector
+    spam: SpamConfig
+    calendars: dict[int, BusinessCalendar | None]
+    people: dict[int, Assignable]
+    skipped: tuple[str, ...] = ()  # the refused rules' messages
+
+    def calendar(self, unit_id: int) -> BusinessCalendar | None:
+        return self.calendars.get(unit_id)
+
+
+@dataclass(frozen=True)
+class FirstMessage:
+    """A new conversation's first message, as routing and the spam filter see it."""
+
+    account_id: int
+    network: str
+    kind: str
+    direction: str
+    text: str
+    created_at: datetime
+    author_external_id: str
+    author_handle: str
+    followers: int | None
+    first_seen: bool
+    known_spam_author: bool
+    language: str | None = None  # None: detect it
+    sentiment: float | None = None
+    signals_known: bool = False  # language and sentiment given (demo, applying rules again)
+
+
+@dataclass
+class BatchPlan:
+    """The decisions for one batch's new threads, made before its write transaction."""
+
+    owner: BatchOwner
+    decisions: dict[tuple[str, str], NewThread]
+    sightings: list[NewSighting] = field(default_factory=list)
+    prune_before: datetime | None = None
+
+    def router(self, owner: BatchOwner) -> Router:
+        """The storage router: the planned decision, else (a thread nobody planned) the owner."""
+        fallback = owner_route(owner.unit_id, owner.unit_name)
+        decisions = self.decisions
+
+        def route(item: InboundItem) -> NewThread:
+            return decisions.get((item.thread_type, item.thread_external_id)) or fallback(item)
+
+        return route
+
+
+def owner_route(unit_id: int, unit_name: str) -> Router:
+    """Every new conversation to the account owner's unit (no routing service)."""
+    decision = NewThread(
+        unit_id=unit_id,
+        reason=f"No rule routed it: the account owner's unit ({unit_name})",
+    )
+
+    def route(_item: InboundItem) -> NewThread:
+        return decision
+
+    return route
+
+
+class RoutingService:
+    """Routes new conversations; shared by every ingest thread.
+
+    The compiled context is replaced whole under a lock (readers take the reference they find);
+    it is rebuilt only when the rules' fingerprint, the settings or the units changed.
+    """
+
+    def __init__(
+        self, db: Storage, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._context: RoutingContext | None = None
+        self._detectors: dict[tuple[str, ...], LanguageDetector] = {}
+        self._last_prune: datetime | None = None
+
+    # -- the compiled rules ------------------------------------------------------------------
+
+    def context(self, uow: StorageUnitOfWork) -> RoutingContext:
+        """The compiled rules and settings, rebuilt only when what they were built from changed."""
+        setup = uow.rules.setup()
+        fingerprint_ = uow.rules.fingerprint()
+        current = self._context
+        if current is not None and current.key[:2] == (fingerprint_, repr(setup)):
+            people_ids = sorted(current.people)
+            if not people_ids:
+                return current
+            people = uow.rules.assignable(people_ids)
+            if repr(people) == current.key[2]:
+                return current
+        context = self._compile(uow, fingerprint_, setup)
+        with self._lock:
+            self._context = context
+        return context
+
+    def _compile(self, uow: StorageUnitOfWork, fp: str, setup: RoutingSetup) -> RoutingContext:
+        rules: list[Rule] = []
+        skipped: list[str] = []
+        for row in uow.rules.enabled():
+            try:
+                rules.append(
+                    rule_from_json(
+                        rule_id=row.id,
+                        name=row.name,
+                        position=row.position,
+                        enabled=row.enabled,
+                        conditions=row.conditions,
+                        actions=row.actions,
+                        stop=row.stop,
+                    )
+                )
+            except (RuleError, ValueError, TypeError) as exc:
+                log.warning("routing rule %s (%r) skipped: %s", row.id, row.name, exc)
+                skipped.append(str(exc))
+        units = {u.id: u for u in setup.units}
+        assigned = sorted({a.person_id for r in rules for a in r.actions if isinstance(a, Assign)})
+        people = {p.id: p for p in uow.rules.assignable(assigned)}
+        zone = _zone(setup.time_zone)
+        triage = next((u.id for u in setup.units if u.is_triage), None)
+        if triage is None:
+            triage = min(units) if units else 0
+        ruleset = _compile_rules(rules, units, people, triage, zone, skipped)
+        languages = _languages(setup.units, ruleset.rules)
+        try:
+            spam = SpamConfig(threshold=setup.spam_threshold, keywords=setup.spam_keywords)
+        except ValueError as exc:
+            log.warning("spam settings unusable (%s): the defaults are used", exc)
+            spam = SpamConfig(keywords=setup.spam_keywords)
+        return RoutingContext(
+            key=(fp, repr(setup), repr(sorted(people.values(), key=lambda p: p.id))),
+            rules=ruleset,
+            units=units,
+            triage_unit_id=triage,
+            detector=self._detector(languages),
+            spam=spam,
+            calendars={u.id: _calendar(u, setup, zone) for u in setup.units},
+            people=people,
+            skipped=tuple(skipped),
+        )
+
+    def _detector(self, languages: tuple[str, ...]) -> LanguageDetector:
+        with self._lock:
+            found = self._detectors.get(languages)
+        if found is not None:
+            return found
+        detector = LanguageDetector(languages)
+        try:
+            detector.detect("routing checks its languages once")  # loads the model (once)
+        except ValueError as exc:  # a unit lists a language the model does not know
+            log.warning("languages %s: %s; detecting among %s", languages, exc, DEFAULT_LANGUAGES)
+            detector = LanguageDetector(DEFAULT_LANGUAGES)
+        with self._lock:
+            return self._detectors.setdefault(languages, detector)
+
+    # -- a batch ------------------------------------------------------------------------------
+
+    def plan(self, account_id: int, items: Sequence[InboundItem]) -> BatchPlan | None:
+        """Decide every new thread of ``items`` (one account's batch); ``None``: no account.
+
+        Reads in its own unit of work and writes nothing: the caller's write transaction stores
+        the plan (:meth:`BatchPlan.router`, its sightings, the pruning).
+        """
+        firsts = _first_items(items)
+        texts = [i for i in firsts.values() if i.direction == "in"]
+        fps = {i.external_id: fingerprint(i.text) for i in texts}
+        window = SpamConfig().duplicate_window
+        since = min((i.created_at for i in texts), default=self._clock()) - window
+        with self._db.uow() as uow:
+            facts = uow.batches.facts(
+                account_id,
+                list(firsts),
+                sorted({i.author_external_id for i in items if i.author_external_id}),
+                sorted(set(fps.values())),
+                since,
+            )
+            if facts.owner is None:
+                return None
+            context = self.context(uow)
+        return self._decide(context, facts, account_id, items, firsts, fps)
+
+    def _decide(
+        self,
+        context: RoutingContext,
+        facts: BatchFacts,
+        account_id: int,
+        items: Sequence[InboundItem],
+        firsts: dict[tuple[str, str], InboundItem],
+        fps: dict[str, str],
+    ) -> BatchPlan:
+        assert facts.owner is not None
+        owner = facts.owner
+        newest: dict[str, int] = {}
+        earliest: dict[str, str] = {}
+        for item in sorted(items, key=lambda i: i.created_at):
+            ext = item.author_external_id
+            if ext:
+                earliest.setdefault(ext, item.external_id)
+                if item.author_followers is not None:
+                    newest[ext] = item.author_followers
+        seen: dict[str, list[Sighting]] = {fp: list(s) for fp, s in facts.sightings.items()}
+        plan = BatchPlan(owner, {})
+        for key, item in sorted(firsts.items(), key=lambda kv: kv[1].created_at):
+            if key in facts.known_threads:
+                continue
+            ext = item.author_external_id or ""
+            known = facts.authors.get(ext)
+            first = FirstMessage(
+                account_id=account_id,
+                network=item.network or owner.network,
+                kind=item.kind,
+                direction=item.direction,
+                text=item.text,
+                created_at=item.created_at,
+                author_external_id=ext,
+                author_handle=item.author_handle or "",
+                followers=newest.get(ext, known.followers_count if known else None),
+                first_seen=bool(ext) and known is None and earliest.get(ext) == item.external_id,
+                known_spam_author=bool(known and known.is_spammer),
+            )
+            sightings: tuple[Sighting, ...] = ()
+            fp = fps.get(item.external_id)
+            author = f"{first.network}:{ext}"
+            if fp is not None:
+                sightings = tuple(seen.get(fp, ()))
+            decision = decide(context, first, owner.unit_id, sightings)
+            plan.decisions[key] = decision
+            if fp is not None and ext and self._worth_keeping(item.text, context.spam):
+                seen.setdefault(fp, []).append(Sighting(author, item.created_at))
+                plan.sightings.append(NewSighting(fp, author, item.created_at))
+        now = self._clock()
+        with self._lock:
+            if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
+                self._last_prune = now
+                plan.prune_before = now - context.spam.duplicate_window
+        return plan
+
+    @staticmethod
+    def _worth_keeping(text: str, spam: SpamConfig) -> bool:
+        """Texts too short for the duplicate signal are not remembered."""
+        return len(normalize(text)) >= spam.duplicate_min_chars
+
+
+# -- one conversation's decision ----------------------------------------------------------------
+
+
+def decide(
+    context: RoutingContext,
+    first: FirstMessage,
+    owner_unit_id: int | None,
+    sightings: Sequence[Sighting] = (),
+) -> NewThread:
+    """Where a new conversation goes, with every reason, from its first message."""
+    decision, language, feeling = evaluate(context, first, owner_unit_id)
+    parts = [decision.reason]
+    unit_id = decision.unit_id
+    if unit_id not in context.units:  # a rule's unit was deleted meanwhile
+        fallback = owner_unit_id if owner_unit_id in context.units else context.triage_unit_id
+        parts.append(f"unit #{unit_id} no longer exists: {_unit_name(context, fallback)}")
+        unit_id = fallback
+    assignee = decision.assignee_id
+    if assignee is not None:
+        problem = _not_assignable(context, assignee, unit_id)
+        if problem:
+            parts.append(problem)
+            assignee = None
+    verdict: SpamVerdict | None = None
+    if first.direction == "in":
+        verdict = spam_score(
+            SpamInput(
+                text=first.text,
+                author=f"{first.network}:{first.author_external_id}",
+                at=first.created_at,
+                seen=tuple(sightings),
+                known_spam_author=first.known_spam_author,
+            ),
+            context.spam,
+        )
+        if verdict.is_spam:
+            parts.append(f"spam by the spam filter (score {verdict.score:.2f})")
+    is_spam = decision.spam or bool(verdict and verdict.is_spam)
+    due: int | None = None
+    target = context.units[unit_id].first_response_target_h if unit_id in context.units else None
+    calendar = context.calendar(unit_id)
+    if not is_spam and first.direction == "in" and target is not None and calendar is not None:
+        try:
+            at = calendar.due_at(first.created_at, target)
+        except (NoOpenHoursError, ValueError):
+            at = None
+        due = to_epoch_ms(at) if at is not None else None
+    return NewThread(
+        unit_id=unit_id,
+        rule_id=decision.rule_id,
+        reason="; ".join(parts),
+        priority=str(decision.priority) if decision.priority else "normal",
+        status=ConversationStatus.SPAM if is_spam else ConversationStatus.NEW,
+        spam_score=verdict.score if verdict else None,
+        spam_reasons="\n".join(verdict.reasons) if verdict else "",
+        assignee_id=assignee,
+        language=language or "",
+        sentiment=feeling,
+        sla_due_at=due,
+        tags=decision.tags,
+    )
+
+
+def evaluate(
+    context: RoutingContext, first: FirstMessage, owner_unit_id: int | None
+) -> tuple[RoutingDecision, str | None, float | None]:
+    """The rules' decision on ``first``, with the language and sentiment it was given."""
+    if first.signals_known:
+        language, feeling = first.language, first.sentiment
+    else:
+        language = context.detector.detect(first.text)
+        feeling = sentiment(first.text, language)
+    decision = context.rules.evaluate(
+        RoutingInput(
+            account_id=first.account_id,
+            network=_network(first.network),
+            kind=_kind(first.kind),
+            text=first.text,
+            language=language,
+            sentiment=feeling,
+            author_external_id=first.author_external_id,
+            author_handle=first.author_handle,
+            author_followers=first.followers,
+            author_first_seen=first.first_seen,
+            created_at=first.created_at,
+        ),
+        owner_unit_id,
+    )
+    return decision, language, feeling
+
+
+def _not_assignable(context: RoutingContext, person_id: int, unit_id: int) -> str:
+    """Why a rule's assignee cannot take the conversation, or "" when they can."""
+    person = context.people.get(person_id)
+    unit = context.units.get(unit_id)
+    if person is None:
+        return f"not assigned: person #{person_id} no longer exists"
+    if not person.active:
+        return f"not assigned to {person.name}: deactivated"
+    if unit is not None and not any(unit.path.startswith(p) for p in person.unit_paths):
+        return f"not assigned to {person.name}: holds no role in {unit.name}"
+    return ""
+
+
+def _unit_name(context: RoutingContext, unit_id: int) -> str:
+    unit = context.units.get(unit_id)
+    return unit.name if unit else f"unit #{unit_id}"
+
+
+def _network(value: str) -> Network:
+    try:
+        return Network(value)
+    except ValueError:
+        return Network.SANDBOX
+
+
+def _kind(value: str) -> MessageKind:
+    try:
+        return MessageKind(value)
+    except ValueError:
+        return MessageKind.MENTION
+
+
+def _first_items(items: Iterable[InboundItem]) -> dict[tuple[str, str], InboundItem]:
+    """The earliest item of each thread (as storage picks it: distinct ids, time order)."""
+    unique: dict[str, InboundItem] = {}
+    for item in items:
+        unique.setdefault(item.external_id, item)
+    firsts: dict[tuple[str, str], InboundItem] = {}
+    for item in sorted(unique.values(), key=lambda i: i.created_at):
+        firsts.setdefault((item.thread_type, item.thread_external_id), item)
+    return firsts
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("time zone %r unknown: routing uses UTC", name)
+        return "UTC"
+    return name
+
+
+def _compile_rules(
+    rules: list[Rule],
+    units: dict[int, RoutingUnit],
+    people: dict[int, Assignable],
+    triage: int,
+    zone: str,
+    skipped: list[str],
+) -> RuleSet:
+    names = {u.id: u.name for u in units.values()}
+    persons = {p.id: p.name for p in people.values()}
+    while True:
+        try:
+            return RuleSet.compile(
+                rules, names, triage_unit_id=triage, time_zone=zone, person_names=persons
+            )
+        except RuleError as exc:  # e.g. two rows with one id: drop the one named, keep going
+            bad = next((r for r in rules if r.name == exc.rule_name), None)
+            log.warning("routing rule %r skipped: %s", exc.rule_name, exc)
+            skipped.append(str(exc))
+            if bad is None:
+                return RuleSet.compile(
+                    [], names, triage_unit_id=triage, time_zone=zone, person_names=persons
+                )
+            rules = [r for r in rules if r is not bad]
+
+
+def _languages(units: Iterable[RoutingUnit], rules: Iterable[Rule]) -> tuple[str, ...]:
+    found = {"en"}
+    for unit in units:
+        found.update(p.strip().lower() for p in unit.languages.split(",") if p.strip())
+    for rule in rules:
+        for cond in rule.conditions:
+            if isinstance(cond, LanguageIn):
+                found.update(cond.languages)
+    usable = {lang for lang in found if len(lang) in (2, 3) and lang.isalpha()}
+    return tuple(sorted(usable)) if len(usable) >= 2 else DEFAULT_LANGUAGES
+
+
+def _calendar(unit: RoutingUnit, setup: RoutingSetup, zone: str) -> BusinessCalendar | None:
+    if unit.first_response_target_h is None:
+        return None
+    try:
+        return BusinessCalendar.of(
+            unit.business_hours or setup.business_hours, zone, setup.holidays
+        )
+    except HoursError as exc:
+        log.warning("unit %s: business hours unusable (%s): no first-response clock", unit.id, exc)
+        return None
