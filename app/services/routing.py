@@ -48,7 +48,7 @@ from app.domain.routing import (
 )
 from app.domain.rule_codec import rule_from_json
 from app.domain.sla import BusinessCalendar, NoOpenHoursError
-from app.domain.spam import Sighting, SpamConfig, SpamInput, SpamVerdict, fingerprint, normalize
+from app.domain.spam import Sighting, SpamConfig, SpamInput, SpamVerdict, fingerprint
 from app.domain.spam import score as spam_score
 from app.domain.text_signals import LanguageDetector, sentiment
 from app.models.base import to_epoch_ms
@@ -60,6 +60,8 @@ log = logging.getLogger("quiver.services.routing")
 
 DEFAULT_LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt")
 PRUNE_EVERY = timedelta(hours=1)  # how often old spam sightings are forgotten
+FRESH = timedelta(hours=1)
+ENOUGH = 8  # recent sightings of one text beyond which more are not stored
 
 
 @dataclass(frozen=True)
@@ -237,22 +239,28 @@ class RoutingService:
         the plan (:meth:`BatchPlan.router`, its sightings, the pruning).
         """
         firsts = _first_items(items)
-        texts = [i for i in firsts.values() if i.direction == "in"]
-        fps = {i.external_id: fingerprint(i.text) for i in texts}
-        window = SpamConfig().duplicate_window
-        since = min((i.created_at for i in texts), default=self._clock()) - window
         with self._db.uow() as uow:
             facts = uow.batches.facts(
                 account_id,
                 list(firsts),
                 sorted({i.author_external_id for i in items if i.author_external_id}),
-                sorted(set(fps.values())),
-                since,
             )
             if facts.owner is None:
                 return None
             context = self.context(uow)
-        return self._decide(context, facts, account_id, items, firsts, fps)
+            fresh = {k: i for k, i in firsts.items() if k not in facts.known_threads}
+            # Only texts long enough for the duplicate signal are looked up and remembered
+            # (the raw length bounds the normalized one from above).
+            fps = {
+                i.external_id: fingerprint(i.text)
+                for i in fresh.values()
+                if i.direction == "in" and len(i.text) >= context.spam.duplicate_min_chars
+            }
+            seen: dict[str, list[Sighting]] = {}
+            if fps:
+                since = min(i.created_at for i in fresh.values()) - context.spam.duplicate_window
+                seen = uow.batches.sightings(sorted(set(fps.values())), since)
+        return self._decide(context, facts, account_id, items, fresh, fps, seen)
 
     def _decide(
         self,
@@ -260,11 +268,12 @@ class RoutingService:
         facts: BatchFacts,
         account_id: int,
         items: Sequence[InboundItem],
-        firsts: dict[tuple[str, str], InboundItem],
+        fresh: dict[tuple[str, str], InboundItem],
         fps: dict[str, str],
+        seen: dict[str, list[Sighting]],
     ) -> BatchPlan:
-        assert facts.owner is not None
         owner = facts.owner
+        assert owner is not None
         newest: dict[str, int] = {}
         earliest: dict[str, str] = {}
         for item in sorted(items, key=lambda i: i.created_at):
@@ -273,11 +282,8 @@ class RoutingService:
                 earliest.setdefault(ext, item.external_id)
                 if item.author_followers is not None:
                     newest[ext] = item.author_followers
-        seen: dict[str, list[Sighting]] = {fp: list(s) for fp, s in facts.sightings.items()}
         plan = BatchPlan(owner, {})
-        for key, item in sorted(firsts.items(), key=lambda kv: kv[1].created_at):
-            if key in facts.known_threads:
-                continue
+        for key, item in sorted(fresh.items(), key=lambda kv: kv[1].created_at):
             ext = item.author_external_id or ""
             known = facts.authors.get(ext)
             first = FirstMessage(
@@ -300,7 +306,7 @@ class RoutingService:
                 sightings = tuple(seen.get(fp, ()))
             decision = decide(context, first, owner.unit_id, sightings)
             plan.decisions[key] = decision
-            if fp is not None and ext and self._worth_keeping(item.text, context.spam):
+            if fp is not None and ext and _worth_remembering(sightings, author, item.created_at):
                 seen.setdefault(fp, []).append(Sighting(author, item.created_at))
                 plan.sightings.append(NewSighting(fp, author, item.created_at))
         now = self._clock()
@@ -310,10 +316,16 @@ class RoutingService:
                 plan.prune_before = now - context.spam.duplicate_window
         return plan
 
-    @staticmethod
-    def _worth_keeping(text: str, spam: SpamConfig) -> bool:
-        """Texts too short for the duplicate signal are not remembered."""
-        return len(normalize(text)) >= spam.duplicate_min_chars
+
+def _worth_remembering(seen: Sequence[Sighting], author: str, at: datetime) -> bool:
+    """Whether this sighting adds anything the duplicate signal needs.
+
+    Not when the same author was seen with this text in the last :data:`FRESH`, nor when
+    :data:`ENOUGH` sightings that recent exist already: a campaign from thousands of authors
+    then adds a few rows per text and hour, not one per message.
+    """
+    recent = [s for s in seen if abs(at - s.at) <= FRESH]
+    return len(recent) < ENOUGH and all(s.author != author for s in recent)
 
 
 # -- one conversation's decision ----------------------------------------------------------------

@@ -6,18 +6,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.items import InboundItem
 from app.domain.spam import Sighting
-from app.models import Account, Author, Conversation, ConversationTag, Tag, TextSighting, Unit
+from app.models import Account, Author, ConversationTag, Tag, TextSighting, Unit
 from app.storage.ingest import (
     CHUNK,
     NewThread,
     Router,
     StoredBatch,
+    _conversation_ids,
     _insert_ignore,
+    _rows_in,
     fit,
     store_items,
 )
@@ -84,14 +86,12 @@ class SqlIngestBatches:
         )
 
     def facts(
-        self,
-        account_id: int,
-        threads: Sequence[tuple[str, str]],
-        authors: Sequence[str],
-        fingerprints: Sequence[str],
-        since: datetime,
+        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
     ) -> BatchFacts:
-        return batch_facts(self._s.connection(), account_id, threads, authors, fingerprints, since)
+        return batch_facts(self._s.connection(), account_id, threads, authors)
+
+    def sightings(self, fingerprints: Sequence[str], since: datetime) -> dict[str, list[Sighting]]:
+        return recent_sightings(self._s.connection(), fingerprints, since)
 
     def store(
         self,
@@ -121,10 +121,8 @@ def batch_facts(
     account_id: int,
     threads: Sequence[tuple[str, str]],
     authors: Sequence[str],
-    fingerprints: Sequence[str],
-    since: datetime,
 ) -> BatchFacts:
-    """The account's owner unit, which threads exist, the authors we know, recent sightings."""
+    """The account's owner unit, which threads exist, the authors we know."""
     owner = conn.execute(
         select(Account.network, Account.unit_id, Unit.name)
         .join(Unit, Unit.id == Account.unit_id)
@@ -133,39 +131,48 @@ def batch_facts(
     if owner is None:
         return BatchFacts(None)
     network = owner.network
-    known: set[tuple[str, str]] = set()
-    wanted = sorted(set(threads))
-    for i in range(0, len(wanted), CHUNK // 2):
-        part = wanted[i : i + CHUNK // 2]
-        known.update(
-            (t, e)
-            for t, e in conn.execute(
-                select(Conversation.thread_type, Conversation.external_thread_id).where(
-                    Conversation.network == network,
-                    Conversation.account_id == account_id,
-                    tuple_(Conversation.thread_type, Conversation.external_thread_id).in_(part),
-                )
-            ).tuples()
-        )
+    known = frozenset(_conversation_ids(conn, account_id, network, list(dict.fromkeys(threads))))
     found: dict[str, KnownAuthor] = {}
-    people = sorted(set(authors))
-    for i in range(0, len(people), CHUNK):
-        for ext, followers, spammer in conn.execute(
-            select(Author.external_id, Author.followers_count, Author.is_spammer).where(
-                Author.network == network, Author.external_id.in_(people[i : i + CHUNK])
-            )
-        ).tuples():
-            found[ext] = KnownAuthor(followers, bool(spammer))
+    for ext, followers, spammer in _rows_in(
+        conn,
+        Author.__table__,
+        ("external_id", "followers_count", "is_spammer"),
+        {"network": network},
+        "external_id",
+        sorted(set(authors)),
+    ):
+        found[ext] = KnownAuthor(followers, bool(spammer))
+    return BatchFacts(BatchOwner(*owner), known, found)
+
+
+def recent_sightings(
+    conn: Connection, fingerprints: Sequence[str], since: datetime, *, per_text: int = 16
+) -> dict[str, list[Sighting]]:
+    """The newest ``per_text`` sightings of each fingerprint at or after ``since``.
+
+    A campaign repeated by thousands of authors needs only a handful of them to count as "the
+    same text from several authors"; capping here keeps the read small whatever the table holds.
+    """
     seen: dict[str, list[Sighting]] = {}
     prints = sorted(set(fingerprints))
     for i in range(0, len(prints), CHUNK):
-        for fp, author, at in conn.execute(
-            select(TextSighting.fingerprint, TextSighting.author, TextSighting.at).where(
-                TextSighting.fingerprint.in_(prints[i : i + CHUNK]), TextSighting.at >= since
+        ranked = (
+            select(
+                TextSighting.fingerprint,
+                TextSighting.author,
+                TextSighting.at,
+                func.row_number()
+                .over(partition_by=TextSighting.fingerprint, order_by=TextSighting.at.desc())
+                .label("n"),
             )
+            .where(TextSighting.fingerprint.in_(prints[i : i + CHUNK]), TextSighting.at >= since)
+            .subquery()
+        )
+        for fp, author, at in conn.execute(
+            select(ranked.c.fingerprint, ranked.c.author, ranked.c.at).where(ranked.c.n <= per_text)
         ).tuples():
             seen.setdefault(fp, []).append(Sighting(author, at))
-    return BatchFacts(BatchOwner(*owner), frozenset(known), found, seen)
+    return seen
 
 
 def store_tags(conn: Connection, decided: Sequence[tuple[int, NewThread]]) -> None:

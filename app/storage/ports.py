@@ -202,7 +202,6 @@ class BatchFacts:
     owner: BatchOwner | None
     known_threads: frozenset[tuple[str, str]] = frozenset()
     authors: dict[str, KnownAuthor] = field(default_factory=dict)  # by external id
-    sightings: dict[str, list[Sighting]] = field(default_factory=dict)  # by fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,19 +470,17 @@ class IngestBatches(Protocol):
         ...
 
     def facts(
-        self,
-        account_id: int,
-        threads: Sequence[tuple[str, str]],
-        authors: Sequence[str],
-        fingerprints: Sequence[str],
-        since: datetime,
+        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
     ) -> BatchFacts:
         """What routing reads before the write transaction (nothing is locked).
 
-        The account's owner, which of ``threads`` (thread type, external id) exist, the
-        stored ``authors`` (external ids), and the sightings of ``fingerprints`` at or after
-        ``since``.
+        The account's owner, which of ``threads`` (thread type, external id) exist, and the
+        stored ``authors`` (external ids).
         """
+        ...
+
+    def sightings(self, fingerprints: Sequence[str], since: datetime) -> dict[str, list[Sighting]]:
+        """The spam filter's earlier sightings of ``fingerprints`` at or after ``since``."""
         ...
 
     def store(

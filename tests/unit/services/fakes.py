@@ -469,12 +469,7 @@ class FakeBatches:
         return BatchOwner(a.network, a.unit_id, self._d.unit_name(a.unit_id))
 
     def facts(
-        self,
-        account_id: int,
-        threads: Sequence[tuple[str, str]],
-        authors: Sequence[str],
-        fingerprints: Sequence[str],
-        since: datetime,
+        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
     ) -> BatchFacts:
         a = self._d.accounts.get(account_id)
         if a is None:
@@ -484,16 +479,18 @@ class FakeBatches:
             for c in self._d.conversations
             if c.account_id == account_id
         }
-        seen: dict[str, list[Sighting]] = {}
-        for s in self._d.sightings:
-            if s.fingerprint in fingerprints and s.at >= since:
-                seen.setdefault(s.fingerprint, []).append(Sighting(s.author, s.at))
         return BatchFacts(
             BatchOwner(a.network, a.unit_id, self._d.unit_name(a.unit_id)),
             frozenset(t for t in threads if t in stored),
             {e: self._d.authors[e] for e in authors if e in self._d.authors},
-            seen,
         )
+
+    def sightings(self, fingerprints: Sequence[str], since: datetime) -> dict[str, list[Sighting]]:
+        seen: dict[str, list[Sighting]] = {}
+        for s in self._d.sightings:
+            if s.fingerprint in fingerprints and s.at >= since:
+                seen.setdefault(s.fingerprint, []).append(Sighting(s.author, s.at))
+        return seen
 
     def prune_sightings(self, before: datetime) -> int:
         kept = [s for s in self._d.sightings if s.at >= before]
