@@ -154,8 +154,12 @@ class RoutingService:
 
     # -- the compiled rules ------------------------------------------------------------------
 
-    def context(self, uow: StorageUnitOfWork) -> RoutingContext:
-        """The compiled rules and settings, rebuilt only when what they were built from changed."""
+    def context(self, uow: StorageUnitOfWork, *, detect: bool = True) -> RoutingContext:
+        """The compiled rules and settings, rebuilt only when what they were built from changed.
+
+        ``detect=False`` leaves the language model unloaded until a text needs it (callers that
+        know each text's language, as the demo generator does, never load it).
+        """
         setup = uow.rules.setup()
         fingerprint_ = uow.rules.fingerprint()
         current = self._context
@@ -166,12 +170,14 @@ class RoutingService:
             people = uow.rules.assignable(people_ids)
             if repr(people) == current.key[2]:
                 return current
-        context = self._compile(uow, fingerprint_, setup)
+        context = self._compile(uow, fingerprint_, setup, detect)
         with self._lock:
             self._context = context
         return context
 
-    def _compile(self, uow: StorageUnitOfWork, fp: str, setup: RoutingSetup) -> RoutingContext:
+    def _compile(
+        self, uow: StorageUnitOfWork, fp: str, setup: RoutingSetup, detect: bool
+    ) -> RoutingContext:
         rules: list[Rule] = []
         skipped: list[str] = []
         for row in uow.rules.enabled():
@@ -209,7 +215,7 @@ class RoutingService:
             rules=ruleset,
             units=units,
             triage_unit_id=triage,
-            detector=self._detector(languages),
+            detector=self._detector(languages) if detect else LanguageDetector(languages),
             spam=spam,
             calendars={u.id: _calendar(u, setup, zone) for u in setup.units},
             people=people,
