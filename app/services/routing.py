@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.domain.enums import ConversationStatus, MessageKind, Network
 from app.domain.hours import HoursError
 from app.domain.items import InboundItem
+from app.domain.permissions import Actor
 from app.domain.routing import (
     Assign,
     LanguageIn,
@@ -52,9 +53,33 @@ from app.domain.spam import Sighting, SpamConfig, SpamInput, SpamVerdict, finger
 from app.domain.spam import score as spam_score
 from app.domain.text_signals import LanguageDetector, sentiment
 from app.models.base import to_epoch_ms
+from app.services.access import NOBODY, NotAllowed
+from app.services.routing_again import (
+    LIMIT,
+    AgainOutcome,
+    RerouteRow,
+    RoutingAgainError,
+    candidates,
+    check_may,
+    fitted,
+    record_move,
+)
 from app.storage.ingest import NewThread, Router
 from app.storage.ports import BatchFacts, BatchOwner, NewSighting, Storage, StorageUnitOfWork
+from app.storage.rerouting import RerouteCandidate
 from app.storage.rules import Assignable, RoutingSetup, RoutingUnit
+
+__all__ = [
+    "AgainOutcome",
+    "FirstMessage",
+    "NotAllowed",
+    "RerouteRow",
+    "RoutingAgainError",
+    "RoutingService",
+    "decide",
+    "evaluate",
+    "owner_route",
+]
 
 log = logging.getLogger("quiver.services.routing")
 
@@ -235,6 +260,132 @@ class RoutingService:
             detector = LanguageDetector(DEFAULT_LANGUAGES)
         with self._lock:
             return self._detectors.setdefault(languages, detector)
+
+    # -- applying the rules again (see app.services.routing_again) ----------------------------
+
+    def preview_again(
+        self,
+        operator: int,
+        unit_id: int | None = None,
+        conversation_ids: Sequence[int] = (),
+        *,
+        include_closed: bool = False,
+    ) -> AgainOutcome:
+        """What applying the rules again would move; changes nothing.
+
+        Raises:
+            NotAllowed: the operator supervises no unit the request looks at (the reason says
+                which and what role is missing).
+            RoutingAgainError: no unit and no conversations, or an unknown unit.
+        """
+        with self._db.uow() as uow:
+            outcome, _moves, _actor = self._again(
+                uow, operator, unit_id, conversation_ids, include_closed
+            )
+            return outcome
+
+    def apply_again(
+        self,
+        operator: int,
+        unit_id: int | None = None,
+        conversation_ids: Sequence[int] = (),
+        *,
+        include_closed: bool = False,
+    ) -> AgainOutcome:
+        """Move what :meth:`preview_again` lists, in one transaction, each move audited.
+
+        A conversation that moved meanwhile (another person's hand-over) is left alone.
+
+        Raises:
+            NotAllowed: the operator does not supervise a unit a conversation is in or would
+                go to; nothing is moved.
+            RoutingAgainError: as :meth:`preview_again`.
+        """
+        with self._db.uow() as uow:
+            outcome, moves, actor = self._again(
+                uow, operator, unit_id, conversation_ids, include_closed
+            )
+            check_may(uow, actor, [row.to_unit_id for _c, row in moves], {})
+            at = self._clock()
+            moved: list[RerouteRow] = []
+            for candidate, row in moves:
+                if uow.rerouting.move(
+                    candidate.conversation_id,
+                    from_unit=candidate.unit_id,
+                    to_unit=row.to_unit_id,
+                    rule_id=row.rule_id,
+                    reason=row.reason,
+                ):
+                    record_move(uow, actor, candidate, row, at)
+                    moved.append(row)
+            uow.commit()
+        return AgainOutcome(
+            tuple(moved), outcome.looked_at, outcome.kept_hand_overs, outcome.truncated
+        )
+
+    def _again(
+        self,
+        uow: StorageUnitOfWork,
+        operator: int,
+        unit_id: int | None,
+        conversation_ids: Sequence[int],
+        include_closed: bool,
+    ) -> tuple[AgainOutcome, list[tuple[RerouteCandidate, RerouteRow]], Actor]:
+        actor = uow.directory.actor(operator)
+        if actor is None:
+            raise NotAllowed(NOBODY)
+        found = candidates(uow, unit_id, conversation_ids, include_closed)
+        truncated = len(found) > LIMIT
+        found = found[:LIMIT]
+        looked = [c.unit_id for c in found] or ([unit_id] if unit_id is not None else [])
+        check_may(uow, actor, looked, {})
+        context = self.context(uow, detect=False)
+        moves: list[tuple[RerouteCandidate, RerouteRow]] = []
+        kept = 0
+        for c in found:
+            if c.handed_over:
+                kept += 1
+                continue
+            decision, _language, _feeling = evaluate(
+                context,
+                FirstMessage(
+                    account_id=c.account_id,
+                    network=c.network,
+                    kind=c.kind,
+                    direction=c.direction,
+                    text=c.text,
+                    created_at=c.created_at,
+                    author_external_id=c.author_external_id,
+                    author_handle=c.author_handle,
+                    followers=c.followers,
+                    first_seen=c.first_seen,
+                    known_spam_author=c.known_spam_author,
+                    language=c.language,
+                    sentiment=c.sentiment,
+                    signals_known=True,
+                ),
+                c.owner_unit_id,
+            )
+            to = decision.unit_id
+            if to not in context.units or to == c.unit_id:
+                continue
+            moves.append(
+                (
+                    c,
+                    RerouteRow(
+                        conversation_id=c.conversation_id,
+                        preview=c.preview,
+                        from_unit_id=c.unit_id,
+                        from_unit=_unit_name(context, c.unit_id),
+                        to_unit_id=to,
+                        to_unit=_unit_name(context, to),
+                        rule_id=decision.rule_id,
+                        reason=fitted(decision.reason),
+                    ),
+                )
+            )
+        outcome = AgainOutcome(tuple(r for _c, r in moves), len(found), kept, truncated)
+        return outcome, moves, actor
 
     # -- a batch ------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from app.domain.spam import Sighting
 from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.audit import AuditQuery, AuditRow
 from app.storage.ingest import Router, StoredBatch
+from app.storage.rerouting import RerouteCandidate
 from app.storage.rules import Assignable, RoutingSetup, StoredRule
 from app.storage.signin import Credentials
 from app.storage.triage import EventRow, NewEvent, NoteRow, TriageState
@@ -502,6 +503,34 @@ class IngestBatches(Protocol):
         ...
 
 
+class Rerouting(Protocol):
+    """Applying the rules again: conversations to evaluate and the conditional move.
+
+    See ``app/storage/rerouting.py``.
+    """
+
+    def candidates(
+        self,
+        *,
+        unit_path: str | None,
+        conversation_ids: Sequence[int],
+        statuses: Sequence[str] | None,
+        limit: int,
+    ) -> list[RerouteCandidate]: ...
+
+    def move(
+        self,
+        conversation_id: int,
+        *,
+        from_unit: int,
+        to_unit: int,
+        rule_id: int | None,
+        reason: str,
+    ) -> bool:
+        """False when the conversation is no longer in ``from_unit`` (nothing changed)."""
+        ...
+
+
 class RoutingRules(Protocol):
     """What routing reads: rules, the organization and units, assignable people.
 
@@ -666,6 +695,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def rules(self) -> RoutingRules: ...
+
+    @property
+    def rerouting(self) -> Rerouting: ...
 
     @property
     def signin(self) -> SignInRepository: ...

@@ -14,6 +14,7 @@ from app.storage.feed import SqlFeed
 from app.storage.ingest_batches import SqlIngestBatches
 from app.storage.organization import SqlOrganization
 from app.storage.people import SqlPeople
+from app.storage.rerouting import SqlRerouting
 from app.storage.rules import SqlRules
 from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
@@ -37,6 +38,7 @@ class _Repositories:
     people: SqlPeople
     triage: SqlTriage
     rules: SqlRules
+    rerouting: SqlRerouting
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -55,6 +57,7 @@ class _Repositories:
             people=SqlPeople(session),
             triage=SqlTriage(session),
             rules=SqlRules(session),
+            rerouting=SqlRerouting(session),
         )
 
 
@@ -132,6 +135,10 @@ class UnitOfWork:
     @property
     def rules(self) -> SqlRules:
         return self._repositories.rules
+
+    @property
+    def rerouting(self) -> SqlRerouting:
+        return self._repositories.rerouting
 
     @property
     def _repositories(self) -> _Repositories:
