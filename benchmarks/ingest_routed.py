@@ -1,13 +1,14 @@
 """``ingest.routed_msgs_per_s``: ingest with language, sentiment, 200 routing rules and spam on.
 
 The workspace is the demo company (units with languages and first-response targets, people,
-its routing rules) plus 189 more rules of the ``routing.msgs_per_s`` mix (word lists, RE2
+its routing rules) and rules of the ``routing.msgs_per_s`` mix up to 200 (word lists, RE2
 patterns, language, sentiment, author, follower and time rules), stored as rows and compiled by
 the routing service. The stream is demo conversations on one Sandbox account: demo text in the
-demo's languages, about 3.3 messages per conversation (so about 30 % of the messages open a new
-conversation, which is what routing, language, sentiment and the spam filter run on), batches of
-1,000 in time order. Routing's one-off costs (the language model, compiling the rules) are paid
-by a warm-up batch on another account before the clock starts.
+demo's languages and shapes (2 % long threads; about 2.5 messages per conversation, so about
+40 % of the messages open a new conversation, which is what routing, language, sentiment and
+the spam filter run on), in batches of 1,000, in time order. Routing's one-off costs (the
+language model, compiling the rules) are paid by a warm-up batch on another account before the
+clock starts.
 
 The baseline writes the same rows (authors, conversations with their unit and reason, messages,
 the search index) with plain sqlite3 into a copy of the same workspace, in the same run, with
@@ -65,7 +66,7 @@ def stream(n: int, *, seed: int = 11, account: str = "sbx-101") -> Stream:
     while len(out) < n:
         threads += 1
         lang = rng.choices(LANGUAGES, weights=(70, 12, 12, 2, 2, 1, 1))[0]
-        thread = factory.thread(rng, lang, rng.choice(TOPICS))
+        thread = factory.thread(rng, lang, rng.choice(TOPICS), long=rng.random() < 0.02)
         start = T0 + timedelta(seconds=threads * 3)
         tid = f"bench-{threads}"
         author = f"u{rng.randrange(40_000)}"

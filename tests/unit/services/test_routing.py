@@ -8,7 +8,8 @@ import pytest
 
 from app.domain.enums import Network
 from app.services.ingest import IngestService
-from app.services.routing import DEFAULT_LANGUAGES, RoutingService, _languages
+from app.services.routing import RoutingService
+from app.services.routing_decisions import DEFAULT_LANGUAGES, _languages
 from app.storage.rules import RoutingUnit, StoredRule
 from tests.unit.services.fakes import Clock, FakeAccount, FakeData, FakeStorage, item
 
