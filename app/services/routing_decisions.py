@@ -28,6 +28,8 @@ from app.storage.rules import Assignable, RoutingSetup, RoutingUnit
 log = logging.getLogger("quiver.services.routing")
 
 DEFAULT_LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt")
+LANGUAGE_SAMPLE = 300  # characters language detection reads
+SENTIMENT_SAMPLE = 1000  # characters sentiment reads
 
 
 @dataclass(frozen=True)
@@ -138,8 +140,10 @@ def evaluate(
     if first.signals_known:
         language, feeling = first.language, first.sentiment
     else:
-        language = context.detector.detect(first.text)
-        feeling = sentiment(first.text, language)
+        # py3langid walks the text byte by byte in Python and VADER word by word: a long text's
+        # head says its language, and its first thousand characters its mood.
+        language = context.detector.detect(first.text[:LANGUAGE_SAMPLE])
+        feeling = sentiment(first.text[:SENTIMENT_SAMPLE], language)
     decision = context.rules.evaluate(
         RoutingInput(
             account_id=first.account_id,

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, select, update
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, insert, select, update
 
-from app.models import AuditEntry, Conversation, ConversationEvent, Person, RoleAssignment
+from app.models import (
+    AuditEntry,
+    Conversation,
+    ConversationEvent,
+    Person,
+    RoleAssignment,
+    RoutingRule,
+)
 from app.services.access import NotAllowed
 from app.services.ingest import IngestService
 from app.services.routing import RoutingAgainError, RoutingService
@@ -131,3 +140,52 @@ def test_a_request_without_unit_or_conversations_is_refused(routed: Database) ->
         RoutingService(routed).preview_again(SUPERVISOR)
     with pytest.raises(RoutingAgainError, match="no unit #99"):
         RoutingService(routed).preview_again(SUPERVISOR, unit_id=99)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rules=st.lists(
+        st.tuples(
+            st.sampled_from(["lawyer", "again", "nothing", "said"]), st.sampled_from([1, 2, 3])
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    hand=st.sets(st.sampled_from([1, 2, 3, 4])),
+)
+def test_applying_again_never_undoes_a_hand_over_and_settles(
+    routed: Database, rules: list[tuple[str, int]], hand: set[int]
+) -> None:
+    with routed.engine.begin() as conn:
+        conn.execute(delete(RoutingRule))
+    for n, (word, unit) in enumerate(rules, start=1):
+        add_rule(routed, 100 + n, f"{word} to {unit}", {"words": [word]}, {"route_to_unit": unit})
+    triage = TriageService(routed)
+    for cid in sorted(hand):
+        current = conversation(routed, str(cid))["unit_id"]
+        triage.hand_over(SUPERVISOR, cid, 2 if current != 2 else 3, "a person decided")
+    with routed.engine.connect() as conn:
+        handed = dict(
+            conn.execute(
+                select(Conversation.id, Conversation.unit_id).where(
+                    Conversation.id.in_(
+                        select(ConversationEvent.conversation_id).where(
+                            ConversationEvent.kind == "handed_over"
+                        )
+                    )
+                )
+            )
+            .tuples()
+            .all()
+        )
+    svc = RoutingService(routed)
+
+    svc.apply_again(SUPERVISOR, unit_id=1, include_closed=True)
+
+    for cid, unit in handed.items():
+        assert conversation(routed, str(cid))["unit_id"] == unit
+    assert svc.preview_again(SUPERVISOR, unit_id=1, include_closed=True).rows == ()
