@@ -24,6 +24,7 @@ from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthoriza
 from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
+from app.services.routing import RoutingService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
@@ -43,7 +44,8 @@ def build_services(workspace: str, *, create: bool = False) -> Services:
 
 def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
     tokens = TokenStore()
-    ingest = IngestService(db)
+    routing = RoutingService(db)
+    ingest = IngestService(db, routing=routing)
     accounts = AccountsService(db, tokens, oauth_flows())
     threads = ThreadSearchService(db, ingest)
     polling = PollingService(
@@ -69,6 +71,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         signin=SignInService(db),
         people=PeopleService(db),
         triage=TriageService(db),
+        routing=routing,
     )
 
 

@@ -143,9 +143,10 @@ def _raw_rate(path: Path, payloads: list[dict[str, Any]]) -> float:
             conn.executemany(
                 "INSERT INTO conversations (id, network, account_id, thread_type, "
                 "external_thread_id, kind, unit_id, author_id, status, priority, language, "
-                "preview, message_count, last_activity_at, routing_reason, created_at) VALUES "
+                "preview, message_count, last_activity_at, routing_reason, spam_reasons, "
+                "created_at) VALUES "
                 "(?, 'x', 1, 'x_thread', ?, 'mention', 1, ?, 'new', 'normal', 'en', ?, 1, ?, '', "
-                "0)",
+                "'', 0)",
                 convs,
             )
             top = conn.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()[0]

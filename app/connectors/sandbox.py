@@ -30,6 +30,10 @@ from app.domain.polling import poll_floor_s
 DEFAULT_PACE_S = 20.0
 #: At most this many items per poll (a long pause catches up over several polls).
 MAX_ITEMS = 200
+#: The share of the stream that is a follow-up in an earlier thread rather than a new one.
+FOLLOW_UP_SHARE = 0.3
+#: A follow-up goes to one of the last this many threads streamed before the poll.
+FOLLOW_UP_REACH = 300
 _TOPIC_WEIGHTS = (26, 23, 12, 6, 3, 2, 8, 4, 3)
 _LANGS = ("en",) * 7 + ("de", "es")
 _texts: TextFactory | None = None
@@ -88,7 +92,12 @@ class SandboxConnector:
         )
 
     def fetch(self, cursor: dict[str, Any] | None) -> FetchResult:
-        """New conversations since the cursor's time, one every ``pace_s`` seconds on average."""
+        """What arrived since the cursor's time: one item every ``pace_s`` seconds on average.
+
+        Most items open a new conversation; about :data:`FOLLOW_UP_SHARE` of them are the
+        customer writing again in a thread streamed by an earlier poll (which reopens it if it
+        was resolved or waiting). The same cursor always gives the same items.
+        """
         now = self._clock()
         cursor = dict(cursor or {})
         seq = int(cursor.get("seq", 0))
@@ -97,12 +106,57 @@ class SandboxConnector:
         count = min(due, MAX_ITEMS)
         items: list[InboundItem] = []
         for i in range(count):
-            at = since + timedelta(seconds=self._pace * (i + 1))
-            items.extend(self._thread(seq + i, min(at, now)))
+            at = min(since + timedelta(seconds=self._pace * (i + 1)), now)
+            follow = self._follow_up(seq + i, seq, at)
+            items.extend([follow] if follow is not None else self._thread(seq + i, at))
         new_at = since + timedelta(seconds=self._pace * count) if count else since
         return FetchResult(
             items=tuple(items),
             cursor={"seq": seq + count, "at": new_at.isoformat()},
+        )
+
+    def _is_follow_up(self, n: int) -> bool:
+        if n == 0:
+            return False
+        return random.Random(f"{self._seed}:{self._handle}:slot:{n}").random() < FOLLOW_UP_SHARE
+
+    def _follow_up(self, n: int, streamed: int, at: datetime) -> InboundItem | None:
+        """Slot ``n`` as a follow-up in a thread of the first ``streamed`` slots, or ``None``."""
+        if streamed == 0 or not self._is_follow_up(n):
+            return None
+        rng = random.Random(f"{self._seed}:{self._handle}:follow:{n}")
+        target = rng.randrange(max(0, streamed - FOLLOW_UP_REACH), streamed)
+        while target > 0 and self._is_follow_up(target):
+            target -= 1  # that slot was itself a follow-up: take the thread before it
+        first = self._thread(target, at)[0]
+        topic = first.raw.get("topic")
+        if topic == "spam":
+            return None
+        lang = str(first.raw.get("lang", "en"))
+        later = [
+            m.text
+            for m in _factory().thread(rng, lang, str(topic)).messages[1:]
+            if m.direction == "in"
+        ]
+        text = later[0] if later else "Any update on this?"
+        ext = f"{first.thread_external_id}-r{n}"
+        return InboundItem(
+            network="sandbox",
+            external_id=ext,
+            kind="dm" if first.kind == "dm" else "reply",
+            direction="in",
+            text=text,
+            created_at=at,
+            author_external_id=first.author_external_id,
+            author_handle=first.author_handle,
+            author_name=first.author_name,
+            thread_external_id=first.thread_external_id,
+            thread_type=first.thread_type,
+            in_reply_to=first.external_id,
+            permalink=None if first.kind == "dm" else f"sandbox://{self._handle}/{ext}",
+            raw={"id": ext, "text": text, "in_reply_to": first.external_id},
+            author_followers=first.author_followers,
+            language=lang,
         )
 
     def _thread(self, n: int, at: datetime) -> list[InboundItem]:

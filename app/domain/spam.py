@@ -39,9 +39,14 @@ _REPEAT = re.compile(r"([^\s\d])\1+")
 
 def _fold(text: str) -> str:
     """Casefolded, without accents, compatibility forms unified (``ﬁancé`` → ``fiance``)."""
+    if text.isascii():  # NFKD changes no ASCII text: most messages take this path (ingest)
+        return text.lower()
     folded = unicodedata.normalize("NFKD", text).casefold()
     decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    marks = [c for c in set(decomposed) if unicodedata.combining(c)]
+    if not marks:
+        return decomposed
+    return decomposed.translate(dict.fromkeys(map(ord, marks)))
 
 
 def _host(url: str) -> str:

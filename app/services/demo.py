@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from app.domain.demo_text import DemoThread, TextFactory
-from app.domain.enums import ConversationStatus, Network, Priority
+from app.domain.enums import ConversationStatus, Network
 from app.domain.hours import standard_week
 from app.domain.spam import fingerprint
 from app.models import (
@@ -50,8 +50,10 @@ from app.models import (
     TextSighting,
     Unit,
 )
-from app.models.base import to_epoch_ms
+from app.models.base import from_epoch_ms, to_epoch_ms
+from app.services.routing import FirstMessage, RoutingService, decide
 from app.storage.ids import sync_id_sequences
+from app.storage.ingest import REASON, NewThread, fit
 from app.storage.search import index_new_messages
 from app.storage.workspace import (
     Database,
@@ -219,18 +221,6 @@ ACCOUNTS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
     ),
 )
 
-# topic -> (unit key for English, rule name that claims it, priority)
-TOPIC_ROUTES: dict[str, tuple[str, str, str]] = {
-    "complaint": ("care_orders", "Orders & delivery → Care", "normal"),
-    "question": ("care_orders", "Orders & delivery → Care", "normal"),
-    "praise": ("marketing", "Praise and community → Marketing", "low"),
-    "sales_lead": ("sales", "Fleet and bulk leads → Sales", "high"),
-    "press": ("pr", "Press enquiries → PR", "high"),
-    "legal": ("legal", "Legal and data requests → Legal", "high"),
-    "spam": ("triage", "Spam words", "low"),
-    "partnership": ("marketing", "Praise and community → Marketing", "normal"),
-    "recall_safety": ("care_tech", "Safety → Technical Support (urgent)", "urgent"),
-}
 TOPIC_WEIGHTS: dict[str, int] = {
     "complaint": 26,
     "question": 23,
@@ -252,48 +242,68 @@ LANG_WEIGHTS: dict[str, int] = {
     "ja": 1,
 }
 
+# The demo's routing rules, in order; the routing engine applies them to every generated
+# conversation (app.services.routing), so every reason the demo shows is what the rules decided.
 ROUTING_RULES: tuple[tuple[str, dict[str, Any], dict[str, Any], bool], ...] = (
     (
         "Spam words",
-        {"words": ["crypto", "follow back", "promo code", "giveaway winner"]},
-        {"mark_spam": True},
+        {
+            "words": [
+                "crypto",
+                "krypto",
+                "cripto",
+                "follow back",
+                "promo code",
+                "giveaway",
+                "from home",
+                "folgst du mir zurück",
+                "me sigues y te sigo",
+            ]
+        },
+        {"route_to_unit": "triage", "mark_spam": True},
         True,
+    ),
+    (
+        "Refund words",
+        {"words": ["refund", "money back", "Rückerstattung", "reembolso"]},
+        {"add_tags": ["refund"]},
+        False,
     ),
     ("German → Acme Deutschland", {"languages": ["de"]}, {"route_to_unit": "de"}, True),
     ("Spanish → Acme España", {"languages": ["es"]}, {"route_to_unit": "es"}, True),
     (
         "Safety → Technical Support (urgent)",
-        {"words": ["battery", "fire", "smoke", "brake failure", "recall"]},
-        {"route_to_unit": "care_tech", "set_priority": "urgent", "add_tag": "safety"},
+        {"words": ["battery", "fire", "smoke", "brake failure", "recall", "brakes", "injured"]},
+        {"route_to_unit": "care_tech", "set_priority": "urgent", "add_tags": ["safety"]},
         True,
     ),
     (
         "Press enquiries → PR",
-        {"words": ["journalist", "press", "statement", "reporter"]},
-        {"route_to_unit": "pr", "set_priority": "high", "add_tag": "press"},
+        {"words": ["journalist", "press", "statement", "reporter", "comment for"]},
+        {"route_to_unit": "pr", "set_priority": "high", "add_tags": ["press"]},
         True,
     ),
     (
         "Legal and data requests → Legal",
-        {"words": ["gdpr", "lawyer", "sue", "trademark", "data request"]},
+        {"words": ["gdpr", "lawyer", "sue", "trademark", "data request", "legal"]},
         {"route_to_unit": "legal", "set_priority": "high"},
         True,
     ),
     (
         "Fleet and bulk leads → Sales",
-        {"words": ["fleet", "bulk", "quote", "b2b", "wholesale"]},
-        {"route_to_unit": "sales", "add_tag": "lead"},
+        {"words": ["fleet", "bulk", "quote", "b2b", "wholesale", "pricing"]},
+        {"route_to_unit": "sales", "add_tags": ["lead"]},
         True,
     ),
     (
         "Technical issues → Technical Support",
-        {"words": ["app", "bug", "error", "firmware", "bluetooth", "charger"]},
+        {"words": ["app", "bug", "error", "firmware", "bluetooth", "charger", "crash"]},
         {"route_to_unit": "care_tech"},
         True,
     ),
     (
         "Orders & delivery → Care",
-        {"words": ["order", "delivery", "refund", "parcel", "invoice", "shipping"]},
+        {"words": ["order", "delivery", "refund", "parcel", "invoice", "shipping", "tracking"]},
         {"route_to_unit": "care_orders"},
         True,
     ),
@@ -306,7 +316,7 @@ ROUTING_RULES: tuple[tuple[str, dict[str, Any], dict[str, Any], bool], ...] = (
     (
         "Influencers (10,000+ followers)",
         {"min_followers": 10000},
-        {"add_tag": "influencer", "set_priority": "high"},
+        {"add_tags": ["influencer"], "set_priority": "high"},
         False,
     ),
 )
@@ -443,6 +453,7 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
             executive_sponsor_id=people["helena.marsh"].id,
             time_zone="Europe/Berlin",
             business_hours=standard_week(),
+            spam_keywords=["crypto signals", "claim your prize", "free followers"],
             holidays=["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"],
             created_at=now,
         )
@@ -947,6 +958,14 @@ class _ConversationWriter:
             self._next_conv = _next_id(conn, Conversation)
             self._next_msg = _next_id(conn, Message)
         self._recent_authors: list[tuple[int, str]] = []
+        self._author_info: dict[int, tuple[str, str, int | None]] = {}  # ext id, handle, followers
+        # The routing engine, on the rules and units just written (the demo knows each text's
+        # language, so the language model is never loaded).
+        with db.uow() as uow:
+            self._routing = RoutingService(db).context(uow, detect=False)
+        self._owner_units = {
+            ids.accounts[key]: ids.units[row[4]] for key, row in ids.account_rows.items()
+        }
         self._ext_counter = 1_850_000_000_000_000_000
 
     def run(self, total: int, progress: Progress | None) -> int:
@@ -980,7 +999,7 @@ class _ConversationWriter:
                 conn.execute(insert(ConversationTag), tags)
             if notes:
                 conn.execute(insert(Note), notes)
-            if sightings := _spam_sightings(convs, msgs):
+            if sightings := _spam_sightings(convs, msgs, self._author_info):
                 conn.execute(insert(TextSighting), sightings)
         return len(msgs)
 
@@ -1023,7 +1042,7 @@ class _ConversationWriter:
         position = (index + rng.random()) / max(total, 1)
         start_ms = self._now_ms - int((1 - position) * HISTORY_DAYS * DAY_MS)
         start_ms -= rng.randrange(0, 3 * HOUR_MS)
-        author_id, is_new_author = self._author(network, lang, new_authors)
+        author_id, is_new = self._author(network, lang, new_authors)
         conv_id = self._next_conv
         self._next_conv += 1
         thread_type, first_kind = _thread_shape(network, dm, rng)
@@ -1066,21 +1085,18 @@ class _ConversationWriter:
             elif first_out is None:
                 first_out = at
         last_text = msgs[-1]["text"]
-        status, priority, unit_key, rule = self._triage(
-            thread, lang, last_ms, msgs[-1], is_new_author
+        decision = self._route(thread, account_id, network, first_kind, start_ms, author_id, is_new)
+        status = (
+            ConversationStatus.SPAM
+            if decision.status == ConversationStatus.SPAM
+            else self._status(last_ms, msgs[-1])
         )
-        unit_id = self._ids.units[unit_key]
+        unit_id = decision.unit_id
         agents = self._ids.unit_agents.get(unit_id) or []
         assignee = (
             agents[rng.randrange(len(agents))]
             if agents and status in ("open", "waiting", "resolved") and rng.random() < 0.8
             else None
-        )
-        rule_id = self._ids.rules.get(rule) if rule else None
-        reason = (
-            f"Rule {rule_id} “{rule}” matched."
-            if rule_id
-            else "No rule matched: routed to the account owner's unit."
         )
         convs.append(
             {
@@ -1095,27 +1111,29 @@ class _ConversationWriter:
                 "assignee_id": assignee,
                 "author_id": author_id,
                 "status": status,
-                "priority": priority,
-                "sentiment": thread.sentiment,
+                "priority": decision.priority,
+                "sentiment": decision.sentiment,
                 "language": thread.lang,
                 "preview": " ".join(last_text.split())[:200],
                 "message_count": count,
                 "first_inbound_at": first_in,
                 "first_response_at": first_out,
-                "sla_due_at": (first_in or start_ms)
-                + (2 if unit_key.startswith("care") else 8) * HOUR_MS,
+                "sla_due_at": decision.sla_due_at,
                 "last_inbound_at": last_in,
                 "last_activity_at": last_ms,
-                "routed_by_rule_id": rule_id,
-                "routing_reason": reason,
+                "routed_by_rule_id": decision.rule_id,
+                "routing_reason": fit(decision.reason, REASON),
+                "spam_score": decision.spam_score,
+                "spam_reasons": decision.spam_reasons,
                 "social_goal_id": None,
                 "created_at": start_ms,
                 "claimed_at": (first_in or start_ms) if assignee else None,
                 "resolved_at": last_ms if status == ConversationStatus.RESOLVED else None,
             }
         )
-        for tag in _tags_for(thread.topic, rng):
-            tags.append({"conversation_id": conv_id, "tag_id": self._ids.tags[tag]})
+        for tag in decision.tags:
+            if tag in self._ids.tags:
+                tags.append({"conversation_id": conv_id, "tag_id": self._ids.tags[tag]})
         if status in ("open", "waiting") and assignee and rng.random() < 0.08:
             notes.append(
                 {
@@ -1126,38 +1144,48 @@ class _ConversationWriter:
                 }
             )
 
-    def _triage(
+    def _route(
         self,
         thread: DemoThread,
-        lang: str,
-        last_ms: int,
-        last_msg: dict[str, Any],
-        is_new_author: bool,
-    ) -> tuple[str, str, str, str | None]:
+        account_id: int,
+        network: str,
+        kind: str,
+        start_ms: int,
+        author_id: int,
+        is_new: bool,
+    ) -> NewThread:
+        """What the routing engine decides for the thread's first message."""
+        ext, handle, followers = self._author_info[author_id]
+        return decide(
+            self._routing,
+            FirstMessage(
+                account_id=account_id,
+                network=network,
+                kind=kind,
+                direction="in",
+                text=thread.messages[0].text,
+                created_at=from_epoch_ms(start_ms),
+                author_external_id=ext,
+                author_handle=handle,
+                followers=followers,
+                first_seen=is_new,
+                known_spam_author=False,
+                language=thread.lang,
+                sentiment=thread.sentiment if thread.lang == "en" else None,
+                signals_known=True,
+            ),
+            self._owner_units[account_id],
+        )
+
+    def _status(self, last_ms: int, last_msg: dict[str, Any]) -> str:
         rng = self._rng
-        unit_key, topic_rule, priority = TOPIC_ROUTES[thread.topic]
-        rule: str | None = topic_rule
-        if thread.topic == "complaint" and rng.random() < 0.4:
-            unit_key, rule = "care_tech", "Technical issues → Technical Support"
-        if thread.topic == "spam":
-            return ConversationStatus.SPAM, Priority.LOW, "triage", rule
-        if lang == "de":
-            unit_key, rule = "de", "German → Acme Deutschland"
-        elif lang == "es":
-            unit_key, rule = "es", "Spanish → Acme España"
-        elif rng.random() < 0.03:
-            unit_key, rule = "triage", None
         age_h = (self._now_ms - last_ms) / HOUR_MS
         answered = last_msg["direction"] == "out"
         if age_h > 72:
-            status = ConversationStatus.RESOLVED if rng.random() < 0.93 else ConversationStatus.OPEN
-        elif answered:
-            status = (
-                ConversationStatus.WAITING if rng.random() < 0.6 else ConversationStatus.RESOLVED
-            )
-        else:
-            status = ConversationStatus.NEW if age_h < 24 else ConversationStatus.OPEN
-        return status, priority, unit_key, rule
+            return ConversationStatus.RESOLVED if rng.random() < 0.93 else ConversationStatus.OPEN
+        if answered:
+            return ConversationStatus.WAITING if rng.random() < 0.6 else ConversationStatus.RESOLVED
+        return ConversationStatus.NEW if age_h < 24 else ConversationStatus.OPEN
 
     def _author(
         self, network: str, lang: str, new_authors: list[dict[str, Any]]
@@ -1183,6 +1211,11 @@ class _ConversationWriter:
                 "raw": None,
             }
         )
+        self._author_info[author_id] = (
+            ext,
+            a.handle if network != "facebook" else "",
+            (a.followers if network != "facebook" else None),
+        )
         self._recent_authors.append((author_id, network))
         if len(self._recent_authors) > 5_000:
             del self._recent_authors[:1_000]
@@ -1203,18 +1236,20 @@ _NOTE_TEXTS = (
 
 
 def _spam_sightings(
-    convs: Sequence[dict[str, Any]], msgs: Sequence[dict[str, Any]]
+    convs: Sequence[dict[str, Any]],
+    msgs: Sequence[dict[str, Any]],
+    authors: dict[int, tuple[str, str, int | None]],
 ) -> list[dict[str, Any]]:
     """What the spam filter keeps of the spam it saw: each spam text's fingerprint, author, time."""
     spam = {c["id"] for c in convs if c["status"] == ConversationStatus.SPAM}
     return [
         {
             "fingerprint": fingerprint(m["text"]),
-            "author": f"{m['network']}:{m['author_id']}",
+            "author": f"{m['network']}:{authors[m['author_id']][0]}",
             "at": m["created_at"],
         }
         for m in msgs
-        if m["conversation_id"] in spam and m["direction"] == "in"
+        if m["conversation_id"] in spam and m["direction"] == "in" and m["author_id"] in authors
     ]
 
 
@@ -1298,20 +1333,6 @@ def _raw(network: str, ext: str, text: str, at_ms: int, thread: str, dm: bool) -
     if network == Network.X:
         return {"id": ext, "event_type": "MessageCreate", "text": text, "created_at": created}
     return {"id": ext, "message": text, "created_time": created, "source": network}
-
-
-def _tags_for(topic: str, rng: random.Random) -> tuple[str, ...]:
-    if topic == "recall_safety":
-        return ("safety",)
-    if topic == "press":
-        return ("press",)
-    if topic == "sales_lead":
-        return ("lead",)
-    if topic == "complaint" and rng.random() < 0.2:
-        return ("refund",)
-    if topic == "praise" and rng.random() < 0.05:
-        return ("vip",)
-    return ()
 
 
 def _next_id(conn: Connection, model: Any) -> int:

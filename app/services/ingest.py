@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.items import InboundItem, repair_text
-from app.storage.ingest import NewThread, Router, StoredBatch
+from app.services.routing import RoutingService, owner_route
+from app.storage.ingest import StoredBatch
 from app.storage.ports import CursorUpdate, Storage
 
 log = logging.getLogger("quiver.services.ingest")
@@ -31,10 +32,15 @@ class IngestService:
     """Stores what connectors fetched. Safe from any thread: each call has its own unit of work."""
 
     def __init__(
-        self, db: Storage, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        db: Storage,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        routing: RoutingService | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        self.routing = routing if routing is not None else RoutingService(db, clock=clock)
 
     def store(
         self,
@@ -91,28 +97,24 @@ class IngestService:
         cursor: dict[str, Any] | None,
         update_cursor: CursorUpdate | None,
     ) -> StoredBatch:
-        """One transaction: the account marked synced (with its cursor), then the items."""
+        """Routing decided first (a read, no lock), then one write transaction.
+
+        It marks the account synced (with its cursor), stores the items and the spam filter's
+        sightings.
+        """
+        plan = self.routing.plan(account_id, chunk) if chunk else None
         with self._db.uow() as uow:
             owner = uow.batches.open_batch(
                 account_id, synced_at=self._clock(), cursor=cursor, update_cursor=update_cursor
             )
             if owner is None:
                 raise KeyError(f"no account {account_id}")
-            stored = uow.batches.store(
-                account_id, owner.network, chunk, _owner_route(owner.unit_id, owner.unit_name)
-            )
+            if plan is None:
+                route, sightings = owner_route(owner.unit_id, owner.unit_name), []
+            else:
+                route, sightings = plan.router(owner), plan.sightings
+            stored = uow.batches.store(account_id, owner.network, chunk, route, sightings)
+            if plan is not None and plan.prune_before is not None:
+                uow.batches.prune_sightings(plan.prune_before)
             uow.commit()
             return stored
-
-
-def _owner_route(unit_id: int, unit_name: str) -> Router:
-    """Until routing rules run here, a new conversation goes to the account owner's unit."""
-    decision = NewThread(
-        unit_id=unit_id,
-        reason=f"No rule matched: routed to the account owner's unit ({unit_name}).",
-    )
-
-    def route(_item: InboundItem) -> NewThread:
-        return decision
-
-    return route

@@ -35,6 +35,7 @@ from app.storage.search import index_new_messages
 
 CHUNK = 900  # ids per IN (...) list: well under SQLite's bound-parameter limit (32,766)
 PREVIEW = 200
+REASON = 500  # the size of conversations.routing_reason
 
 MESSAGE_COLUMNS = (
     "network",
@@ -82,6 +83,10 @@ CONVERSATION_COLUMNS = (  # in the table's order: the driver gets the tuples as 
     "spam_score",
     "spam_reasons",
     "created_at",
+    "assignee_id",
+    "claimed_at",
+    "sentiment",
+    "sla_due_at",
 )
 
 messages = Message.__table__
@@ -91,7 +96,11 @@ authors = Author.__table__
 
 @dataclass(frozen=True)
 class NewThread:
-    """Where a conversation no one has seen yet goes, as decided by the routing service."""
+    """Where a conversation no one has seen yet goes, as decided by the routing service.
+
+    ``language`` ``None`` keeps the first item's own; ``sla_due_at`` is epoch milliseconds;
+    ``tags`` are tag names (missing ``tags`` rows are created).
+    """
 
     unit_id: int
     rule_id: int | None = None
@@ -100,6 +109,11 @@ class NewThread:
     status: str = "new"
     spam_score: float | None = None
     spam_reasons: str = ""
+    assignee_id: int | None = None
+    language: str | None = None
+    sentiment: float | None = None
+    sla_due_at: int | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,7 @@ class StoredBatch:
     duplicates: int
     new_conversation_ids: tuple[int, ...]
     touched_conversation_ids: tuple[int, ...]
+    new_threads: tuple[tuple[int, NewThread], ...] = ()  # each created conversation's decision
 
 
 Router = Callable[[InboundItem], NewThread]
@@ -320,17 +335,41 @@ def store_items(
         ],
     )
     index_new_messages(conn)
-    return StoredBatch(len(fresh), duplicates, tuple(sorted(new_convs)), tuple(touched))
+    return StoredBatch(
+        len(fresh),
+        duplicates,
+        tuple(sorted(new_convs)),
+        tuple(touched),
+        tuple(sorted(new_convs.items())),
+    )
 
 
 def _store_authors(conn: Connection, network: str, items: Sequence[InboundItem]) -> dict[str, int]:
+    """Authors' ids; new authors inserted, stored ones' follower counts refreshed.
+
+    ``items`` are in time order: the newest payload of each author says how many followers
+    they have now (only counts that changed are written).
+    """
     wanted: dict[str, InboundItem] = {}
     for item in items:
         if item.author_external_id:
-            wanted.setdefault(item.author_external_id, item)
+            wanted[item.author_external_id] = item  # the newest wins
     if not wanted:
         return {}
-    found = _author_ids(conn, network, list(wanted))
+    found, followers = _author_ids(conn, network, list(wanted))
+    changed = [
+        (wanted[ext].author_followers, aid)
+        for ext, aid in found.items()
+        if wanted[ext].author_followers is not None
+        and wanted[ext].author_followers != followers.get(ext)
+    ]
+    if changed:
+        _run_many(
+            conn,
+            "followers",
+            _followers_statement,
+            [{"followers": n, "aid": aid} for n, aid in changed],
+        )
     missing = [ext for ext in wanted if ext not in found]
     if not missing:
         return found
@@ -348,8 +387,17 @@ def _store_authors(conn: Connection, network: str, items: Sequence[InboundItem])
     ids = _insert_new(conn, Author, ("network", "external_id"), AUTHOR_COLUMNS, rows)
     found.update((ext, i) for ext, i in zip(missing, ids, strict=True) if i is not None)
     if len(found) < len(wanted):  # written meanwhile by another workstation
-        found.update(_author_ids(conn, network, [e for e in missing if e not in found]))
+        found.update(_author_ids(conn, network, [e for e in missing if e not in found])[0])
     return found
+
+
+@functools.cache
+def _followers_statement() -> Any:
+    return (
+        update(Author)
+        .where(authors.c.id == bindparam("aid"))
+        .values(followers_count=bindparam("followers"))
+    )
 
 
 def _insert_new(
@@ -406,18 +454,22 @@ def _next_ids(conn: Connection, table: Any, count: int) -> range | None:
     return range(top + 1, top + 1 + count)
 
 
-def _author_ids(conn: Connection, network: str, external_ids: Sequence[str]) -> dict[str, int]:
-    return {
-        ext: aid
-        for ext, aid in _rows_in(
-            conn,
-            authors,
-            ("external_id", "id"),
-            {"network": network},
-            "external_id",
-            external_ids,
-        )
-    }
+def _author_ids(
+    conn: Connection, network: str, external_ids: Sequence[str]
+) -> tuple[dict[str, int], dict[str, int | None]]:
+    """Stored authors' ids and follower counts by external id."""
+    ids: dict[str, int] = {}
+    followers: dict[str, int | None] = {}
+    for ext, aid, count in _rows_in(
+        conn,
+        authors,
+        ("external_id", "id", "followers_count"),
+        {"network": network},
+        "external_id",
+        external_ids,
+    ):
+        ids[ext], followers[ext] = aid, count
+    return ids, followers
 
 
 def _store_conversations(
@@ -429,62 +481,77 @@ def _store_conversations(
     author_ids: Mapping[str, int],
     route: Router,
     summaries: Mapping[tuple[str, str], Mapping[str, Any]],
-) -> tuple[dict[tuple[str, str], int], set[int]]:
+) -> tuple[dict[tuple[str, str], int], dict[int, NewThread]]:
+    """Each thread's conversation id, and the decisions of the conversations created here."""
     first: dict[tuple[str, str], tuple[InboundItem, int]] = {}
     for item, at in zip(items, times, strict=True):
         first.setdefault((item.thread_type, item.thread_external_id), (item, at))
     keys = list(first)
     found = _conversation_ids(conn, account_id, network, keys)
     missing = [k for k in keys if k not in found]
-    if missing:
-        rows = []
-        for key in missing:
-            item, started = first[key]
-            decision = route(item)
-            summary = summaries[key]
-            author = (
-                author_ids.get(item.author_external_id or "") if item.direction == "in" else None
+    if not missing:
+        return found, {}
+    rows = []
+    decisions = []
+    for key in missing:
+        item, started = first[key]
+        decision = route(item)
+        decisions.append(decision)
+        summary = summaries[key]
+        author = author_ids.get(item.author_external_id or "") if item.direction == "in" else None
+        rows.append(
+            (
+                network,
+                account_id,
+                key[0],
+                key[1],
+                key[1],
+                item.kind,
+                decision.unit_id,
+                author,
+                decision.status,
+                decision.priority,
+                item.language if decision.language is None else decision.language,
+                summary["preview"],
+                summary["n"],
+                summary["fi"],
+                summary["fo"],
+                summary["li"],
+                summary["last"],
+                decision.rule_id,
+                fit(decision.reason, REASON),
+                decision.spam_score,
+                decision.spam_reasons,
+                started,
+                decision.assignee_id,
+                started if decision.assignee_id is not None else None,
+                decision.sentiment,
+                decision.sla_due_at,
             )
-            rows.append(
-                (
-                    network,
-                    account_id,
-                    key[0],
-                    key[1],
-                    key[1],
-                    item.kind,
-                    decision.unit_id,
-                    author,
-                    decision.status,
-                    decision.priority,
-                    item.language,
-                    summary["preview"],
-                    summary["n"],
-                    summary["fi"],
-                    summary["fo"],
-                    summary["li"],
-                    summary["last"],
-                    decision.rule_id,
-                    decision.reason,
-                    decision.spam_score,
-                    decision.spam_reasons,
-                    started,
-                )
-            )
-        ids = _insert_new(
-            conn,
-            Conversation,
-            ("network", "account_id", "thread_type", "external_thread_id"),
-            CONVERSATION_COLUMNS,
-            rows,
         )
-        created = {k: i for k, i in zip(missing, ids, strict=True) if i is not None}
-        found.update(created)
-        late = [k for k in missing if k not in created]
-        if late:  # another workstation created them meanwhile: not new here
-            found.update(_conversation_ids(conn, account_id, network, late))
-        return found, set(created.values())
-    return found, set()
+    ids = _insert_new(
+        conn,
+        Conversation,
+        ("network", "account_id", "thread_type", "external_thread_id"),
+        CONVERSATION_COLUMNS,
+        rows,
+    )
+    created: dict[int, NewThread] = {}
+    for key, cid, decision in zip(missing, ids, decisions, strict=True):
+        if cid is not None:
+            found[key] = cid
+            created[cid] = decision
+    late = [k for k in missing if k not in found]
+    if late:  # another workstation created them meanwhile: not new here
+        found.update(_conversation_ids(conn, account_id, network, late))
+    return found, created
+
+
+def fit(text: str, size: int) -> str:
+    """``text`` cut to ``size`` characters for a column, ending in "…" when it was cut."""
+    if len(text) <= size:
+        return text
+    return text[: size - 1].rstrip() + "…"
 
 
 def _conversation_ids(

@@ -6,13 +6,26 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.items import InboundItem
-from app.models import Account, Unit
-from app.storage.ingest import Router, StoredBatch, store_items
-from app.storage.ports import BatchOwner, CursorUpdate
+from app.domain.spam import Sighting
+from app.models import Account, Author, ConversationTag, Tag, TextSighting, Unit
+from app.storage.ingest import (
+    CHUNK,
+    NewThread,
+    Router,
+    StoredBatch,
+    _conversation_ids,
+    _insert_ignore,
+    _rows_in,
+    fit,
+    store_items,
+)
+from app.storage.ports import BatchFacts, BatchOwner, CursorUpdate, KnownAuthor, NewSighting
+
+TAG = 100  # the size of tags.name
 
 
 def open_batch(
@@ -72,9 +85,114 @@ class SqlIngestBatches:
             update_cursor=update_cursor,
         )
 
+    def facts(
+        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
+    ) -> BatchFacts:
+        return batch_facts(self._s.connection(), account_id, threads, authors)
+
+    def sightings(self, fingerprints: Sequence[str], since: datetime) -> dict[str, list[Sighting]]:
+        return recent_sightings(self._s.connection(), fingerprints, since)
+
     def store(
-        self, account_id: int, network: str, items: Sequence[InboundItem], route: Router
+        self,
+        account_id: int,
+        network: str,
+        items: Sequence[InboundItem],
+        route: Router,
+        sightings: Sequence[NewSighting] = (),
     ) -> StoredBatch:
-        return store_items(
-            self._s.connection(), account_id=account_id, network=network, items=items, route=route
+        conn = self._s.connection()
+        stored = store_items(conn, account_id=account_id, network=network, items=items, route=route)
+        store_tags(conn, stored.new_threads)
+        if sightings:
+            conn.execute(
+                insert(TextSighting),
+                [{"fingerprint": s.fingerprint, "author": s.author, "at": s.at} for s in sightings],
+            )
+        return stored
+
+    def prune_sightings(self, before: datetime) -> int:
+        result = self._s.execute(delete(TextSighting).where(TextSighting.at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def batch_facts(
+    conn: Connection,
+    account_id: int,
+    threads: Sequence[tuple[str, str]],
+    authors: Sequence[str],
+) -> BatchFacts:
+    """The account's owner unit, which threads exist, the authors we know."""
+    owner = conn.execute(
+        select(Account.network, Account.unit_id, Unit.name)
+        .join(Unit, Unit.id == Account.unit_id)
+        .where(Account.id == account_id)
+    ).first()
+    if owner is None:
+        return BatchFacts(None)
+    network = owner.network
+    known = frozenset(_conversation_ids(conn, account_id, network, list(dict.fromkeys(threads))))
+    found: dict[str, KnownAuthor] = {}
+    for ext, followers, spammer in _rows_in(
+        conn,
+        Author.__table__,
+        ("external_id", "followers_count", "is_spammer"),
+        {"network": network},
+        "external_id",
+        sorted(set(authors)),
+    ):
+        found[ext] = KnownAuthor(followers, bool(spammer))
+    return BatchFacts(BatchOwner(*owner), known, found)
+
+
+def recent_sightings(
+    conn: Connection, fingerprints: Sequence[str], since: datetime, *, per_text: int = 16
+) -> dict[str, list[Sighting]]:
+    """The newest ``per_text`` sightings of each fingerprint at or after ``since``.
+
+    A campaign repeated by thousands of authors needs only a handful of them to count as "the
+    same text from several authors"; capping here keeps the read small whatever the table holds.
+    """
+    seen: dict[str, list[Sighting]] = {}
+    prints = sorted(set(fingerprints))
+    for i in range(0, len(prints), CHUNK):
+        ranked = (
+            select(
+                TextSighting.fingerprint,
+                TextSighting.author,
+                TextSighting.at,
+                func.row_number()
+                .over(partition_by=TextSighting.fingerprint, order_by=TextSighting.at.desc())
+                .label("n"),
+            )
+            .where(TextSighting.fingerprint.in_(prints[i : i + CHUNK]), TextSighting.at >= since)
+            .subquery()
         )
+        for fp, author, at in conn.execute(
+            select(ranked.c.fingerprint, ranked.c.author, ranked.c.at).where(ranked.c.n <= per_text)
+        ).tuples():
+            seen.setdefault(fp, []).append(Sighting(author, at))
+    return seen
+
+
+def store_tags(conn: Connection, decided: Sequence[tuple[int, NewThread]]) -> None:
+    """The routing tags of newly created conversations; ``tags`` rows made for new names."""
+    pairs = [
+        (cid, name)
+        for cid, d in decided
+        for name in dict.fromkeys(fit(t, TAG) for t in d.tags if t.strip())
+    ]
+    if not pairs:
+        return
+    names = sorted({name for _, name in pairs})
+    ids = dict(conn.execute(select(Tag.name, Tag.id).where(Tag.name.in_(names))).tuples().all())
+    missing = [n for n in names if n not in ids]
+    if missing:
+        conn.execute(_insert_ignore(conn, Tag.__table__, ("name",)), [{"name": n} for n in missing])
+        ids.update(
+            conn.execute(select(Tag.name, Tag.id).where(Tag.name.in_(missing))).tuples().all()
+        )
+    conn.execute(
+        insert(ConversationTag),
+        [{"conversation_id": cid, "tag_id": ids[name]} for cid, name in pairs],
+    )

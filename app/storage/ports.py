@@ -13,7 +13,7 @@ anything not committed is rolled back when the ``with`` block ends.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -22,9 +22,12 @@ from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Place
 from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
 from app.domain.setup import OrganizationRow, PlannedUnit
+from app.domain.spam import Sighting
 from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.audit import AuditQuery, AuditRow
 from app.storage.ingest import Router, StoredBatch
+from app.storage.rerouting import RerouteCandidate
+from app.storage.rules import Assignable, RoutingSetup, StoredRule
 from app.storage.signin import Credentials
 from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
 
@@ -183,6 +186,30 @@ class BatchOwner:
     network: str
     unit_id: int
     unit_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownAuthor:
+    """What routing and the spam filter read of an author already stored."""
+
+    followers_count: int | None
+    is_spammer: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFacts:
+    """What a batch's routing reads before the write transaction (nothing is locked)."""
+
+    owner: BatchOwner | None
+    known_threads: frozenset[tuple[str, str]] = frozenset()
+    authors: dict[str, KnownAuthor] = field(default_factory=dict)  # by external id
+
+
+@dataclass(frozen=True, slots=True)
+class NewSighting:
+    fingerprint: str
+    author: str  # "network:external id"
+    at: datetime
 
 
 # -- repositories ---------------------------------------------------------------------------------
@@ -443,9 +470,82 @@ class IngestBatches(Protocol):
         """Mark the account synced, store or derive its cursor; ``None``: no such account."""
         ...
 
+    def facts(
+        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
+    ) -> BatchFacts:
+        """What routing reads before the write transaction (nothing is locked).
+
+        The account's owner, which of ``threads`` (thread type, external id) exist, and the
+        stored ``authors`` (external ids).
+        """
+        ...
+
+    def sightings(self, fingerprints: Sequence[str], since: datetime) -> dict[str, list[Sighting]]:
+        """The spam filter's earlier sightings of ``fingerprints`` at or after ``since``."""
+        ...
+
     def store(
-        self, account_id: int, network: str, items: Sequence[InboundItem], route: Router
-    ) -> StoredBatch: ...
+        self,
+        account_id: int,
+        network: str,
+        items: Sequence[InboundItem],
+        route: Router,
+        sightings: Sequence[NewSighting] = (),
+    ) -> StoredBatch:
+        """Store the items, and the spam filter's ``sightings`` of this batch.
+
+        New conversations go where ``route`` decides, with its tags.
+        """
+        ...
+
+    def prune_sightings(self, before: datetime) -> int:
+        """Forget sightings older than ``before``; how many went."""
+        ...
+
+
+class Rerouting(Protocol):
+    """Applying the rules again: conversations to evaluate and the conditional move.
+
+    See ``app/storage/rerouting.py``.
+    """
+
+    def candidates(
+        self,
+        *,
+        unit_path: str | None,
+        conversation_ids: Sequence[int],
+        statuses: Sequence[str] | None,
+        limit: int,
+    ) -> list[RerouteCandidate]: ...
+
+    def move(
+        self,
+        conversation_id: int,
+        *,
+        from_unit: int,
+        to_unit: int,
+        rule_id: int | None,
+        reason: str,
+    ) -> bool:
+        """False when the conversation is no longer in ``from_unit`` (nothing changed)."""
+        ...
+
+
+class RoutingRules(Protocol):
+    """What routing reads: rules, the organization and units, assignable people.
+
+    ``app/storage/rules.py``; the rules editor writes through its own repository.
+    """
+
+    def fingerprint(self) -> str:
+        """A hash of every stored rule row: unchanged rules, unchanged hash."""
+        ...
+
+    def enabled(self) -> list[StoredRule]: ...
+
+    def setup(self) -> RoutingSetup: ...
+
+    def assignable(self, person_ids: Sequence[int]) -> list[Assignable]: ...
 
 
 class UnitRepository(Protocol):
@@ -602,6 +702,12 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def batches(self) -> IngestBatches: ...
+
+    @property
+    def rules(self) -> RoutingRules: ...
+
+    @property
+    def rerouting(self) -> Rerouting: ...
 
     @property
     def signin(self) -> SignInRepository: ...

@@ -14,6 +14,8 @@ from app.storage.feed import SqlFeed
 from app.storage.ingest_batches import SqlIngestBatches
 from app.storage.organization import SqlOrganization
 from app.storage.people import SqlPeople
+from app.storage.rerouting import SqlRerouting
+from app.storage.rules import SqlRules
 from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
 from app.storage.triage import SqlTriage
@@ -35,6 +37,8 @@ class _Repositories:
     signin: SqlSignIn
     people: SqlPeople
     triage: SqlTriage
+    rules: SqlRules
+    rerouting: SqlRerouting
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -52,6 +56,8 @@ class _Repositories:
             signin=SqlSignIn(session),
             people=SqlPeople(session),
             triage=SqlTriage(session),
+            rules=SqlRules(session),
+            rerouting=SqlRerouting(session),
         )
 
 
@@ -125,6 +131,14 @@ class UnitOfWork:
     @property
     def triage(self) -> SqlTriage:
         return self._repositories.triage
+
+    @property
+    def rules(self) -> SqlRules:
+        return self._repositories.rules
+
+    @property
+    def rerouting(self) -> SqlRerouting:
+        return self._repositories.rerouting
 
     @property
     def _repositories(self) -> _Repositories:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,9 @@ from sqlalchemy import func, select
 from app.models import (
     Account,
     ApprovalRule,
+    Author,
     Conversation,
+    ConversationTag,
     Message,
     Person,
     PolicyRule,
@@ -21,10 +24,13 @@ from app.models import (
     RoutingRule,
     StrategyItem,
     StrategyLink,
+    Tag,
     Unit,
 )
 from app.services.container import Services
 from app.services.demo import DemoError, generate_demo_workspace
+from app.services.routing import FirstMessage, RoutingService, decide
+from app.storage.ingest import REASON, fit
 from app.storage.search import search_conversation_ids
 
 NOW = datetime(2026, 11, 1, 12, tzinfo=UTC)
@@ -169,3 +175,96 @@ def test_demo_messages_are_searchable(demo_services: Services) -> None:
         assert word
         first_word = max(word.split(), key=len).strip(".,!?#@")
         assert search_conversation_ids(conn, first_word)
+
+
+def test_every_demo_reason_is_what_the_rules_decide(demo_services: Services) -> None:
+    """The demo is routed by the engine: re-evaluating the stored rules on a sample of stored
+    first messages gives the stored unit, rule, reason, priority and tags."""
+    db = demo_services.db
+    with db.uow() as uow:
+        context = RoutingService(db).context(uow, detect=False)
+        s = uow.session
+        first = (
+            select(Message.conversation_id, func.min(Message.id).label("mid"))
+            .group_by(Message.conversation_id)
+            .subquery()
+        )
+        firsts_of_author = (
+            select(Conversation.author_id, func.min(Conversation.id).label("cid"))
+            .group_by(Conversation.author_id)
+            .subquery()
+        )
+        rows = s.execute(
+            select(Conversation, Message, Author, Account.unit_id, firsts_of_author.c.cid)
+            .join(first, first.c.conversation_id == Conversation.id)
+            .join(Message, Message.id == first.c.mid)
+            .join(Author, Author.id == Conversation.author_id)
+            .join(Account, Account.id == Conversation.account_id)
+            .join(firsts_of_author, firsts_of_author.c.author_id == Conversation.author_id)
+            .where(Conversation.id % 7 == 0)
+        ).all()
+        tags = {
+            cid: set(names)
+            for cid, names in itertools.groupby(
+                s.execute(
+                    select(ConversationTag.conversation_id, Tag.name)
+                    .join(Tag, Tag.id == ConversationTag.tag_id)
+                    .order_by(ConversationTag.conversation_id)
+                ).tuples(),
+                key=lambda r: r[0],
+            )
+        }
+        assert len(rows) > 50
+        reasons = set()
+        for conv, msg, author, owner_unit, author_first in rows:
+            again = decide(
+                context,
+                FirstMessage(
+                    account_id=conv.account_id,
+                    network=conv.network,
+                    kind=conv.kind,
+                    direction=msg.direction,
+                    text=msg.text,
+                    created_at=msg.created_at,
+                    author_external_id=author.external_id,
+                    author_handle=author.handle or "",
+                    followers=author.followers_count,
+                    first_seen=author_first == conv.id,
+                    known_spam_author=False,
+                    language=conv.language,
+                    sentiment=conv.sentiment,
+                    signals_known=True,
+                ),
+                owner_unit,
+            )
+            assert (conv.unit_id, conv.routed_by_rule_id, conv.priority) == (
+                again.unit_id,
+                again.rule_id,
+                again.priority,
+            ), conv.id
+            assert conv.routing_reason == fit(again.reason, REASON)
+            assert {t for _, t in tags.get(conv.id, ())} == set(again.tags)
+            assert (conv.status == "spam") == (again.status == "spam")
+            reasons.add(conv.routing_reason.split(",")[0])
+        assert {"Acme Deutschland", "Acme España y LatAm", "Triage"} <= reasons
+
+
+def test_demo_rules_send_german_and_spanish_to_their_offices_and_spam_to_spam(
+    demo_services: Services,
+) -> None:
+    with demo_services.db.uow() as uow:
+        rows = uow.session.execute(
+            select(
+                Conversation.language, Unit.name, Conversation.status, Conversation.sla_due_at
+            ).join(Unit, Unit.id == Conversation.unit_id)
+        ).all()
+    for language, unit, status, _due in rows:
+        if status == "spam":
+            continue
+        if language == "de":
+            assert unit == "Acme Deutschland"
+        if language == "es":
+            assert unit == "Acme España y LatAm"
+    assert sum(1 for r in rows if r.status == "spam") > 20
+    assert all(r.sla_due_at is None for r in rows if r.status == "spam")
+    assert any(r.sla_due_at is not None for r in rows if r.status != "spam")

@@ -266,9 +266,9 @@ def test_rows_another_workstation_wrote_meanwhile_are_joined_not_duplicated(
             return {}
         return real_conversations(*args)  # type: ignore[arg-type]
 
-    def authors_once_blind(*args: object) -> dict[str, int]:
+    def authors_once_blind(*args: object) -> tuple[dict[str, int], dict[str, int | None]]:
         if blind.pop("authors", False):
-            return {}
+            return {}, {}
         return real_authors(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(storage_ingest, "_conversation_ids", conversations_once_blind)

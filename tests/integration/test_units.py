@@ -91,7 +91,9 @@ def test_delete_hands_everything_to_the_destination(demo_services: Services) -> 
     in_triage = _count(s, Conversation.unit_id, triage)
     assert accounts
 
-    with pytest.raises(UnitError, match=r"^Customer Care holds 2 accounts, .*sub-units: choose"):
+    # The demo's rules leave what they do not route with the account's owner, Customer Care.
+    holds = r"^Customer Care holds (\d+ conversations, )?2 accounts, .*sub-units: choose"
+    with pytest.raises(UnitError, match=holds):
         s.units.delete(admin, care)
     moved = s.units.delete(admin, care, move_to=triage)
 

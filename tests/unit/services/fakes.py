@@ -28,16 +28,20 @@ from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Grant, Place
 from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
 from app.domain.setup import OrganizationRow, PlannedUnit
+from app.domain.spam import Sighting
 from app.services.tokens import TokenStore
-from app.storage.ingest import Router, StoredBatch
+from app.storage.ingest import NewThread, Router, StoredBatch
 from app.storage.ports import (
     AccountRecord,
     AuditRecord,
+    BatchFacts,
     BatchOwner,
     CursorUpdate,
     HeldRole,
+    KnownAuthor,
     NewAccount,
     NewPerson,
+    NewSighting,
     PersonEntry,
     PersonRecord,
     PollAccount,
@@ -47,6 +51,7 @@ from app.storage.ports import (
     ThreadTarget,
     UnitEntry,
 )
+from app.storage.rules import Assignable, RoutingSetup, RoutingUnit, StoredRule
 from app.storage.signin import Credentials
 from tests.unit.services.fakes_admin import FakeAuditEntries, FakeUnits
 from tests.unit.services.fakes_triage import FakeTriage, FakeTriageData
@@ -136,6 +141,17 @@ class FakeData:
     messages: dict[tuple[int, str], InboundItem] = field(default_factory=dict)  # (account, id)
     unit_extra: dict[int, dict[str, Any]] = field(default_factory=dict)  # fakes_admin.FakeUnits
     triage: FakeTriageData = field(default_factory=FakeTriageData)  # fakes_triage.FakeTriage
+    # routing (FakeRules, FakeBatches): rules, settings, what each new conversation got
+    rules: list[StoredRule] = field(default_factory=list)
+    time_zone: str = "UTC"
+    business_hours: dict[str, Any] = field(default_factory=dict)
+    holidays: tuple[str, ...] = ()
+    spam_threshold: float = 0.6
+    spam_keywords: tuple[str, ...] = ()
+    unit_targets: dict[int, float] = field(default_factory=dict)  # first-response hours
+    authors: dict[str, KnownAuthor] = field(default_factory=dict)  # by external id
+    sightings: list[NewSighting] = field(default_factory=list)
+    routed: dict[int, NewThread] = field(default_factory=dict)  # conversation id -> decision
 
     def unit_name(self, unit_id: int) -> str:
         return next(e.unit.name for e in self.units if e.unit.id == unit_id)
@@ -452,10 +468,46 @@ class FakeBatches:
             a.cursor = update_cursor(dict(a.cursor or {}))
         return BatchOwner(a.network, a.unit_id, self._d.unit_name(a.unit_id))
 
+    def facts(
+        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
+    ) -> BatchFacts:
+        a = self._d.accounts.get(account_id)
+        if a is None:
+            return BatchFacts(None)
+        stored = {
+            (c.thread_type, c.external_thread_id)
+            for c in self._d.conversations
+            if c.account_id == account_id
+        }
+        return BatchFacts(
+            BatchOwner(a.network, a.unit_id, self._d.unit_name(a.unit_id)),
+            frozenset(t for t in threads if t in stored),
+            {e: self._d.authors[e] for e in authors if e in self._d.authors},
+        )
+
+    def sightings(self, fingerprints: Sequence[str], since: datetime) -> dict[str, list[Sighting]]:
+        seen: dict[str, list[Sighting]] = {}
+        for s in self._d.sightings:
+            if s.fingerprint in fingerprints and s.at >= since:
+                seen.setdefault(s.fingerprint, []).append(Sighting(s.author, s.at))
+        return seen
+
+    def prune_sightings(self, before: datetime) -> int:
+        kept = [s for s in self._d.sightings if s.at >= before]
+        gone = len(self._d.sightings) - len(kept)
+        self._d.sightings = kept
+        return gone
+
     def store(
-        self, account_id: int, network: str, items: Sequence[InboundItem], route: Router
+        self,
+        account_id: int,
+        network: str,
+        items: Sequence[InboundItem],
+        route: Router,
+        sightings: Sequence[NewSighting] = (),
     ) -> StoredBatch:
         self.chunks.append(len(items))
+        self._d.sightings.extend(sightings)
         new = dup = 0
         created: list[int] = []
         touched: set[int] = set()
@@ -476,20 +528,75 @@ class FakeBatches:
                 None,
             )
             if conv is None:
+                decision = route(item)
                 conv = FakeConversation(
                     id=len(self._d.conversations) + 1,
                     account_id=account_id,
-                    unit_id=route(item).unit_id,
+                    unit_id=decision.unit_id,
+                    status=decision.status,
                     external_thread_id=item.thread_external_id,
                     thread_type=item.thread_type,
                     network=network,
                     last_activity_at=item.created_at,
                 )
                 self._d.conversations.append(conv)
+                self._d.routed[conv.id] = decision
                 created.append(conv.id)
+            if item.author_external_id and item.author_external_id not in self._d.authors:
+                self._d.authors[item.author_external_id] = KnownAuthor(item.author_followers, False)
             conv.message_count += 1
             touched.add(conv.id)
         return StoredBatch(new, dup, tuple(created), tuple(sorted(touched)))
+
+
+class FakeRules:
+    """Routing's read side: the stored rules, the settings and units, who may be assigned."""
+
+    def __init__(self, data: FakeData, calls: list[str]) -> None:
+        self._d = data
+        self.calls = calls
+
+    def fingerprint(self) -> str:
+        return repr(self._d.rules)
+
+    def enabled(self) -> list[StoredRule]:
+        self.calls.append("enabled")
+        return sorted((r for r in self._d.rules if r.enabled), key=lambda r: (r.position, r.id))
+
+    def setup(self) -> RoutingSetup:
+        units = tuple(
+            RoutingUnit(
+                e.unit.id,
+                e.unit.name,
+                e.unit.path,
+                e.unit.languages,
+                e.unit.is_triage,
+                self._d.unit_targets.get(e.unit.id),
+                None,
+            )
+            for e in self._d.units
+        )
+        return RoutingSetup(
+            self._d.time_zone,
+            self._d.business_hours,
+            self._d.holidays,
+            self._d.spam_threshold,
+            self._d.spam_keywords,
+            units,
+        )
+
+    def assignable(self, person_ids: Sequence[int]) -> list[Assignable]:
+        paths = {e.unit.id: e.unit.path for e in self._d.units}
+        return [
+            Assignable(
+                p.id,
+                p.name,
+                p.id not in self._d.inactive,
+                tuple(sorted(paths[u] for pid, _r, u in self._d.roles if pid == p.id)),
+            )
+            for p in self._d.people
+            if p.id in person_ids
+        ]
 
 
 class FakeSignIn:
@@ -742,6 +849,10 @@ class FakeUnitOfWork:
     def triage(self) -> FakeTriage:
         return FakeTriage(self.data)
 
+    @property
+    def rules(self) -> FakeRules:
+        return FakeRules(self.data, self._storage.rule_calls)
+
     def __enter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._storage.data)
         return self
@@ -771,6 +882,7 @@ class FakeStorage:
         self.feed_calls: list[dict[str, Any]] = []
         self.chunks: list[int] = []  # the size of every batch a unit of work tried to store
         self.setup_locks: list[int] = []  # one entry per lock_for_setup() call
+        self.rule_calls: list[str] = []  # FakeRules: each time the rules were decoded
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
