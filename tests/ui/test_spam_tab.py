@@ -28,6 +28,8 @@ def test_an_administrator_sets_the_threshold_and_words_and_tries_a_text(
     window = _window(qtbot, demo_services, tmp_path, ADMIN)
     tab = window.settings.spam
     assert tab.access_note.isHidden()
+    assert tab.keywords.toPlainText() == "crypto signals\nclaim your prize\nfree followers"
+    tab.keywords.setPlainText("")
     tab.sample.setPlainText("Get FREE followers now")
     assert tab.verdict.text().startswith("Score 0.00: not spam")
     tab.keywords.setPlainText("free followers\n\n  Crypto  \n")
