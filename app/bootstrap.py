@@ -24,6 +24,7 @@ from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthoriza
 from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
+from app.services.rules import RulesService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
@@ -69,6 +70,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         signin=SignInService(db),
         people=PeopleService(db),
         triage=TriageService(db),
+        rules=RulesService(db),
     )
 
 

@@ -13,6 +13,7 @@ from app.services.ingest import IngestService
 from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import PollingService
+from app.services.rules import RulesService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.services.triage import TriageService
@@ -38,6 +39,7 @@ class Services:
     signin: SignInService
     people: PeopleService
     triage: TriageService
+    rules: RulesService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

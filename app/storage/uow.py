@@ -14,6 +14,7 @@ from app.storage.feed import SqlFeed
 from app.storage.ingest_batches import SqlIngestBatches
 from app.storage.organization import SqlOrganization
 from app.storage.people import SqlPeople
+from app.storage.rule_store import SqlRuleStore
 from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
 from app.storage.triage import SqlTriage
@@ -35,6 +36,7 @@ class _Repositories:
     signin: SqlSignIn
     people: SqlPeople
     triage: SqlTriage
+    rule_store: SqlRuleStore
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -52,6 +54,7 @@ class _Repositories:
             signin=SqlSignIn(session),
             people=SqlPeople(session),
             triage=SqlTriage(session),
+            rule_store=SqlRuleStore(session),
         )
 
 
@@ -125,6 +128,10 @@ class UnitOfWork:
     @property
     def triage(self) -> SqlTriage:
         return self._repositories.triage
+
+    @property
+    def rule_store(self) -> SqlRuleStore:
+        return self._repositories.rule_store
 
     @property
     def _repositories(self) -> _Repositories:

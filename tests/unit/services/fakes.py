@@ -49,6 +49,7 @@ from app.storage.ports import (
 )
 from app.storage.signin import Credentials
 from tests.unit.services.fakes_admin import FakeAuditEntries, FakeUnits
+from tests.unit.services.fakes_rules import FakeRulesData, FakeRuleStore
 from tests.unit.services.fakes_triage import FakeTriage, FakeTriageData
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -136,6 +137,7 @@ class FakeData:
     messages: dict[tuple[int, str], InboundItem] = field(default_factory=dict)  # (account, id)
     unit_extra: dict[int, dict[str, Any]] = field(default_factory=dict)  # fakes_admin.FakeUnits
     triage: FakeTriageData = field(default_factory=FakeTriageData)  # fakes_triage.FakeTriage
+    rules: FakeRulesData = field(default_factory=FakeRulesData)  # fakes_rules.FakeRuleStore
 
     def unit_name(self, unit_id: int) -> str:
         return next(e.unit.name for e in self.units if e.unit.id == unit_id)
@@ -741,6 +743,10 @@ class FakeUnitOfWork:
     @property
     def triage(self) -> FakeTriage:
         return FakeTriage(self.data)
+
+    @property
+    def rule_store(self) -> FakeRuleStore:
+        return FakeRuleStore(self.data)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._storage.data)
