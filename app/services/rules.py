@@ -18,15 +18,16 @@ handed over is never moved, and never counted). The sample and its language and 
 computed once and kept for a minute, so the preview costs one rule-set compile and 1,000
 evaluations per keystroke (figures in the commit that measured them).
 
-Shared state: the sample cache, guarded by a lock; the service is used from the GUI thread and
-from the preview's worker thread at once.
+Shared state: the sample and the saved rules' verdicts on it, cached and guarded by a lock;
+the service is used from the GUI thread and from the preview's worker thread at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +100,13 @@ class RuleView:
 
 
 @dataclass(frozen=True, slots=True)
+class _Baseline:
+    key: str
+    saved: list[Rule]  # the saved rules but the edited one, in evaluation order
+    units: tuple[int, ...]  # where the saved rules send each sample message
+
+
+@dataclass(frozen=True, slots=True)
 class _Context:
     records: list[RuleRecord]
     units: dict[int, str]
@@ -124,6 +132,7 @@ class RulesService:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._sample: Sample | None = None
+        self._base: _Baseline | None = None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -337,41 +346,23 @@ class RulesService:
         started = time.perf_counter()
         with self._db.uow() as uow:
             ctx = self._context(uow)
-        saved: list[Rule] = []
-        for record in ctx.records:
-            if record.id == rule_id:
-                continue
-            try:
-                saved.append(_rule(record))
-            except RuleError:
-                continue  # the engine skips it too; the list says why
+        sample = self._sample_for(ctx.languages, sample_size)
         stored = next((r for r in ctx.records if r.id == rule_id), None)
-        edited_id = rule_id if stored is not None and rule_id is not None else _NEW_RULE_ID
+        base = self._baseline(ctx, sample, stored)
+        edited_id = stored.id if stored is not None else _NEW_RULE_ID
         name = draft.name.strip() or ("this rule" if stored else "the new rule")
         try:
             edited = _draft_rule(replace(draft, name=name, enabled=True), edited_id, 0)
+            rules = placed(base.saved, edited, stored, position)
+            ruleset, alone = (self._compile(ctx, chosen) for chosen in (rules, [edited]))
         except RuleError as exc:
             return RulePreview(0, 0, (), 0, 0, problem=str(exc))
-        rules = placed(saved, edited, stored, position)
-        before = list(saved) if stored is None else placed(saved, _rule(stored), stored, None)
-        try:
-            ruleset, was, alone = (
-                RuleSet.compile(
-                    chosen,
-                    ctx.units,
-                    triage_unit_id=ctx.triage_id,
-                    time_zone=ctx.time_zone,
-                    person_names=ctx.people,
-                )
-                for chosen in (rules, before, [edited])
-            )
-        except RuleError as exc:
-            return RulePreview(0, 0, (), 0, 0, problem=str(exc))
-        sample = self._sample_for(ctx.languages, sample_size)
         matches: list[PreviewMatch] = []
         moves = kept = by_edit = alone_matched = 0
         rule_names = {r.id: r.name for r in rules}
-        for message, routing in sample.rows:
+        order = {r.id: i for i, r in enumerate(rules)}
+        mine_at = order[edited_id]
+        for (message, routing), unit_before in zip(sample.rows, base.units, strict=True):
             owner = message.owner_unit_id
             decision = ruleset.evaluate(routing, owner_unit_id=owner)
             would_move = decision.unit_id != message.unit_id
@@ -380,10 +371,13 @@ class RulesService:
                 would_move = False
             else:
                 moves += would_move
-                by_edit += decision.unit_id != was.evaluate(routing, owner_unit_id=owner).unit_id
+                by_edit += decision.unit_id != unit_before
             mine = next((m for m in decision.matches if m.rule_id == edited_id), None)
             if mine is None:
-                alone_matched += bool(alone.evaluate(routing, owner_unit_id=owner).matches)
+                # Not reached only if a rule above it stopped evaluation: then ask it alone.
+                last = decision.matches[-1] if decision.matches else None
+                if last is not None and last.stopped and order[last.rule_id] < mine_at:
+                    alone_matched += bool(alone.evaluate(routing, owner_unit_id=owner).matches)
                 continue
             alone_matched += 1
             matches.append(
@@ -406,6 +400,57 @@ class RulesService:
             note=note,
             elapsed_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def _compile(self, ctx: _Context, rules: Sequence[Rule]) -> RuleSet:
+        return RuleSet.compile(
+            rules,
+            ctx.units,
+            triage_unit_id=ctx.triage_id,
+            time_zone=ctx.time_zone,
+            person_names=ctx.people,
+        )
+
+    def _baseline(self, ctx: _Context, sample: Sample, stored: RuleRecord | None) -> _Baseline:
+        """The saved rules (without the edited one) and where they send each sample message.
+
+        Neither changes while a person types, so both are kept until the saved rules, the
+        units, the edited rule or the sample change.
+        """
+        key = repr(
+            (
+                sample.loaded_at,
+                stored.id if stored else None,
+                [(r.id, r.position, *_content(r)) for r in ctx.records],
+                sorted(ctx.units.items()),
+                ctx.triage_id,
+                ctx.time_zone,
+            )
+        )
+        with self._lock:
+            if self._base is not None and self._base.key == key:
+                return self._base
+        saved: list[Rule] = []
+        for record in ctx.records:
+            if stored is not None and record.id == stored.id:
+                continue
+            try:
+                saved.append(_rule(record))
+            except RuleError:
+                continue  # the engine skips it too; the list says why
+        before = saved
+        if stored is not None:
+            # A stored version that cannot run: the saved rules route without it.
+            with contextlib.suppress(RuleError):
+                before = placed(saved, _rule(stored), stored, None)
+        was = self._compile(ctx, before)
+        units = tuple(
+            was.evaluate(routing, owner_unit_id=m.owner_unit_id).unit_id
+            for m, routing in sample.rows
+        )
+        fresh = _Baseline(key, saved, units)
+        with self._lock:
+            self._base = fresh
+        return fresh
 
     def forget_sample(self) -> None:
         """Read the sample again at the next preview (new messages arrived, units changed)."""

@@ -423,3 +423,18 @@ def test_the_sample_is_read_once_until_it_is_old_or_forgotten(db: FakeStorage) -
 def test_an_empty_workspace_says_there_is_nothing_to_test(service: RulesService) -> None:
     preview = service.preview(RuleDraft("r", {"words": ["refund"]}, {}))
     assert preview.summary == "There are no messages yet to test the rule against."
+
+
+def test_the_saved_rules_verdicts_follow_a_saved_change(
+    service: RulesService, db: FakeStorage
+) -> None:
+    db.data.rules.sample = [_msg(1, "refund please", unit=SALES, account=2)]
+    first = service.add(
+        ADMIN, RuleDraft("to sales", {"words": ["refund"]}, {"route_to_unit": SALES})
+    )
+    draft = RuleDraft("to care", {"words": ["refund"]}, {"route_to_unit": CARE})
+    assert service.preview(draft).edit_changes == 0  # 'to sales' routes it first either way
+    service.delete(ADMIN, first)
+    again = service.preview(draft)
+    assert again.edit_changes == 1  # without 'to sales' the saved rules leave it with Sales
+    assert again.unit_changes == 1
