@@ -223,9 +223,10 @@ class RulesService:
             if expected is not None and replace(expected, position=0) != replace(
                 before, position=0
             ):
+                renamed = f" (now '{before.name}')" if before.name != expected.name else ""
                 raise RuleChanged(
-                    f"Someone else changed the rule '{before.name}' since you opened it. "
-                    "Revert to see their version, then make your change again."
+                    f"Someone else changed the rule '{expected.name}'{renamed} since you opened "
+                    "it. Revert to see their version, then make your change again."
                 )
             new = self._checked(uow, draft)
             if _content(before) == (new.name, new.enabled, new.conditions, new.actions, new.stop):

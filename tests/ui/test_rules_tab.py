@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from app.models import Message
 from app.services.container import Services
+from app.services.rules import RuleDraft
 from app.ui.operator import OperatorBinding
 from app.ui.settings import rules_tab
 from app.ui.settings.rules_tab import RulesTab
@@ -260,3 +261,56 @@ def test_a_hidden_tab_previews_nothing_until_shown(qtbot: Any, demo_services: Se
     assert tab._generation == 1
     assert tab.preview_result is not None
     assert tab.preview_result.sample_size > 0
+
+
+def test_someone_elses_change_is_not_overwritten(qtbot: Any, demo_services: Services) -> None:
+    s = demo_services
+    tab = _tab(qtbot, s)
+    admin = _operator(s, ADMIN).id
+    target = s.rules.rules()[6].record
+    tab.select(target.id)
+    tab.form.tags.setText("lead, fleet")
+    tab.save_button.click()  # an existing rule saved twice stays one rule
+    assert tab.error.text() == ""
+    tab.form.tags.setText("lead, fleet, b2b")
+    tab.save_button.click()
+    assert len(s.rules.rules()) == 11
+    assert s.rules.get(target.id).actions["add_tags"] == ["lead", "fleet", "b2b"]
+
+    s.rules.update(admin, target.id, RuleDraft("Fleet (edited elsewhere)", {}, {}))
+    tab.form.name.setText("Mine")
+    tab.save_button.click()
+    assert tab.error.text().startswith(
+        "Not saved: Someone else changed the rule 'Fleet and bulk leads → Sales' (now "
+        "'Fleet (edited elsewhere)') since you opened it."
+    )
+    assert s.rules.get(target.id).name == "Fleet (edited elsewhere)"
+    tab.revert_button.click()
+    assert tab.form.name.text() == "Fleet (edited elsewhere)"
+
+
+def test_unsaved_edits_are_not_dropped_without_asking(
+    qtbot: Any, demo_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = demo_services
+    tab = _tab(qtbot, s)
+    tab.form.name.setText("Half-typed")
+    monkeypatch.setattr(rules_tab, "confirm", lambda parent, title, text: False)
+    tab.list.setCurrentIndex(tab.model.index(3))
+    assert tab.form.name.text() == "Half-typed"
+    assert tab.selected() is not None
+    assert tab.selected().record.position == 1
+    monkeypatch.setattr(rules_tab, "confirm", lambda parent, title, text: True)
+    tab.list.setCurrentIndex(tab.model.index(3))
+    assert tab.form.name.text() == s.rules.rules()[3].record.name
+
+
+def test_shown_again_it_reads_what_changed_elsewhere(qtbot: Any, demo_services: Services) -> None:
+    s = demo_services
+    tab = _tab(qtbot, s)
+    admin = _operator(s, ADMIN).id
+    s.rules.add(admin, RuleDraft("Added on another workstation", {}, {}))
+    tab.hide()
+    tab.show()
+    assert tab.model.rowCount() == 12
+    assert tab.model.index(11).data().startswith("12. Added on another workstation")

@@ -188,7 +188,7 @@ class RulesModel(QAbstractListModel):
 class PreviewModel(QAbstractTableModel):
     """The sample messages the edited rule matches (plain text, as written)."""
 
-    HEADERS = ("Message", "Author", "This rule", "Lands in")
+    HEADERS = ("Message", "Author", "This rule", "Lands in (→ moves)")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -218,7 +218,7 @@ class PreviewModel(QAbstractTableModel):
         m = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             text = " ".join(m.text.split())[:300]
-            moved = f"{m.lands_in} (moves)" if m.moves else m.lands_in
+            moved = f"→ {m.lands_in}" if m.moves else m.lands_in
             return (text, m.author, m.does, moved)[index.column()]
         if role == Qt.ItemDataRole.ToolTipRole:
             if index.column() == 3:
@@ -245,6 +245,7 @@ class RulesTab(QWidget):
         self._dirty = False
         self._generation = 0  # the newest preview asked for; older answers are dropped
         self._preview_pending = False  # asked for while hidden: runs when the tab is shown
+        self._shown = False
         self.preview_result: RulePreview | None = None
         self.access_note = plain_label(object_name="accessNote")
         self.error = plain_label(object_name="rulesError")
@@ -443,9 +444,15 @@ class RulesTab(QWidget):
         return confirm(self, "Unsaved changes", f"Discard your changes to {name}?")
 
     def showEvent(self, event: QShowEvent) -> None:
+        """Shown again (its tab chosen): read what other workstations changed meanwhile."""
         super().showEvent(event)
-        if self._preview_pending:
+        if event.spontaneous():
+            return
+        if self._shown and not self._dirty:
+            self.refresh()
+        elif self._preview_pending:
             self.request_preview(now=True)
+        self._shown = True
 
     # -- the preview ------------------------------------------------------------------------
 
