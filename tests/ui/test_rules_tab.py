@@ -314,3 +314,13 @@ def test_shown_again_it_reads_what_changed_elsewhere(qtbot: Any, demo_services: 
     tab.show()
     assert tab.model.rowCount() == 12
     assert tab.model.index(11).data().startswith("12. Added on another workstation")
+
+
+def test_space_switches_the_current_rule(qtbot: Any, demo_services: Services) -> None:
+    s = demo_services
+    tab = _tab(qtbot, s)
+    tab.list.setFocus()
+    tab.list.setCurrentIndex(tab.model.index(2))
+    qtbot.keyClick(tab.list, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not s.rules.rules()[2].record.enabled)
+    assert all(v.record.enabled for i, v in enumerate(s.rules.rules()) if i != 2)
