@@ -72,6 +72,7 @@ DOING = "change the routing rules"
 PREVIEW_SAMPLE = 1000
 SAMPLE_TTL_S = 60.0
 MAX_NAME = 200
+_GONE = "Routing rule #{rule_id} no longer exists: someone deleted it. Nothing was changed."
 _NEW_RULE_ID = -1  # the id an unsaved rule has in the preview (stored ids are positive)
 
 
@@ -285,7 +286,7 @@ class RulesService:
             records = store.all()  # re-read under the lock: another workstation may have moved
             rule = next((r for r in records if r.id == rule_id), None)
             if rule is None:
-                raise KeyError(f"no routing rule {rule_id}")
+                raise KeyError(_GONE.format(rule_id=rule_id))
             order = [r.id for r in records if r.id != rule_id]
             at = max(0, min(index, len(order)))
             old = [r.id for r in records].index(rule_id)
@@ -500,7 +501,7 @@ class RulesService:
     def _stored(uow: StorageUnitOfWork, rule_id: int) -> RuleRecord:
         record = uow.rule_store.get(rule_id)
         if record is None:
-            raise KeyError(f"no routing rule {rule_id}")
+            raise KeyError(_GONE.format(rule_id=rule_id))
         return record
 
     @staticmethod

@@ -275,7 +275,7 @@ def test_delete_moves_the_later_rules_up(service: RulesService, db: FakeStorage)
     assert entry.before is not None
     assert entry.before["name"] == "a"
     assert entry.after is None
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=f"Routing rule #{ids[0]} no longer exists"):
         service.delete(ADMIN, ids[0])
 
 
