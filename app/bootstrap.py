@@ -25,6 +25,7 @@ from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
 from app.services.routing import RoutingService
+from app.services.rules import RulesService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
@@ -72,6 +73,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         people=PeopleService(db),
         triage=TriageService(db),
         routing=routing,
+        rules=RulesService(db),
     )
 
 

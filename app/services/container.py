@@ -14,6 +14,7 @@ from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import PollingService
 from app.services.routing import RoutingService
+from app.services.rules import RulesService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.services.triage import TriageService
@@ -40,6 +41,7 @@ class Services:
     people: PeopleService
     triage: TriageService
     routing: RoutingService  # routing on ingest; preview_again / apply_again
+    rules: RulesService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

@@ -27,6 +27,7 @@ from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.audit import AuditQuery, AuditRow
 from app.storage.ingest import Router, StoredBatch
 from app.storage.rerouting import RerouteCandidate
+from app.storage.rule_store import NewRule, RuleRecord, SampleMessage
 from app.storage.rules import Assignable, RoutingSetup, StoredRule
 from app.storage.signin import Credentials
 from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
@@ -673,6 +674,38 @@ class TriageRepository(Protocol):
     def events(self, conversation_id: int) -> list[EventRow]: ...
 
 
+class RuleStore(Protocol):
+    """Routing rules as Settings edits them, and the preview's sample (app.storage.rule_store)."""
+
+    def lock_order(self) -> None:
+        """Hold off any other change of the rule order until this unit of work ends."""
+        ...
+
+    def all(self) -> list[RuleRecord]:
+        """Every rule, in evaluation order."""
+        ...
+
+    def get(self, rule_id: int) -> RuleRecord | None: ...
+
+    def add(self, rule: NewRule, at: datetime) -> int:
+        """Store the rule after the last one; returns its id."""
+        ...
+
+    def update(self, rule_id: int, rule: NewRule) -> None: ...
+
+    def set_enabled(self, rule_id: int, enabled: bool) -> None: ...
+
+    def delete(self, rule_id: int) -> None: ...
+
+    def set_order(self, rule_ids: list[int]) -> None:
+        """Positions 1 … n in the order of ``rule_ids``."""
+        ...
+
+    def sample(self, conversations: int) -> list[SampleMessage]:
+        """The first inbound message of each of the newest ``conversations`` conversations."""
+        ...
+
+
 class StorageUnitOfWork(Protocol):
     """One use case's session: repositories, ``commit()``, rollback of the rest on exit."""
 
@@ -720,6 +753,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def triage(self) -> TriageRepository: ...
+
+    @property
+    def rule_store(self) -> RuleStore: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

@@ -15,6 +15,7 @@ from app.storage.ingest_batches import SqlIngestBatches
 from app.storage.organization import SqlOrganization
 from app.storage.people import SqlPeople
 from app.storage.rerouting import SqlRerouting
+from app.storage.rule_store import SqlRuleStore
 from app.storage.rules import SqlRules
 from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
@@ -39,6 +40,7 @@ class _Repositories:
     triage: SqlTriage
     rules: SqlRules
     rerouting: SqlRerouting
+    rule_store: SqlRuleStore
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -58,6 +60,7 @@ class _Repositories:
             triage=SqlTriage(session),
             rules=SqlRules(session),
             rerouting=SqlRerouting(session),
+            rule_store=SqlRuleStore(session),
         )
 
 
@@ -139,6 +142,10 @@ class UnitOfWork:
     @property
     def rerouting(self) -> SqlRerouting:
         return self._repositories.rerouting
+
+    @property
+    def rule_store(self) -> SqlRuleStore:
+        return self._repositories.rule_store
 
     @property
     def _repositories(self) -> _Repositories:

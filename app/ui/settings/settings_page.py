@@ -43,6 +43,7 @@ from app.ui.labels import plain_tooltip
 from app.ui.operator import OperatorBinding
 from app.ui.settings.audit_tab import AuditTab
 from app.ui.settings.people_tab import PeopleTab
+from app.ui.settings.rules_tab import RulesTab
 from app.ui.settings.signin_tab import SignInTab
 from app.ui.settings.spam_tab import SpamTab
 from app.ui.settings.units_tab import UnitsTab
@@ -565,11 +566,9 @@ class SettingsPage(QWidget):
         self.tabs.addTab(self.spam, "Spam filter")
         self.audit = AuditTab(services, operator)
         self.tabs.addTab(self.audit, "Audit log")
+        self.rules = RulesTab(services, operator)
+        self.tabs.addTab(self.rules, "Routing rules")
         for title, text in (
-            (
-                "Routing rules",
-                "Ordered routing rules, with a preview against the last 1,000 messages.",
-            ),
             (
                 "Approval rules",
                 "How many approvals, from whom and when, per unit, account and kind of draft.",

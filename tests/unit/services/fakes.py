@@ -54,6 +54,7 @@ from app.storage.ports import (
 from app.storage.rules import Assignable, RoutingSetup, RoutingUnit, StoredRule
 from app.storage.signin import Credentials
 from tests.unit.services.fakes_admin import FakeAuditEntries, FakeUnits
+from tests.unit.services.fakes_rules import FakeRulesData, FakeRuleStore
 from tests.unit.services.fakes_triage import FakeTriage, FakeTriageData
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -152,6 +153,7 @@ class FakeData:
     authors: dict[str, KnownAuthor] = field(default_factory=dict)  # by external id
     sightings: list[NewSighting] = field(default_factory=list)
     routed: dict[int, NewThread] = field(default_factory=dict)  # conversation id -> decision
+    rule_store: FakeRulesData = field(default_factory=FakeRulesData)  # fakes_rules.FakeRuleStore
 
     def unit_name(self, unit_id: int) -> str:
         return next(e.unit.name for e in self.units if e.unit.id == unit_id)
@@ -852,6 +854,10 @@ class FakeUnitOfWork:
     @property
     def rules(self) -> FakeRules:
         return FakeRules(self.data, self._storage.rule_calls)
+
+    @property
+    def rule_store(self) -> FakeRuleStore:
+        return FakeRuleStore(self.data)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._storage.data)
