@@ -62,7 +62,11 @@ def normalize(text: str) -> str:
     dropped, punctuation is dropped, and a link is its host (``url:shop.example``), so the same
     campaign with other tracking codes, other numbers or other people mentioned compares equal.
     """
-    folded = _fold(text)
+    return _normalized(_fold(text))
+
+
+def _normalized(folded: str) -> str:
+    """:func:`normalize` of text already folded (:func:`_fold`)."""
     tokens: list[str] = []
     pos = 0
     for m in _URL.finditer(folded):
@@ -155,9 +159,13 @@ class SpamConfig:
 
     def matched_keywords(self, text: str) -> tuple[str, ...]:
         """The keywords (folded, in order of first appearance) found in ``text`` as whole words."""
+        return self._matched(_fold(text))
+
+    def _matched(self, folded: str) -> tuple[str, ...]:
+        """:meth:`matched_keywords` of text already folded (:func:`_fold`)."""
         if not self._phrases:
             return ()
-        words = _words(_URL.sub(" ", _fold(text)), digits=True)
+        words = _words(_URL.sub(" ", folded), digits=True)
         found: dict[tuple[str, ...], None] = {}
         for i in range(len(words)):
             for n in self._lengths:
@@ -203,12 +211,14 @@ def score(item: SpamInput, config: SpamConfig) -> SpamVerdict:
             add(config.link_only_weight, f"The text is nothing but {only}.")
     if item.known_spam_author:
         add(config.known_author_weight, "The author was marked as spam before.")
-    keywords = config.matched_keywords(item.text)
+    keywords = config._matched(folded)
     if keywords:
         counted = min(len(keywords), config.keyword_cap)
         noun = "the spam word" if len(keywords) == 1 else "the spam words"
         add(config.keyword_weight * counted, f"It contains {noun} {_quoted(keywords)}.")
-    if len(normalize(item.text)) >= config.duplicate_min_chars:
+    if len(item.text) >= config.duplicate_min_chars and (
+        len(_normalized(folded)) >= config.duplicate_min_chars
+    ):
         window = config.duplicate_window
         authors = {s.author for s in item.seen if abs(s.at - item.at) <= window}
         authors.add(item.author)

@@ -74,16 +74,23 @@ class LanguageDetector:
 
     def detect(self, text: str) -> str | None:
         """ISO 639-1 code, or ``None`` when the text is too short or undecidable."""
-        if _letters(text) < MIN_LETTERS:
+        clean = _NOISE.sub(" ", text)
+        if not _has_letters(clean, MIN_LETTERS):
             return None
-        lang, confidence = self._model().classify(_NOISE.sub(" ", text))
+        lang, confidence = self._model().classify(clean)
         if confidence < MIN_CONFIDENCE:
             return None
         return str(lang)
 
 
-def _letters(text: str) -> int:
-    return sum(1 for c in _NOISE.sub(" ", text) if c.isalpha())
+def _has_letters(text: str, wanted: int) -> bool:
+    """Whether ``text`` holds at least ``wanted`` letters (stops looking once it does)."""
+    for c in text:
+        if c.isalpha():
+            wanted -= 1
+            if wanted <= 0:
+                return True
+    return wanted <= 0
 
 
 def sentiment(text: str, language: str | None) -> float | None:
