@@ -86,7 +86,12 @@ def _words(text: str, *, digits: bool) -> list[str]:
 
 def fingerprint(text: str) -> str:
     """A short, stable key of the normalized text (32 hex digits) to look up earlier sightings."""
-    return hashlib.blake2b(normalize(text).encode("utf-8"), digest_size=16).hexdigest()
+    return fingerprint_of(normalize(text))
+
+
+def fingerprint_of(normalized: str) -> str:
+    """:func:`fingerprint` of a text already normalized (:func:`normalize`)."""
+    return hashlib.blake2b(normalized.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _phrase(keyword: str) -> tuple[str, ...]:
@@ -114,6 +119,7 @@ class SpamInput:
     at: datetime
     seen: tuple[Sighting, ...] = ()
     known_spam_author: bool = False
+    normalized: str | None = None  # normalize(text), when the caller has it already
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,8 @@ def score(item: SpamInput, config: SpamConfig) -> SpamVerdict:
         noun = "the spam word" if len(keywords) == 1 else "the spam words"
         add(config.keyword_weight * counted, f"It contains {noun} {_quoted(keywords)}.")
     if len(item.text) >= config.duplicate_min_chars and (
-        len(_normalized(folded)) >= config.duplicate_min_chars
+        len(item.normalized if item.normalized is not None else _normalized(folded))
+        >= config.duplicate_min_chars
     ):
         window = config.duplicate_window
         authors = {s.author for s in item.seen if abs(s.at - item.at) <= window}

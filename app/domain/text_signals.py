@@ -93,6 +93,25 @@ def _has_letters(text: str, wanted: int) -> bool:
     return wanted <= 0
 
 
+# Older tags some networks still send for these languages (X: "in" for Indonesian).
+_LEGACY_TAGS = {"in": "id", "iw": "he", "ji": "yi"}
+
+
+def given_language(tag: str | None) -> str | None:
+    """A network's own language tag as routing takes it: an ISO 639-1 code, or ``None``.
+
+    X tags each post with the language it detected ("de", "pt"); "und" (could not tell) and
+    its "q…" / "zxx" tags (media, hashtags or links only) mean no language, so Quiver detects
+    one itself. A regional tag ("pt-BR") is taken as its language.
+    """
+    if not tag:
+        return None
+    code = tag.strip().lower().split("-", 1)[0].split("_", 1)[0]
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return None
+    return _LEGACY_TAGS.get(code, code)
+
+
 def sentiment(text: str, language: str | None) -> float | None:
     """VADER's compound score in [-1, 1] for English text; ``None`` for any other language."""
     if language != "en":

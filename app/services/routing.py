@@ -41,8 +41,8 @@ from app.domain.routing import (
     RuleError,
 )
 from app.domain.rule_codec import rule_from_json
-from app.domain.spam import Sighting, SpamConfig, fingerprint
-from app.domain.text_signals import LanguageDetector
+from app.domain.spam import Sighting, SpamConfig, fingerprint_of, normalize
+from app.domain.text_signals import LanguageDetector, given_language
 from app.services.access import NOBODY, NotAllowed
 from app.services.routing_again import (
     LIMIT,
@@ -372,16 +372,17 @@ class RoutingService:
             fresh = {k: i for k, i in firsts.items() if k not in facts.known_threads}
             # Only texts long enough for the duplicate signal are looked up and remembered
             # (the raw length bounds the normalized one from above).
-            fps = {
-                i.external_id: fingerprint(i.text)
+            normalized = {
+                i.external_id: normalize(i.text)
                 for i in fresh.values()
                 if i.direction == "in" and len(i.text) >= context.spam.duplicate_min_chars
             }
+            fps = {ext: fingerprint_of(text) for ext, text in normalized.items()}
             seen: dict[str, list[Sighting]] = {}
             if fps:
                 since = min(i.created_at for i in fresh.values()) - context.spam.duplicate_window
                 seen = uow.batches.sightings(sorted(set(fps.values())), since)
-        return self._decide(context, facts, account_id, items, fresh, fps, seen)
+        return self._decide(context, facts, account_id, items, fresh, fps, seen, normalized)
 
     def _decide(
         self,
@@ -392,6 +393,7 @@ class RoutingService:
         fresh: dict[tuple[str, str], InboundItem],
         fps: dict[str, str],
         seen: dict[str, list[Sighting]],
+        normalized: dict[str, str] | None = None,
     ) -> BatchPlan:
         owner = facts.owner
         assert owner is not None
@@ -419,6 +421,8 @@ class RoutingService:
                 followers=newest.get(ext, known.followers_count if known else None),
                 first_seen=bool(ext) and known is None and earliest.get(ext) == item.external_id,
                 known_spam_author=bool(known and known.is_spammer),
+                language=given_language(item.language),
+                normalized=(normalized or {}).get(item.external_id),
             )
             sightings: tuple[Sighting, ...] = ()
             fp = fps.get(item.external_id)

@@ -65,9 +65,10 @@ class FirstMessage:
     followers: int | None
     first_seen: bool
     known_spam_author: bool
-    language: str | None = None  # None: detect it
+    language: str | None = None  # None: detect it; else the network's own tag (X's ``lang``)
     sentiment: float | None = None
     signals_known: bool = False  # language and sentiment given (demo, applying rules again)
+    normalized: str | None = None  # the spam filter's normalized text, when already made
 
 
 # -- one conversation's decision ----------------------------------------------------------------
@@ -102,6 +103,7 @@ def decide(
                 at=first.created_at,
                 seen=tuple(sightings),
                 known_spam_author=first.known_spam_author,
+                normalized=first.normalized,
             ),
             context.spam,
         )
@@ -142,7 +144,7 @@ def evaluate(
     else:
         # py3langid walks the text byte by byte in Python and VADER word by word: a long text's
         # head says its language, and its first thousand characters its mood.
-        language = context.detector.detect(first.text[:LANGUAGE_SAMPLE])
+        language = first.language or context.detector.detect(first.text[:LANGUAGE_SAMPLE])
         feeling = sentiment(first.text[:SENTIMENT_SAMPLE], language)
     decision = context.rules.evaluate(
         RoutingInput(

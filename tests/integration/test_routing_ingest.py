@@ -343,6 +343,29 @@ def test_first_seen_authors_and_languages(ws: Database) -> None:
     assert second["tags"] == []
 
 
+def test_the_networks_own_language_tag_is_taken_and_und_is_detected(ws: Database) -> None:
+    from dataclasses import replace
+
+    add_rule(ws, 2, "German", {"languages": ["de"]}, {"route_to_unit": 3})
+    IngestService(ws).store(
+        7,
+        [
+            # X said German: taken as it is, though the words alone look English
+            replace(item("1", text="Where is my order, it is late again"), language="de"),
+            # X could not tell ("und"): Quiver detects it
+            replace(item("2", text="Meine Bestellung ist leider nicht angekommen"), language="und"),
+            replace(item("3", text="My order arrived broken, so disappointed"), language="en"),
+        ],
+        None,
+    )
+    tagged, detected, english = conversation(ws, "1"), conversation(ws, "2"), conversation(ws, "3")
+    assert (tagged["language"], tagged["unit_id"], tagged["sentiment"]) == ("de", 3, None)
+    assert (detected["language"], detected["unit_id"]) == ("de", 3)
+    assert english["language"] == "en"
+    assert english["sentiment"] is not None
+    assert english["sentiment"] < 0
+
+
 def test_a_long_reason_is_cut_to_the_column(ws: Database) -> None:
     long_name = "x" * 190
     for rid in range(1, 6):

@@ -15,6 +15,7 @@ from app.domain.spam import (
     SpamConfig,
     SpamInput,
     fingerprint,
+    fingerprint_of,
     learn,
     normalize,
     score,
@@ -249,3 +250,14 @@ def test_learning_only_touches_that_author(
     after = learn(flags, author, verdict)
     assert (author in after) == (verdict is AgentVerdict.SPAM)
     assert after - {author} == flags - {author}
+
+
+@given(st.text(max_size=120))
+def test_a_normalized_text_handed_in_gives_the_same_verdict_and_fingerprint(text: str) -> None:
+    at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    config = SpamConfig(keywords=("free followers",), duplicate_min_chars=5)
+    seen = (Sighting("a", at), Sighting("b", at))
+    plain = score(SpamInput(text, "c", at, seen=seen), config)
+    given_norm = score(SpamInput(text, "c", at, seen=seen, normalized=normalize(text)), config)
+    assert given_norm == plain
+    assert fingerprint_of(normalize(text)) == fingerprint(text)

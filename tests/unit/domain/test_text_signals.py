@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.domain.text_signals import LanguageDetector, sentiment, signals
+from app.domain.text_signals import LanguageDetector, given_language, sentiment, signals
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +68,33 @@ def test_nothing_loads_at_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        ("de", "de"),
+        ("EN", "en"),
+        ("pt-BR", "pt"),
+        ("zh_CN", "zh"),
+        ("in", "id"),  # X's older tag for Indonesian
+        ("iw", "he"),
+        ("und", None),  # X could not tell
+        ("qme", None),  # media only
+        ("zxx", None),
+        ("", None),
+        (None, None),
+        ("e1", None),
+        ("ü", None),
+    ],
+)
+def test_a_networks_own_language_tag_is_taken_when_it_names_a_language(
+    tag: str | None, expected: str | None
+) -> None:
+    assert given_language(tag) == expected
+
+
+@given(st.text(max_size=12))
+def test_a_given_language_is_always_a_two_letter_code_or_none(tag: str) -> None:
+    code = given_language(tag)
+    assert code is None or (len(code) == 2 and code.isascii() and code.isalpha() and code.islower())
