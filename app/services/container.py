@@ -17,6 +17,7 @@ from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.services.triage import TriageService
 from app.services.units import UnitsService
+from app.services.views import SavedViewsService
 from app.storage.workspace import Database, WorkspaceError
 
 __all__ = ["Services", "WorkspaceError"]
@@ -38,6 +39,7 @@ class Services:
     signin: SignInService
     people: PeopleService
     triage: TriageService
+    views: SavedViewsService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

@@ -18,6 +18,7 @@ from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
 from app.storage.triage import SqlTriage
 from app.storage.units import SqlUnits
+from app.storage.views import SqlSavedViews
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class _Repositories:
     signin: SqlSignIn
     people: SqlPeople
     triage: SqlTriage
+    saved_views: SqlSavedViews
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -52,6 +54,7 @@ class _Repositories:
             signin=SqlSignIn(session),
             people=SqlPeople(session),
             triage=SqlTriage(session),
+            saved_views=SqlSavedViews(session),
         )
 
 
@@ -125,6 +128,10 @@ class UnitOfWork:
     @property
     def triage(self) -> SqlTriage:
         return self._repositories.triage
+
+    @property
+    def saved_views(self) -> SqlSavedViews:
+        return self._repositories.saved_views
 
     @property
     def _repositories(self) -> _Repositories:
