@@ -132,6 +132,18 @@ class InboxService:
         with self._db.uow() as uow:
             return uow.feed.search(resolved).capped
 
+    def tag_names(self) -> list[str]:
+        """Every tag's name, for the tag filter."""
+        with self._db.uow() as uow:
+            return uow.feed.tag_names()
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the units answer in (the organization's languages), English first."""
+        codes = {"en"}
+        for unit in self.units():
+            codes.update(c.strip() for c in unit.languages.split(",") if c.strip())
+        return ("en", *sorted(codes - {"en"}))
+
     def rows(self, ids: list[int]) -> dict[int, ConversationRow]:
         """The list rows of these conversations, by id."""
         with self._db.uow() as uow:

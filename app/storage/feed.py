@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from app.domain.enums import ConversationStatus
 from app.domain.filters import (
     NEGATIVE_BELOW,
     POSITIVE_ABOVE,
@@ -75,6 +77,8 @@ _FEED_COLUMNS = (
     type_coerce(conv.c.first_response_at, BigInteger).label("first_response_ms"),
     _due.label("sla_due_ms"),
 )
+units_table = Unit.__table__
+_BACKLOG = frozenset(s.value for s in ConversationStatus.backlog())
 _TAIL = ("first_inbound_ms", "first_response_ms", "sla_due_ms")
 _SENTIMENT_SQL: dict[str, Callable[[], ColumnElement[bool]]] = {
     SENTIMENT_NEGATIVE: lambda: conv.c.sentiment < NEGATIVE_BELOW,
@@ -140,6 +144,7 @@ def _shape(q: FeedQuery) -> tuple[object, ...]:
         q.unassigned,
         tuple(sorted(set(q.sentiments))),
         bool(q.tags),
+        _few_statuses(q),
     )
 
 
@@ -151,10 +156,33 @@ def _key_after(sort: str, direction: str) -> ColumnElement[bool]:
     return left < right if direction == "lt" else left > right
 
 
-def _order(sort: str, phase: str) -> tuple[ColumnElement[Any], ...]:
+def _order(sort: str, phase: str, *, by_status: bool = False) -> tuple[ColumnElement[Any], ...]:
+    """The order of a phase; ``by_status``: as expressions no index provides (see below)."""
+    zero: ColumnElement[int] = literal_column("0", BigInteger)
+    activity, due, cid = (
+        (_activity + zero, _due + zero, conv.c.id + zero)
+        if by_status
+        else (_activity, _due, conv.c.id)
+    )
     if sort == SORT_DUE:
-        return (conv.c.id.asc(),) if phase == "nodue" else (_due.asc(), conv.c.id.asc())
-    return (_activity.desc(), conv.c.id.desc())
+        return (cid.asc(),) if phase == "nodue" else (due.asc(), cid.asc())
+    return (activity.desc(), cid.desc())
+
+
+def _few_statuses(q: FeedQuery) -> bool:
+    """Whether the query keeps only statuses that stay few (new, open, waiting), and more.
+
+    Alone, the backlog is common enough that walking the ordered index finds a page at once.
+
+    Resolved and spam conversations pile up for ever; the backlog stays small. Such a page is
+    read through ``ix_conversations_unit_status`` (every backlog row of the units, then sorted:
+    at 1M messages about 30,000 rows at most) rather than by walking the ordered index, which
+    for a rare combination ("new" and Japanese) would walk every conversation. The order is
+    written as an expression (``last_activity_at + 0``) so SQLite does not pick the ordered
+    index anyway.
+    """
+    narrowed = bool(q.networks or q.account_ids or q.kinds or q.languages or q.sentiments or q.tags)
+    return narrowed and bool(q.statuses) and set(q.statuses) <= _BACKLOG
 
 
 def _arm(
@@ -165,6 +193,7 @@ def _arm(
     phase: str,
     after: bool,
     search: bool,
+    by_status: bool = False,
 ) -> Select[tuple[object, ...]]:
     """One ordered, limited scan of the feed: one unit (or all), the filters and the keyset.
 
@@ -189,7 +218,7 @@ def _arm(
     stmt = select(*_FEED_COLUMNS)
     if where:
         stmt = stmt.where(and_(*where))
-    return stmt.order_by(*_order(sort, phase)).limit(bindparam("limit"))
+    return stmt.order_by(*_order(sort, phase, by_status=by_status)).limit(bindparam("limit"))
 
 
 def _with_authors(inner: Any, order: Sequence[ColumnElement[Any]]) -> Select[tuple[object, ...]]:
@@ -222,7 +251,22 @@ def _page_statement(
     def arm(unit_param: str | None) -> Select[tuple[object, ...]]:
         return _arm(unit_param, conditions, sort=q.sort, phase=phase, after=after, search=search)
 
-    if unit_count is None or unit_count == 1:
+    if _few_statuses(q):
+        units = (
+            conv.c.unit_id.in_(select(units_table.c.id))
+            if unit_count is None
+            else conv.c.unit_id.in_(bindparam("units", expanding=True))
+        )
+        inner = _arm(
+            None,
+            [units, *conditions],
+            sort=q.sort,
+            phase=phase,
+            after=after,
+            search=search,
+            by_status=True,
+        ).subquery("page")
+    elif unit_count is None or unit_count == 1:
         inner = arm(None if unit_count is None else "u0").subquery("page")
     else:
         arms = [select(arm(f"u{i}").subquery(f"arm{i}")) for i in range(unit_count)]
@@ -289,6 +333,7 @@ def _read(
     filter_conditions(q, params)
     if q.unit_ids is not None:
         params.update({f"u{i}": uid for i, uid in enumerate(q.unit_ids)})
+        params["units"] = list(q.unit_ids)
     if found is not None:
         params["found"] = found
     if after is not None:
@@ -556,6 +601,9 @@ class SqlFeed:
 
     def count(self, query: FeedQuery) -> tuple[int, bool]:
         return feed_count(self._s.connection(), query)
+
+    def tag_names(self) -> list[str]:
+        return list(self._s.execute(select(tags.c.name).order_by(tags.c.name)).scalars())
 
     def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]:
         return rows_by_ids(self._s.connection(), ids)

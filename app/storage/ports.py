@@ -398,6 +398,10 @@ class FeedRepository(Protocol):
         """How many conversations the query selects; true: at least that many (a capped search)."""
         ...
 
+    def tag_names(self) -> list[str]:
+        """Every tag's name, in alphabetical order."""
+        ...
+
     def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]: ...
 
     def status_counts(self) -> dict[tuple[int, str], int]:

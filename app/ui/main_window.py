@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.nav.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
-        self.inbox = InboxPage(services)
+        self.inbox = InboxPage(services, operator=self.operator_binding)
         self.stack.addWidget(self.inbox)
         self.placeholders: dict[str, PlaceholderScreen] = {}
         self.settings = SettingsPage(services, self.operator_binding)

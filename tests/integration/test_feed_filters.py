@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,7 @@ from app.domain.rows import (
     SORT_ACTIVITY,
     SORT_DUE,
     FeedFilter,
+    FeedQuery,
 )
 from app.models import (
     Account,
@@ -35,6 +37,7 @@ from app.models import (
     Unit,
 )
 from app.services.inbox import InboxService
+from app.storage import feed, search
 from app.storage.search import index_new_messages
 from app.storage.workspace import Database
 
@@ -366,3 +369,52 @@ def test_each_filter_on_a_fixed_world(db: Database, sort: str) -> None:
         expected = _expected(convs, f, service)
         assert _all_pages(service, f, 7) == expected, f
         assert [cid for _, cid in service.keys(f, me=ME)] == expected, f
+
+
+def _plan(db: Database, stmt: Any, params: dict[str, Any]) -> list[str]:
+    with db.engine.connect() as conn:
+        compiled = stmt.compile(dialect=conn.dialect)
+        values = compiled.construct_params(params)
+        args = tuple(values[k] for k in compiled.positiontup)
+        return [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), args)]
+
+
+def test_the_due_sort_walks_the_unit_due_index(sqlite_db: Database) -> None:
+    q = FeedQuery(unit_ids=(2, 3), sort=SORT_DUE)
+    for phase in ("due", "nodue"):
+        stmt = feed._page_statement(q, 2, phase=phase, after=True, search=False)
+        plan = _plan(
+            sqlite_db, stmt, {"u0": 2, "u1": 3, "after_ms": 0, "after_id": 0, "limit": 200}
+        )
+        assert sum("ix_conversations_unit_due" in p for p in plan) == 2, plan
+        assert not any(p.startswith("SCAN conversations") for p in plan), plan
+
+
+def test_author_search_reads_the_author_index(sqlite_db: Database) -> None:
+    with sqlite_db.engine.connect() as conn:
+        plan = [
+            r[3]
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT c.id FROM conversations c WHERE c.author_id IN "
+                "(SELECT rowid FROM authors_fts WHERE authors_fts MATCH '\"jane\"*') "
+                "ORDER BY c.last_activity_at DESC LIMIT 10"
+            )
+        ]
+    assert any("authors_fts" in p for p in plan), plan
+
+
+def test_a_search_that_stops_at_its_limit_says_so(db: Database) -> None:
+    convs = [
+        Conv(i, 3, 1, "dm", "new", None, None, "en", 3, i, None, (), ("late order",))
+        for i in range(1, 8)
+    ]
+    _world(db, convs)
+    with db.engine.connect() as conn:
+        few = search.matching_conversations(conn, "late", limit=3)
+        assert few.capped
+        assert few.ids == [7, 6, 5]  # the newest matching messages first
+        everything = search.matching_conversations(conn, "late", limit=50)
+        assert not everything.capped
+        assert sorted(everything.ids) == list(range(1, 8))
+        by_author = search.matching_conversations(conn, "bob sto", limit=50)
+        assert sorted(by_author.ids) == list(range(1, 8))  # author 3 is Bob Stone

@@ -369,6 +369,9 @@ class FakeFeed:
         self.calls.append(asdict(query))
         return len(self._matching(query)), False
 
+    def tag_names(self) -> list[str]:
+        return sorted({t for names in self._d.triage.tags.values() for t in names})
+
     def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]:
         return {c.id: c.row() for c in self._d.conversations if c.id in ids}
 
