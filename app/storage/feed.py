@@ -4,6 +4,15 @@ Pages are ordered by ``(last_activity_at DESC, id DESC)`` and continue after a k
 comparison, on an index that matches the filter. A sub-tree of several units is read as a
 ``UNION ALL`` of one indexed arm per unit, each already ordered and limited, so SQLite merges at
 most ``units * limit`` rows instead of sorting the whole sub-tree.
+
+Every filter of :class:`app.domain.rows.FeedQuery` is one condition (:func:`filter_conditions`)
+that the page, the arrivals (:func:`feed_newer`), the keys (:func:`feed_keys`), the counts and
+the search walk all share. The due-time order reads ``ix_conversations_unit_due`` per unit in
+two phases: rows with a due time (soonest first), then rows without one (by id), so a NULL due
+time needs no sentinel in the index. Backlog statuses combined with another filter are read
+through ``ix_conversations_unit_status`` (see :func:`_few_statuses`). Search text first finds
+the matching conversations (:mod:`app.storage.search`, within the same filters), then pages
+over them like any other filter.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -105,16 +115,20 @@ def filter_conditions(q: FeedQuery, params: dict[str, object]) -> list[ColumnEle
         if values:
             where.append(column.in_(bindparam(name, expanding=True)))
             params[name] = list(values)
+    # ``assignee_id + 0``: an agent holds thousands of conversations; walking the ordered
+    # index finds a page of them at once, while ix_conversations_assignee_id would read and
+    # sort them all (measured: 90-150 ms for 44,000 at 1M messages, against 2 ms).
+    assignee = conv.c.assignee_id + literal_column("0", Integer)
     if q.assignee_ids and q.unassigned:
         where.append(
             or_(
-                conv.c.assignee_id.in_(bindparam("assignees", expanding=True)),
+                assignee.in_(bindparam("assignees", expanding=True)),
                 conv.c.assignee_id.is_(None),
             )
         )
         params["assignees"] = list(q.assignee_ids)
     elif q.assignee_ids:
-        where.append(conv.c.assignee_id.in_(bindparam("assignees", expanding=True)))
+        where.append(assignee.in_(bindparam("assignees", expanding=True)))
         params["assignees"] = list(q.assignee_ids)
     elif q.unassigned:
         where.append(conv.c.assignee_id.is_(None))
@@ -215,7 +229,9 @@ def _arm(
             where.append(conv.c.id > bindparam("after_id"))
         else:
             where.append(_key_after(sort, "gt" if sort == SORT_DUE else "lt"))
-    stmt = select(*_FEED_COLUMNS)
+    # Only the id and the sort keys: a plan that sorts (a person's, a tag's, the backlog's
+    # conversations) sorts narrow rows; the page's 200 rows are read whole afterwards.
+    stmt = select(conv.c.id, _activity.label("last_activity_ms"), _due.label("sla_due_ms"))
     if where:
         stmt = stmt.where(and_(*where))
     return stmt.order_by(*_order(sort, phase, by_status=by_status)).limit(bindparam("limit"))
@@ -251,7 +267,9 @@ def _page_statement(
     def arm(unit_param: str | None) -> Select[tuple[object, ...]]:
         return _arm(unit_param, conditions, sort=q.sort, phase=phase, after=after, search=search)
 
-    if _few_statuses(q):
+    if _few_statuses(q) or search:
+        # A search's few hundred conversations are read by id and sorted, never by walking
+        # an index that most of them are not in.
         units = (
             conv.c.unit_id.in_(select(units_table.c.id))
             if unit_count is None
@@ -277,7 +295,15 @@ def _page_statement(
             .limit(bindparam("limit"))
             .subquery("page")
         )
-    return _with_authors(inner, _outer_order(inner, q.sort, phase))
+    return (
+        select(*_row_columns())
+        .select_from(
+            inner.join(conv, conv.c.id == inner.c.id).outerjoin(
+                authors, authors.c.id == conv.c.author_id
+            )
+        )
+        .order_by(*_outer_order(inner, q.sort, phase))
+    )
 
 
 _statements: dict[tuple[object, ...], Select[tuple[object, ...]]] = {}
