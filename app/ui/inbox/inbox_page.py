@@ -416,7 +416,8 @@ def fit_columns(view: QTableView) -> None:
     """
     header = view.horizontalHeader()
     metrics = view.fontMetrics()
-    pad = 2 * view.style().pixelMetric(view.style().PixelMetric.PM_HeaderMargin) + 8
+    # Room for the cell padding and the header's margins.
+    pad = 2 * view.style().pixelMetric(view.style().PixelMetric.PM_HeaderMargin) + 16
 
     def fit(*texts: str) -> int:
         return max(metrics.horizontalAdvance(t) for t in texts) + pad
@@ -425,7 +426,7 @@ def fit_columns(view: QTableView) -> None:
         COL_MARK: fit("!!"),
         COL_NETWORK: fit("Network", *NETWORK_LABELS.values()),
         COL_KIND: fit("Kind", *KIND_LABELS.values()),
-        COL_FROM: fit("Maria Fernández @mfern"),  # longer names elide; the thread shows all
+        COL_FROM: fit("Maria Fernández"),  # longer names elide; the thread shows all
         COL_COUNT: fit("Msgs", "999"),
         COL_STATUS: fit("Status", *STATUS_LABELS.values()),
         COL_SLA: fit("Reply due", "overdue 23 h 59 min"),
