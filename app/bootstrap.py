@@ -31,6 +31,7 @@ from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
 from app.services.triage import TriageService
 from app.services.units import UnitsService
+from app.services.views import SavedViewsService
 from app.storage.workspace import Database, open_database
 
 
@@ -74,6 +75,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         triage=TriageService(db),
         routing=routing,
         rules=RulesService(db),
+        views=SavedViewsService(db, inbox),
     )
 
 

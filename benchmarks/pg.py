@@ -171,19 +171,20 @@ def page_query(engine: Any, url: str, unit_id: int) -> tuple[float, float, str]:
     Both the unit's first page and its next page are timed; the figure is the slower of the two
     (with its own baseline), the note gives both.
     """
+    from app.domain.rows import FeedQuery
     from app.storage.feed import feed_page
 
     with engine.connect() as conn, connect(url) as raw:
-        first = feed_page(conn, unit_ids=[unit_id])
+        first = feed_page(conn, FeedQuery(unit_ids=(unit_id,)))
         after = first[-1].key
-        ours_first = median_ms(lambda: feed_page(conn, unit_ids=[unit_id]))
-        ours_next = median_ms(lambda: feed_page(conn, unit_ids=[unit_id], after=after))
+        ours_first = median_ms(lambda: feed_page(conn, FeedQuery(unit_ids=(unit_id,))))
+        ours_next = median_ms(lambda: feed_page(conn, FeedQuery(unit_ids=(unit_id,)), after=after))
         base_first = median_ms(lambda: raw.execute(PG_FIRST_PAGE, (unit_id, 200)).fetchall())
         base_next = median_ms(lambda: raw.execute(PG_PAGE, (unit_id, *after, 200)).fetchall())
         assert [r.id for r in first] == [
             r[0] for r in raw.execute(PG_FIRST_PAGE, (unit_id, 200))
         ], "the baseline must return the same first page"
-        nxt = feed_page(conn, unit_ids=[unit_id], after=after)
+        nxt = feed_page(conn, FeedQuery(unit_ids=(unit_id,)), after=after)
         assert [r.id for r in nxt] == [r[0] for r in raw.execute(PG_PAGE, (unit_id, *after, 200))]
         assert len(nxt) == 200
     note = (

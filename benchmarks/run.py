@@ -271,6 +271,23 @@ def main() -> int:
 
     people_import(rows)
 
+    # Every filter combination with and without search text, through the inbox service.
+    from benchmarks import search as search_bench
+
+    search_services = build_services(str(path))
+    try:
+        worst, combos = search_bench.measure(search_services)
+    finally:
+        search_services.close()
+    record(
+        rows,
+        "search.max_ms",
+        worst,
+        "ms",
+        None,
+        f"slowest of {len(combos)} combinations: {combos[0][1]}",
+    )
+
     # The same workspace on PostgreSQL (skipped, with one line, where there is no server).
     from benchmarks import pg
 

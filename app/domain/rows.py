@@ -4,15 +4,58 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+ASSIGNEE_ME = "me"
+ASSIGNEE_NOBODY = "unassigned"
+SORT_ACTIVITY = "activity"  # newest activity first
+SORT_DUE = "due"  # first-response due time, soonest first; no due time last
+SORTS = (SORT_ACTIVITY, SORT_DUE)
+#: The key a row without a due time sorts under in the due-time order (after every real time).
+NO_DUE_MS = 2**62
+
 
 @dataclass(frozen=True, slots=True)
 class FeedFilter:
-    """What the conversation list shows; empty tuples mean "any"."""
+    """What the conversation list shows; empty tuples and ``None`` mean "any".
+
+    ``assignee`` is ``"me"`` (the person reading the list), ``"unassigned"`` or a person's id.
+    ``sentiments`` are bands of :mod:`app.domain.filters` (``negative``, ``neutral``,
+    ``positive``, ``none``). ``text`` is searched in message text and in the author's name and
+    handle. Saved views keep this as JSON (:func:`app.domain.filters.filter_to_json`).
+    """
 
     unit_id: int | None = None  # the unit chosen in the tree; its sub-units are included
     networks: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     account_ids: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+    assignee: str | int | None = None
+    tags: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    text: str = ""
+    sort: str = SORT_ACTIVITY
+
+
+@dataclass(frozen=True, slots=True)
+class FeedQuery:
+    """A :class:`FeedFilter` resolved for storage: the unit sub-tree as ids, "me" as a person.
+
+    ``unit_ids`` ``None`` is every unit; ``assignee_ids`` empty with ``unassigned`` false is
+    anyone.
+    """
+
+    unit_ids: tuple[int, ...] | None = None
+    networks: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    account_ids: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+    assignee_ids: tuple[int, ...] = ()
+    unassigned: bool = False
+    tags: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    text: str = ""
+    sort: str = SORT_ACTIVITY
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +75,22 @@ class ConversationRow:
     sentiment: float | None
     author_name: str
     author_handle: str | None
+    first_inbound_ms: int | None = None
+    first_response_ms: int | None = None
+    sla_due_ms: int | None = None
 
     @property
     def key(self) -> tuple[int, int]:
         """The keyset position of this row: ``(last_activity_ms, id)``, newest first."""
         return (self.last_activity_ms, self.id)
+
+    @property
+    def due_key(self) -> tuple[int, int]:
+        """The position in the due-time order: ``(sla_due_ms, id)``, no due time last."""
+        return (NO_DUE_MS if self.sla_due_ms is None else self.sla_due_ms, self.id)
+
+    def key_for(self, sort: str) -> tuple[int, int]:
+        return self.due_key if sort == SORT_DUE else self.key
 
 
 @dataclass(frozen=True, slots=True)

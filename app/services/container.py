@@ -19,6 +19,7 @@ from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.services.triage import TriageService
 from app.services.units import UnitsService
+from app.services.views import SavedViewsService
 from app.storage.workspace import Database, WorkspaceError
 
 __all__ = ["Services", "WorkspaceError"]
@@ -42,6 +43,7 @@ class Services:
     triage: TriageService
     routing: RoutingService  # routing on ingest; preview_again / apply_again
     rules: RulesService
+    views: SavedViewsService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

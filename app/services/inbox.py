@@ -6,7 +6,18 @@ from collections import defaultdict
 from threading import Lock
 
 from app.domain.enums import ConversationStatus
-from app.domain.rows import ConversationRow, FeedFilter, ThreadView, UnitCount, UnitRow
+from app.domain.rows import (
+    ASSIGNEE_ME,
+    ASSIGNEE_NOBODY,
+    SORT_DUE,
+    SORTS,
+    ConversationRow,
+    FeedFilter,
+    FeedQuery,
+    ThreadView,
+    UnitCount,
+    UnitRow,
+)
 from app.domain.units import UnitNode, rollup, subtree_ids
 from app.storage.ports import Storage, UnitEntry
 
@@ -47,44 +58,98 @@ class InboxService:
         """
         return subtree_ids(self._nodes(), unit_id)
 
+    def resolve(self, query: FeedFilter, *, me: int | None = None) -> FeedQuery:
+        """The filter as storage reads it: the unit's sub-tree as ids, "me" as ``me``.
+
+        Raises:
+            ValueError: the filter asks for "me" and no person is reading the list.
+        """
+        if query.sort not in SORTS:
+            raise ValueError(f"Unknown sort {query.sort!r}: choose {', '.join(SORTS)}.")
+        assignee_ids: tuple[int, ...] = ()
+        if query.assignee == ASSIGNEE_ME:
+            if me is None:
+                raise ValueError("The filter 'assigned to me' needs the person reading the list.")
+            assignee_ids = (me,)
+        elif isinstance(query.assignee, int):
+            assignee_ids = (query.assignee,)
+        unit_ids = self._unit_ids(query)
+        if unit_ids is None and query.sort == SORT_DUE and not query.text.strip():
+            # The due-time order has no index across units: one walk of the (unit, due)
+            # index per unit, merged, instead of sorting every conversation (a search's
+            # conversations are few: they are sorted as they are).
+            unit_ids = tuple(u.id for u in self.units())
+        return FeedQuery(
+            unit_ids=unit_ids,
+            networks=query.networks,
+            statuses=query.statuses,
+            account_ids=query.account_ids,
+            kinds=query.kinds,
+            assignee_ids=assignee_ids,
+            unassigned=query.assignee == ASSIGNEE_NOBODY,
+            tags=query.tags,
+            sentiments=query.sentiments,
+            languages=query.languages,
+            text=query.text.strip(),
+            sort=query.sort,
+        )
+
     def page(
-        self, query: FeedFilter, after: tuple[int, int] | None = None, limit: int = PAGE_SIZE
+        self,
+        query: FeedFilter,
+        after: tuple[int, int] | None = None,
+        limit: int = PAGE_SIZE,
+        *,
+        me: int | None = None,
     ) -> list[ConversationRow]:
-        """One page of conversations matching ``query``, newest activity first, after ``after``."""
+        """One page of conversations matching ``query`` in its order, after the key ``after``.
+
+        ``me`` is the person reading the list (what "assigned to me" means).
+        """
+        resolved = self.resolve(query, me=me)
         with self._db.uow() as uow:
-            return uow.feed.page(
-                unit_ids=self._unit_ids(query),
-                networks=query.networks,
-                statuses=query.statuses,
-                account_ids=query.account_ids,
-                after=after,
-                limit=limit,
-            )
+            return uow.feed.page(resolved, after=after, limit=limit)
 
     def newer(
-        self, query: FeedFilter, than: tuple[int, int], limit: int = 500
+        self,
+        query: FeedFilter,
+        than: tuple[int, int],
+        limit: int = 500,
+        *,
+        me: int | None = None,
     ) -> list[ConversationRow]:
         """Conversations whose activity is newer than the key ``than`` (newest first)."""
+        resolved = self.resolve(query, me=me)
         with self._db.uow() as uow:
-            return uow.feed.newer(
-                unit_ids=self._unit_ids(query),
-                networks=query.networks,
-                statuses=query.statuses,
-                than=than,
-                limit=limit,
-            )
+            return uow.feed.newer(resolved, than=than, limit=limit)
 
     def keys(
-        self, query: FeedFilter, after: tuple[int, int] | None = None
+        self, query: FeedFilter, after: tuple[int, int] | None = None, *, me: int | None = None
     ) -> list[tuple[int, int]]:
         """Every remaining key of the list after ``after`` (two integers per conversation)."""
+        resolved = self.resolve(query, me=me)
         with self._db.uow() as uow:
-            return uow.feed.keys(
-                unit_ids=self._unit_ids(query),
-                networks=query.networks,
-                statuses=query.statuses,
-                after=after,
-            )
+            return uow.feed.keys(resolved, after=after)
+
+    def search_capped(self, query: FeedFilter, *, me: int | None = None) -> bool:
+        """Whether the filter's search text found more conversations than a list shows."""
+        resolved = self.resolve(query, me=me)
+        if not resolved.text:
+            return False
+        with self._db.uow() as uow:
+            return uow.feed.search(resolved).capped
+
+    def tag_names(self) -> list[str]:
+        """Every tag's name, for the tag filter."""
+        with self._db.uow() as uow:
+            return uow.feed.tag_names()
+
+    def languages(self) -> tuple[str, ...]:
+        """The languages the units answer in (the organization's languages), English first."""
+        codes = {"en"}
+        for unit in self.units():
+            codes.update(c.strip() for c in unit.languages.split(",") if c.strip())
+        return ("en", *sorted(codes - {"en"}))
 
     def rows(self, ids: list[int]) -> dict[int, ConversationRow]:
         """The list rows of these conversations, by id."""

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Place
-from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
+from app.domain.rows import AccountRow, ConversationRow, FeedQuery, MessageRow, UnitRow
 from app.domain.setup import OrganizationRow, PlannedUnit
 from app.domain.spam import Sighting
 from app.domain.units import UnitDetails, UnitHoldings
@@ -29,8 +29,10 @@ from app.storage.ingest import Router, StoredBatch
 from app.storage.rerouting import RerouteCandidate
 from app.storage.rule_store import NewRule, RuleRecord, SampleMessage
 from app.storage.rules import Assignable, RoutingSetup, StoredRule
+from app.storage.search import SearchResult
 from app.storage.signin import Credentials
 from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
+from app.storage.views import SavedViewRecord
 
 CursorUpdate = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -399,34 +401,34 @@ class FeedRepository(Protocol):
     """The inbox's read queries (``app/storage/feed.py``)."""
 
     def page(
-        self,
-        *,
-        unit_ids: Sequence[int] | None,
-        networks: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        account_ids: Sequence[int] = (),
-        after: tuple[int, int] | None = None,
-        limit: int = 200,
-    ) -> list[ConversationRow]: ...
+        self, query: FeedQuery, *, after: tuple[int, int] | None = None, limit: int = 200
+    ) -> list[ConversationRow]:
+        """A page in the query's order after the key ``after`` (``ConversationRow.key_for``)."""
+        ...
 
     def newer(
-        self,
-        *,
-        unit_ids: Sequence[int] | None,
-        networks: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        than: tuple[int, int],
-        limit: int = 500,
-    ) -> list[ConversationRow]: ...
+        self, query: FeedQuery, *, than: tuple[int, int], limit: int = 500
+    ) -> list[ConversationRow]:
+        """Rows with newer activity than ``than``, newest first."""
+        ...
 
     def keys(
-        self,
-        *,
-        unit_ids: Sequence[int] | None,
-        networks: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        after: tuple[int, int] | None = None,
-    ) -> list[tuple[int, int]]: ...
+        self, query: FeedQuery, *, after: tuple[int, int] | None = None
+    ) -> list[tuple[int, int]]:
+        """Every key after ``after`` in the query's order."""
+        ...
+
+    def search(self, query: FeedQuery) -> SearchResult:
+        """The conversations the query's text finds within its filters."""
+        ...
+
+    def count(self, query: FeedQuery) -> tuple[int, bool]:
+        """How many conversations the query selects; true: at least that many (a capped search)."""
+        ...
+
+    def tag_names(self) -> list[str]:
+        """Every tag's name, in alphabetical order."""
+        ...
 
     def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]: ...
 
@@ -443,6 +445,28 @@ class FeedRepository(Protocol):
         ...
 
     def author_followers(self, conversation_id: int) -> int | None: ...
+
+
+class SavedViewRepository(Protocol):
+    """A person's saved inbox views (``app/storage/views.py``)."""
+
+    def of(self, person_id: int) -> list[SavedViewRecord]:
+        """The person's views in their order."""
+        ...
+
+    def get(self, view_id: int) -> SavedViewRecord | None: ...
+
+    def add(
+        self, person_id: int, name: str, filters: dict[str, Any], position: int, at: datetime
+    ) -> int: ...
+
+    def rename(self, view_id: int, name: str) -> None: ...
+
+    def set_filters(self, view_id: int, filters: dict[str, Any]) -> None: ...
+
+    def delete(self, view_id: int) -> None: ...
+
+    def set_positions(self, positions: Mapping[int, int]) -> None: ...
 
 
 class ThreadRepository(Protocol):
@@ -756,6 +780,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def rule_store(self) -> RuleStore: ...
+
+    @property
+    def saved_views(self) -> SavedViewRepository: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

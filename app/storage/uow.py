@@ -21,6 +21,7 @@ from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
 from app.storage.triage import SqlTriage
 from app.storage.units import SqlUnits
+from app.storage.views import SqlSavedViews
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class _Repositories:
     rules: SqlRules
     rerouting: SqlRerouting
     rule_store: SqlRuleStore
+    saved_views: SqlSavedViews
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -61,6 +63,7 @@ class _Repositories:
             rules=SqlRules(session),
             rerouting=SqlRerouting(session),
             rule_store=SqlRuleStore(session),
+            saved_views=SqlSavedViews(session),
         )
 
 
@@ -146,6 +149,10 @@ class UnitOfWork:
     @property
     def rule_store(self) -> SqlRuleStore:
         return self._repositories.rule_store
+
+    @property
+    def saved_views(self) -> SqlSavedViews:
+        return self._repositories.saved_views
 
     @property
     def _repositories(self) -> _Repositories:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, insert
 
-from app.domain.rows import FeedFilter
+from app.domain.rows import FeedFilter, FeedQuery
 from app.models import Account, Author, Conversation, Unit
 from app.services.inbox import InboxService
 from app.storage import feed
@@ -198,7 +198,7 @@ def test_page_rows_carry_the_author_and_preview(world: Database) -> None:
 
 def test_empty_unit_list_gives_an_empty_page(world: Database) -> None:
     with world.engine.connect() as conn:
-        assert feed.feed_page(conn, unit_ids=[]) == []
+        assert feed.feed_page(conn, FeedQuery(unit_ids=())) == []
 
 
 def _plan(db: Database, stmt: object, params: dict[str, object]) -> list[str]:
@@ -211,7 +211,7 @@ def _plan(db: Database, stmt: object, params: dict[str, object]) -> list[str]:
 
 def test_a_sub_tree_page_is_one_index_search_per_unit(world: Database) -> None:
     """Each arm of a sub-tree page walks the unit index; the sub-tree is never scanned or sorted."""
-    stmt = feed._page_statement(3, networks=False, statuses=False, accounts=False, after=True)
+    stmt = feed._page_statement(FeedQuery(), 3, phase="activity", after=True, search=False)
     plan = _plan(
         world,
         stmt,
@@ -223,7 +223,7 @@ def test_a_sub_tree_page_is_one_index_search_per_unit(world: Database) -> None:
 
 
 def test_an_all_units_page_walks_the_activity_index(world: Database) -> None:
-    stmt = feed._page_statement(None, networks=False, statuses=False, accounts=False, after=True)
+    stmt = feed._page_statement(FeedQuery(), None, phase="activity", after=True, search=False)
     plan = _plan(world, stmt, {"after_ms": 10**12, "after_id": 10**9, "limit": 200})
     assert any("ix_conversations_activity" in p for p in plan), plan
     assert not any(p.startswith("SCAN conversations") for p in plan), plan

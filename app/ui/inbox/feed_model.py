@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from app.domain.enums import ConversationStatus, Priority
-from app.domain.rows import ConversationRow, FeedFilter
+from app.domain.rows import SORT_DUE, ConversationRow, FeedFilter
+from app.domain.sla import SlaClock, SlaState, sla_state
 from app.services.inbox import InboxService
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, long_time, short_time
 
-COLUMNS = ("", "Network", "Kind", "From", "Conversation", "Msgs", "Status", "Last activity")
-COL_MARK, COL_NETWORK, COL_KIND, COL_FROM, COL_PREVIEW, COL_COUNT, COL_STATUS, COL_TIME = range(8)
+COLUMNS = (
+    "",
+    "Network",
+    "Kind",
+    "From",
+    "Conversation",
+    "Msgs",
+    "Status",
+    "Reply due",
+    "Last activity",
+)
+(
+    COL_MARK,
+    COL_NETWORK,
+    COL_KIND,
+    COL_FROM,
+    COL_PREVIEW,
+    COL_COUNT,
+    COL_STATUS,
+    COL_SLA,
+    COL_TIME,
+) = range(9)
 PRIORITY_MARK: dict[str, str] = {
     Priority.URGENT: "!!",
     Priority.HIGH: "!",
@@ -46,6 +68,8 @@ class ConversationFeedModel(QAbstractTableModel):
         self._colours: dict[int, QColor] = {}
         self._bold = QFont()
         self._bold.setBold(True)
+        self.me: int | None = None  # the person reading the list: what "assigned to me" means
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     # -- state --------------------------------------------------------------------------------
 
@@ -58,11 +82,11 @@ class ConversationFeedModel(QAbstractTableModel):
 
     def set_filter(self, new: FeedFilter) -> None:
         """Show what ``new`` selects, starting over with its first page."""
-        first = self._inbox.page(new, limit=self.PAGE)
+        first = self._inbox.page(new, limit=self.PAGE, me=self.me)
         self.beginResetModel()
         self._filter = new
         self._rows = list(first)
-        self._keys = [r.key for r in first]
+        self._keys = [r.key_for(new.sort) for r in first]
         self._done = len(first) < self.PAGE
         self.endResetModel()
 
@@ -138,7 +162,9 @@ class ConversationFeedModel(QAbstractTableModel):
         """
         if self._done:
             return
-        keys = self._inbox.keys(self._filter, after=self._keys[-1] if self._keys else None)
+        keys = self._inbox.keys(
+            self._filter, after=self._keys[-1] if self._keys else None, me=self.me
+        )
         self._done = True
         if keys:
             start = len(self._rows)
@@ -156,10 +182,12 @@ class ConversationFeedModel(QAbstractTableModel):
         Returns:
             How many rows were added at the top.
         """
-        if not self._rows:
+        if not self._rows or self._filter.sort == SORT_DUE:
+            # In the due-time order an arrival belongs anywhere (or nowhere): read it again.
+            before = self.rowCount()
             self.reload()
-            return self.rowCount()
-        newer = self._inbox.newer(self._filter, than=self._keys[0])
+            return max(0, self.rowCount() - before)
+        newer = self._inbox.newer(self._filter, than=self._keys[0], me=self.me)
         if not newer:
             return 0
         moved = {r.id for r in newer}
@@ -177,13 +205,13 @@ class ConversationFeedModel(QAbstractTableModel):
 
     def _append(self, limit: int) -> None:
         after = self._keys[-1] if self._keys else None
-        page = self._inbox.page(self._filter, after=after, limit=limit)
+        page = self._inbox.page(self._filter, after=after, limit=limit, me=self.me)
         self._done = len(page) < limit
         if page:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
             self._rows.extend(page)
-            self._keys.extend(r.key for r in page)
+            self._keys.extend(r.key_for(self._filter.sort) for r in page)
             self.endInsertRows()
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -192,11 +220,19 @@ class ConversationFeedModel(QAbstractTableModel):
         row = self.row_at(index.row())
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_SLA:
+                return sla_text(row, self.clock())
             return self._display(row, col)
         if role == ROW_ROLE:
             return row
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_TIME:
             return long_time(row.last_activity_ms)  # our own text only: never a message
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_SLA and row.sla_due_ms is not None:
+            return f"First response due {long_time(row.sla_due_ms)}"
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_SLA:
+            state = sla_state_of(row, self.clock())
+            if state == SlaState.OVERDUE:
+                return QColor("#c62828")
         if role == Qt.ItemDataRole.DecorationRole and col == COL_MARK:
             return self._colours.get(row.unit_id)
         if (
@@ -211,7 +247,7 @@ class ConversationFeedModel(QAbstractTableModel):
             and row.priority == Priority.URGENT
         ):
             return QColor("#c62828")
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_COUNT:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_COUNT, COL_SLA):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -235,6 +271,48 @@ class ConversationFeedModel(QAbstractTableModel):
         if col == COL_TIME:
             return short_time(row.last_activity_ms)
         return None
+
+
+def _utc(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+_NO_CLOCK = (ConversationStatus.RESOLVED, ConversationStatus.SPAM)
+
+
+def sla_clock(row: ConversationRow, now: datetime) -> SlaClock:
+    """The first-response clock of a row; resolved and spam conversations wait for nobody."""
+    if row.status in _NO_CLOCK:
+        return SlaClock(SlaState.NONE, 0.0)
+    return sla_state(
+        _utc(row.first_inbound_ms), _utc(row.first_response_ms), _utc(row.sla_due_ms), now
+    )
+
+
+def sla_state_of(row: ConversationRow, now: datetime) -> SlaState:
+    return sla_clock(row, now).state
+
+
+def duration(minutes: float) -> str:
+    """Whole minutes as "35 min", "1 h 20 min" or "3 d 4 h" (the two largest parts)."""
+    total = int(minutes)
+    days, rest = divmod(total, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def sla_text(row: ConversationRow, now: datetime) -> str:
+    """Time left or over for the first response; nothing when answered or without a clock."""
+    clock = sla_clock(row, now)
+    if clock.state == SlaState.DUE_IN:
+        return f"due in {duration(clock.minutes)}"
+    if clock.state == SlaState.OVERDUE:
+        return f"overdue {duration(clock.minutes)}"
+    return ""
 
 
 def _gone(at: int, cid: int) -> ConversationRow:

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.enums import ConversationStatus, Network
-from app.domain.rows import AccountRow, ConversationRow, FeedFilter, UnitCount
+from app.domain.enums import Network
+from app.domain.rows import AccountRow, ConversationRow, FeedFilter, PersonRow, UnitCount
 from app.services.container import Services
 from app.services.threads import ThreadSearchOutcome
 from app.services.triage import TriageDetails
-from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
+from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATE_LABELS, STATUS_LABELS
 from app.ui.inbox.actions import TriageActions
 from app.ui.inbox.feed_model import (
     COL_COUNT,
@@ -34,27 +34,24 @@ from app.ui.inbox.feed_model import (
     COL_MARK,
     COL_NETWORK,
     COL_PREVIEW,
+    COL_SLA,
     COL_STATUS,
     COL_TIME,
     ConversationFeedModel,
 )
+from app.ui.inbox.filter_bar import BACKLOG_LABEL, NETWORK_CHOICES, STATUS_CHOICES, FilterBar
+from app.ui.inbox.saved_views import SavedViewsPanel
 from app.ui.inbox.thread_view import ThreadPane
 from app.ui.inbox.unit_tree import UnitTree
 from app.ui.labels import plain_tooltip
 from app.ui.operator import OperatorBinding
 from app.ui.tasks import TaskRunner
 
+__all__ = ["NETWORK_CHOICES", "STATUS_CHOICES", "FeedView", "InboxPage"]
+ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
 log = logging.getLogger("quiver.ui.inbox")
 
-NETWORK_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("All networks", ()),
-    *((n.label, (n.value,)) for n in Network),
-)
-STATUS_CHOICES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Needs attention", tuple(s.value for s in ConversationStatus.backlog())),
-    *((s.label, (s.value,)) for s in ConversationStatus),
-    ("All statuses", ()),
-)
 ROW_HEIGHT = 30
 COUNTS_THROTTLE_MS = 3000  # recount at most this often while conversations stream in
 
@@ -115,6 +112,7 @@ class FeedView(QTableView):
 
 
 EMPTY_FILTERED = "No conversations match these filters."
+SEARCH_CAPPED = "the newest matches of this search: add words or filters to see older ones"
 EMPTY_NO_ACCOUNTS = (
     "No account is connected yet, so nothing has arrived.\n\n"
     "An administrator connects one in Settings > Accounts: a Sandbox training account "
@@ -159,8 +157,21 @@ class InboxPage(QWidget):
         left.setObjectName("sidePanel")
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(10, 12, 6, 10)
-        left_layout.addWidget(_section("Units"))
+        units_title = QHBoxLayout()
+        units_title.addWidget(_section("Units"))
+        units_title.addStretch(1)
+        backlog_title = _section(BACKLOG_LABEL)
+        backlog_title.setToolTip(plain_tooltip(f"{BACKLOG_LABEL}: new, open and waiting"))
+        units_title.addWidget(backlog_title)
+        left_layout.addLayout(units_title)
         left_layout.addWidget(self.unit_tree, 3)
+        self.saved_views: SavedViewsPanel | None = None
+        if operator is not None:  # saved views are a person's own
+            self.saved_views = SavedViewsPanel(
+                services.views, lambda: operator.id, self.current_filter, self._tasks
+            )
+            left_layout.addWidget(_section("Saved views"))
+            left_layout.addWidget(self.saved_views, 2)
         left_layout.addWidget(_section("Accounts"))
         left_layout.addWidget(self.accounts, 1)
 
@@ -168,44 +179,29 @@ class InboxPage(QWidget):
         self.title = QLabel()
         self.title.setObjectName("listTitle")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.network_filter = QComboBox()
-        for label, _ in NETWORK_CHOICES:
-            self.network_filter.addItem(label)
-        self.status_filter = QComboBox()
-        for label, _ in STATUS_CHOICES:
-            self.status_filter.addItem(label)
+        self.filter_bar = FilterBar()
+        self.network_filter: QComboBox = self.filter_bar.network
+        self.status_filter: QComboBox = self.filter_bar.status
         self.model = ConversationFeedModel(services.inbox, self)
+        self.model.me = operator.id if operator is not None else None
         self.view = FeedView()
         self.view.setModel(self.model)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for col, width in (
-            (COL_MARK, 26),
-            (COL_NETWORK, 84),
-            (COL_KIND, 84),
-            (COL_FROM, 170),
-            (COL_COUNT, 40),
-            (COL_STATUS, 68),
-            (COL_TIME, 80),
-        ):
-            header.resizeSection(col, width)
-        header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.view)
         self.empty_note = QLabel(EMPTY_FILTERED)
         self.empty_note.setObjectName("emptyNote")
         self.empty_note.setTextFormat(Qt.TextFormat.PlainText)
         self.empty_note.setWordWrap(True)
         self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_note.hide()
-        filters = QHBoxLayout()
-        filters.addWidget(self.title, 1)
-        filters.addWidget(self.network_filter)
-        filters.addWidget(self.status_filter)
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(8, 12, 8, 8)
-        centre_layout.addLayout(filters)
+        centre_layout.addWidget(self.title)
+        centre_layout.addWidget(self.filter_bar)
         centre_layout.addWidget(self.view, 1)
         centre_layout.addWidget(self.empty_note)
 
@@ -229,7 +225,7 @@ class InboxPage(QWidget):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 2)
-        splitter.setSizes([260, 860, 380])
+        splitter.setSizes([250, 1000, 270])
         splitter.setChildrenCollapsible(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -237,8 +233,14 @@ class InboxPage(QWidget):
 
         # Wiring.
         self.unit_tree.unit_chosen.connect(self._on_unit_tree_unit_chosen)
-        self.network_filter.currentIndexChanged.connect(self._on_filter_changed)
-        self.status_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.filter_bar.changed.connect(self._on_filter_bar_changed)
+        self.accounts.itemClicked.connect(self._on_accounts_item_clicked)
+        if self.saved_views is not None:
+            self.saved_views.view_chosen.connect(self._on_saved_views_view_chosen)
+        if operator is not None:
+            operator.changed.connect(self._on_operator_changed)
+        search_key = QShortcut(QKeySequence("/"), self, self.filter_bar.focus_search)
+        search_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
         self.model.modelReset.connect(self._on_model_reset)
         self.view.painted.connect(self._on_view_painted)
@@ -250,30 +252,75 @@ class InboxPage(QWidget):
         self.model.set_unit_colours({u.id: u.colour for u in units})
         self.unit_tree.set_units(units)
         self.show_accounts(services.directory.accounts())
+        self.filter_bar.set_people(services.directory.people())
+        self.filter_bar.set_languages(services.inbox.languages())
+        self.filter_bar.set_tags(services.inbox.tag_names())  # a handful of rows, by name
         if units:
             self.unit_tree.select_unit(units[0].id)  # the company: everything
+        if self.saved_views is not None:
+            self.saved_views.reload()
         self.refresh_counts()
 
     # -- filters ------------------------------------------------------------------------------
 
     def current_filter(self, unit_id: int | None = None) -> FeedFilter:
         unit = unit_id if unit_id is not None else self.model.filter.unit_id
-        return FeedFilter(
-            unit_id=unit,
-            networks=NETWORK_CHOICES[self.network_filter.currentIndex()][1],
-            statuses=STATUS_CHOICES[self.status_filter.currentIndex()][1],
-        )
+        return self.filter_bar.value(unit)
+
+    def apply_filter(self, query: FeedFilter) -> None:
+        """Show ``query`` in the bar, the tree and the list (a saved view, a click)."""
+        self.filter_bar.show_filter(query)
+        if query.unit_id is not None and query.unit_id != self.model.filter.unit_id:
+            self.unit_tree.blockSignals(True)
+            self.unit_tree.select_unit(query.unit_id)
+            self.unit_tree.blockSignals(False)
+        self._apply(query)
 
     def _apply(self, query: FeedFilter) -> None:
         self.model.set_filter(query)
         name = self._unit_names.get(query.unit_id or -1, "All units")
         self.title.setText(name)
         self.empty_note.setVisible(self.model.rowCount() == 0)
+        self._mark_account(query.account_ids)
+        if query.text:  # does the search list everything it found? (asked in a worker)
+            me = self.model.me
+            self._tasks.submit(
+                lambda: (query, self._services.inbox.search_capped(query, me=me)),
+                self._on_search_counted,
+            )
+
+    def _on_search_counted(self, result: tuple[FeedFilter, bool]) -> None:
+        query, capped = result
+        if capped and query == self.model.filter:
+            name = self._unit_names.get(query.unit_id or -1, "All units")
+            self.title.setText(f"{name}  ·  {SEARCH_CAPPED}")
 
     def _on_unit_tree_unit_chosen(self, unit_id: int) -> None:
         self._apply(self.current_filter(unit_id))
 
-    def _on_filter_changed(self, _index: int) -> None:
+    def _on_filter_bar_changed(self) -> None:
+        self._apply(self.current_filter())
+
+    def _on_saved_views_view_chosen(self, query: FeedFilter) -> None:
+        self.apply_filter(query)
+
+    def _on_accounts_item_clicked(self, item: QListWidgetItem) -> None:
+        """Filter by the account clicked; clicking the account filtered by shows every one."""
+        account_id = int(item.data(ACCOUNT_ID_ROLE))
+        already = self.model.filter.account_ids == (account_id,)
+        self.filter_bar.set_account(None if already else account_id)
+
+    def _mark_account(self, account_ids: tuple[int, ...]) -> None:
+        for i in range(self.accounts.count()):
+            item = self.accounts.item(i)
+            font = item.font()
+            font.setBold(item.data(ACCOUNT_ID_ROLE) in account_ids)
+            item.setFont(font)
+
+    def _on_operator_changed(self, person: PersonRow) -> None:
+        self.model.me = person.id
+        if self.saved_views is not None:
+            self.saved_views.reload()
         self._apply(self.current_filter())
 
     def _on_model_reset(self) -> None:
@@ -391,6 +438,7 @@ class InboxPage(QWidget):
         self.accounts.clear()
         # With no account at all, the empty list says how to get conversations.
         self.empty_note.setText(EMPTY_FILTERED if accounts else EMPTY_NO_ACCOUNTS)
+        self.filter_bar.set_accounts(accounts)
         for account in accounts:
             network = NETWORK_LABELS.get(account.network, account.network)
             label = (
@@ -399,6 +447,7 @@ class InboxPage(QWidget):
             if account.network == Network.SANDBOX:
                 label += "  (demo network)"
             item = QListWidgetItem(label)
+            item.setData(ACCOUNT_ID_ROLE, account.id)
             tip = account.display_name
             if account.state_detail:
                 tip += f"\n{account.state_detail}"
@@ -441,6 +490,37 @@ class InboxPage(QWidget):
         if not self._painted_once:
             self._painted_once = True
             QTimer.singleShot(0, self, self.first_page_painted.emit)
+
+
+def fit_columns(view: QTableView) -> None:
+    """The preview stretches; every other column is as wide as the longest thing it can show.
+
+    Widths come from the labels' vocabulary and the font, not from measuring rows: a list of
+    100,000 rows is never read to lay out its header.
+    """
+    header = view.horizontalHeader()
+    metrics = view.fontMetrics()
+    # Room for the cell padding and the header's margins.
+    pad = 2 * view.style().pixelMetric(view.style().PixelMetric.PM_HeaderMargin) + 16
+
+    def fit(*texts: str) -> int:
+        return max(metrics.horizontalAdvance(t) for t in texts) + pad
+
+    widths = {
+        COL_MARK: fit("!!"),
+        COL_NETWORK: fit("Network", *NETWORK_LABELS.values()),
+        COL_KIND: fit("Kind", *KIND_LABELS.values()),
+        COL_FROM: fit("Maria Fernández"),  # longer names elide; the thread shows all
+        COL_COUNT: fit("Msgs", "999"),
+        COL_STATUS: fit("Status", *STATUS_LABELS.values()),
+        COL_SLA: fit("Reply due", "overdue 23 h 59 min"),
+        COL_TIME: fit("Last activity", "Wed 23:59", "30 Sep 2026"),
+    }
+    for col, width in widths.items():
+        header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(col, width)
+    header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(False)
 
 
 def _section(text: str) -> QLabel:

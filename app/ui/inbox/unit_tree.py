@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
 
 from app.domain.rows import UnitCount, UnitRow
 from app.ui.formatting import count
+from app.ui.inbox.filter_bar import BACKLOG_LABEL
 from app.ui.labels import plain_tooltip
 
 UNIT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -21,7 +22,7 @@ class UnitTreeModel(QStandardItemModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 2, parent)
-        self.setHorizontalHeaderLabels(["Unit", "Open"])
+        self.setHorizontalHeaderLabels(["Unit", ""])  # hidden: the pane title names it
         self._items: dict[int, list[QStandardItem]] = {}
 
     def set_units(self, units: Sequence[UnitRow]) -> None:
@@ -52,8 +53,9 @@ class UnitTreeModel(QStandardItemModel):
             backlog.setText(count(c.backlog) if c else "")
             if c:
                 detail = (
-                    f"{name.data(KIND_ROLE)}\n{count(c.new)} new · {count(c.backlog)} need "
-                    f"attention · {count(c.total)} in all (sub-units included)"
+                    f"{name.data(KIND_ROLE)}\n{BACKLOG_LABEL}: {count(c.backlog)} "
+                    f"(new, open and waiting) · new: {count(c.new)} · "
+                    f"all statuses: {count(c.total)} (sub-units included)"
                 )
                 name.setToolTip(plain_tooltip(detail))
 
@@ -80,6 +82,7 @@ class UnitTree(QTreeView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setHeaderHidden(True)  # the pane's title names the count column (BACKLOG_LABEL)
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -26,7 +26,7 @@ from app.domain.enums import (
 )
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Grant, Place
-from app.domain.rows import AccountRow, ConversationRow, MessageRow, UnitRow
+from app.domain.rows import SORT_DUE, AccountRow, ConversationRow, FeedQuery, MessageRow, UnitRow
 from app.domain.setup import OrganizationRow, PlannedUnit
 from app.domain.spam import Sighting
 from app.services.tokens import TokenStore
@@ -52,10 +52,13 @@ from app.storage.ports import (
     UnitEntry,
 )
 from app.storage.rules import Assignable, RoutingSetup, RoutingUnit, StoredRule
+from app.storage.search import SearchResult
 from app.storage.signin import Credentials
+from app.storage.views import SavedViewRecord
 from tests.unit.services.fakes_admin import FakeAuditEntries, FakeUnits
 from tests.unit.services.fakes_rules import FakeRulesData, FakeRuleStore
 from tests.unit.services.fakes_triage import FakeTriage, FakeTriageData
+from tests.unit.services.fakes_views import FakeSavedViews
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -154,6 +157,7 @@ class FakeData:
     sightings: list[NewSighting] = field(default_factory=list)
     routed: dict[int, NewThread] = field(default_factory=dict)  # conversation id -> decision
     rule_store: FakeRulesData = field(default_factory=FakeRulesData)  # fakes_rules.FakeRuleStore
+    saved_views: list[SavedViewRecord] = field(default_factory=list)  # fakes_views
 
     def unit_name(self, unit_id: int) -> str:
         return next(e.unit.name for e in self.units if e.unit.id == unit_id)
@@ -337,62 +341,54 @@ class FakeFeed:
         self._d = data
         self.calls = calls
 
-    def _matching(
-        self, unit_ids: Sequence[int] | None, networks: Sequence[str], statuses: Sequence[str]
-    ) -> list[ConversationRow]:
+    def _matching(self, q: FeedQuery) -> list[ConversationRow]:
+        """The rows the query selects, in its order (the fakes hold no tags, text or authors)."""
         rows = [
             c.row()
             for c in self._d.conversations
-            if (unit_ids is None or c.unit_id in unit_ids)
-            and (not networks or c.network in networks)
-            and (not statuses or c.status in statuses)
+            if (q.unit_ids is None or c.unit_id in q.unit_ids)
+            and (not q.networks or c.network in q.networks)
+            and (not q.statuses or c.status in q.statuses)
+            and (not q.account_ids or c.account_id in q.account_ids)
         ]
+        if q.sort == SORT_DUE:
+            return sorted(rows, key=lambda r: r.due_key)
         return sorted(rows, key=lambda r: r.key, reverse=True)
 
     def page(
-        self,
-        *,
-        unit_ids: Sequence[int] | None,
-        networks: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        account_ids: Sequence[int] = (),
-        after: tuple[int, int] | None = None,
-        limit: int = 200,
+        self, query: FeedQuery, *, after: tuple[int, int] | None = None, limit: int = 200
     ) -> list[ConversationRow]:
-        self.calls.append({"unit_ids": unit_ids, "networks": networks, "statuses": statuses})
-        rows = [
-            r
-            for r in self._matching(unit_ids, networks, statuses)
-            if (not account_ids or r.account_id in account_ids) and (after is None or r.key < after)
-        ]
+        self.calls.append(asdict(query))
+        rows = self._matching(query)
+        if after is not None:
+            due = query.sort == SORT_DUE
+            rows = [r for r in rows if (r.due_key > after if due else r.key < after)]
         return rows[:limit]
 
     def newer(
-        self,
-        *,
-        unit_ids: Sequence[int] | None,
-        networks: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        than: tuple[int, int],
-        limit: int = 500,
+        self, query: FeedQuery, *, than: tuple[int, int], limit: int = 500
     ) -> list[ConversationRow]:
-        self.calls.append({"unit_ids": unit_ids, "networks": networks, "statuses": statuses})
-        return [r for r in self._matching(unit_ids, networks, statuses) if r.key > than][-limit:]
+        self.calls.append(asdict(query))
+        return [r for r in self._matching(query) if r.key > than][-limit:]
 
     def keys(
-        self,
-        *,
-        unit_ids: Sequence[int] | None,
-        networks: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        after: tuple[int, int] | None = None,
+        self, query: FeedQuery, *, after: tuple[int, int] | None = None
     ) -> list[tuple[int, int]]:
-        self.calls.append({"unit_ids": unit_ids, "networks": networks, "statuses": statuses})
-        return [
-            r.key
-            for r in self._matching(unit_ids, networks, statuses)
-            if after is None or r.key < after
-        ]
+        self.calls.append(asdict(query))
+        due = query.sort == SORT_DUE
+        keys = [r.key_for(query.sort) for r in self._matching(query)]
+        return [k for k in keys if after is None or (k > after if due else k < after)]
+
+    def search(self, query: FeedQuery) -> SearchResult:
+        self.calls.append(asdict(query))
+        return SearchResult([], False)
+
+    def count(self, query: FeedQuery) -> tuple[int, bool]:
+        self.calls.append(asdict(query))
+        return len(self._matching(query)), False
+
+    def tag_names(self) -> list[str]:
+        return sorted({t for names in self._d.triage.tags.values() for t in names})
 
     def rows(self, ids: Sequence[int]) -> dict[int, ConversationRow]:
         return {c.id: c.row() for c in self._d.conversations if c.id in ids}
@@ -858,6 +854,10 @@ class FakeUnitOfWork:
     @property
     def rule_store(self) -> FakeRuleStore:
         return FakeRuleStore(self.data)
+
+    @property
+    def saved_views(self) -> FakeSavedViews:
+        return FakeSavedViews(self.data.saved_views)
 
     def __enter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._storage.data)
