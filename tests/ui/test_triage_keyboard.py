@@ -3,6 +3,7 @@ the services; refusals in words; the palette, the shortcut sheet and the action 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -104,12 +105,29 @@ def test_a_triage_session_with_the_keyboard_only(
     _key(qtbot, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: inbox.title.text() == "Orders & Delivery")
     qtbot.waitUntil(lambda: QApplication.focusWidget() is inbox.view)
+
+    # /: search within the unit for a word of its third conversation, Enter: back in the list.
+    wanted = inbox.model.row_at(2)
+    word = max(re.findall(r"[^\W\d_]{4,}", wanted.preview), key=len)
+    listed = inbox.model.rowCount()
+    _key(qtbot, Qt.Key.Key_Slash)
+    assert QApplication.focusWidget() is inbox.filter_bar.search
+    _type(qtbot, word)
+    _key(qtbot, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is inbox.view
+    assert inbox.model.filter.text == word
+    assert inbox.model.filter.unit_id == orders  # the search stays within the unit
+    found = [inbox.model.row_at(i) for i in range(inbox.model.rowCount())]
+    assert wanted.id in {r.id for r in found}
+    assert 0 < len(found) <= listed
+    assert all(r.unit_id == orders for r in found)
     inbox.model.modelReset.connect(lambda: resets.append(1))
 
-    # Enter opens the first conversation.
+    # Enter opens the conversation under the cursor (the first result).
     _key(qtbot, Qt.Key.Key_Return)
     row = inbox.open_row()
     assert row is not None
+    assert row.id == found[0].id
     cid = row.id
     assert row.unit_id == orders
     assert inbox.thread_pane.holder.text() == "Nobody has claimed it yet."

@@ -67,6 +67,8 @@ class FilterBar(QWidget):
     """Search box and drop-downs; :meth:`value` is the filter they show (unit left as given)."""
 
     changed = Signal()
+    #: Enter or Down in the search box: the person is done typing and goes to the results.
+    submitted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -221,6 +223,7 @@ class FilterBar(QWidget):
     def _on_search_return_pressed(self) -> None:
         self._pause.stop()
         self._on_pause_timeout()
+        self.submitted.emit()
 
     def _on_pause_timeout(self) -> None:
         text = self.search.text().strip()

@@ -234,6 +234,7 @@ class InboxPage(QWidget):
         # Wiring.
         self.unit_tree.unit_chosen.connect(self._on_unit_tree_unit_chosen)
         self.filter_bar.changed.connect(self._on_filter_bar_changed)
+        self.filter_bar.submitted.connect(self._on_filter_bar_submitted)
         self.accounts.itemClicked.connect(self._on_accounts_item_clicked)
         if self.saved_views is not None:
             self.saved_views.view_chosen.connect(self._on_saved_views_view_chosen)
@@ -300,6 +301,12 @@ class InboxPage(QWidget):
 
     def _on_filter_bar_changed(self) -> None:
         self._apply(self.current_filter())
+
+    def _on_filter_bar_submitted(self) -> None:
+        """From the search box to its results: the list takes the keyboard, on the first row."""
+        self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if self.model.rowCount() and not self.view.selectionModel().hasSelection():
+            self.view.setCurrentIndex(self.model.index(0, 0))
 
     def _on_saved_views_view_chosen(self, query: FeedFilter) -> None:
         self.apply_filter(query)
