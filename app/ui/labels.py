@@ -29,3 +29,18 @@ def plain_tooltip(text: str) -> str:
     conversion escapes the text and marks it as rich text, so it reads as typed.
     """
     return str(GuiQt.convertFromPlainText(text, GuiQt.WhiteSpaceMode.WhiteSpaceNormal))
+
+
+def isolated(text: str) -> str:
+    """Untrusted text between FSI and PDI, so its direction controls end where it ends.
+
+    A right-to-left override (U+202E) in a name, closed or not, turns only that name around,
+    never the "@handle" or the words after it.
+    """
+    return f"\u2068{text}\u2069" if text else text
+
+
+def author_line(name: str | None, handle: str | None, *, unknown: str = "Unknown author") -> str:
+    """An author as screens show them, "Name  @handle", each part :func:`isolated`."""
+    line = isolated(name or unknown)
+    return f"{line}  @{isolated(handle)}" if handle else line

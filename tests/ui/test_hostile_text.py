@@ -18,7 +18,8 @@ from app.config import LocalPrefs
 from app.models import Author, Conversation, Message
 from app.services.container import Services
 from app.ui.inbox.feed_model import COL_FROM, COL_PREVIEW
-from app.ui.inbox.thread_view import author_line, breakable, isolated
+from app.ui.inbox.thread_view import breakable
+from app.ui.labels import author_line, isolated
 from app.ui.main_window import MainWindow
 
 MARKUP = (
@@ -81,7 +82,8 @@ def test_hostile_text_reads_as_typed_everywhere(
     assert row == 0
     # The list: the model hands the text as it is; the view paints DisplayRole as plain text.
     assert inbox.model.index(row, COL_PREVIEW).data() == MARKUP
-    assert inbox.model.index(row, COL_FROM).data() == f"{NAME}  @{HANDLE}"
+    # Name and handle each isolated here too: the override cannot swallow the handle.
+    assert inbox.model.index(row, COL_FROM).data() == f"\u2068{NAME}\u2069  @\u2068{HANDLE}\u2069"
 
     inbox.view.move_selection(0)
     pane = inbox.thread_pane

@@ -14,6 +14,7 @@ from app.domain.rows import SORT_DUE, ConversationRow, FeedFilter
 from app.domain.sla import SlaClock, SlaState, sla_state
 from app.services.inbox import InboxService
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, long_time, short_time
+from app.ui.labels import author_line
 
 COLUMNS = (
     "",
@@ -260,8 +261,7 @@ class ConversationFeedModel(QAbstractTableModel):
         if col == COL_KIND:
             return KIND_LABELS.get(row.kind, row.kind)
         if col == COL_FROM:
-            handle = f"  @{row.author_handle}" if row.author_handle else ""
-            return f"{row.author_name or 'Unknown'}{handle}"
+            return author_line(row.author_name, row.author_handle, unknown="Unknown")
         if col == COL_PREVIEW:
             return row.preview.replace("\n", " ")
         if col == COL_COUNT:

@@ -26,26 +26,11 @@ from app.domain.rows import ConversationRow, MessageRow, ThreadView
 from app.services.triage import TriageDetails, ago
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, count, long_time
 from app.ui.inbox.history_text import ActivityLine, activity
-from app.ui.labels import plain_label, plain_tooltip
+from app.ui.labels import author_line, plain_label, plain_tooltip
 
 SAFE_SCHEMES = ("http", "https")  # a permalink with any other scheme is not offered
 LONGEST_RUN = 30  # characters without a break before the bubble offers one (see breakable)
 _RUN = re.compile(rf"(\S{{{LONGEST_RUN}}})(?=\S)")
-
-
-def isolated(text: str) -> str:
-    """Untrusted text between FSI and PDI, so its direction controls end where it ends.
-
-    A right-to-left override (U+202E) in a name, closed or not, turns only that name around,
-    never the "@handle" or the words after it.
-    """
-    return f"\u2068{text}\u2069" if text else text
-
-
-def author_line(name: str | None, handle: str | None) -> str:
-    """The author as the pane shows them, "Name  @handle", each part :func:`isolated`."""
-    line = isolated(name or "Unknown author")
-    return f"{line}  @{isolated(handle)}" if handle else line
 
 
 def breakable(text: str) -> str:
