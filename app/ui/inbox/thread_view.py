@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QFrame,
@@ -187,6 +187,7 @@ class ThreadPane(QWidget):
         self._layout = QVBoxLayout(content)
         self._layout.setContentsMargins(18, 12, 18, 16)
         self._layout.setSpacing(10)
+        self._activity: QWidget | None = None  # goes with the old content, set aside first
         self.messages_area.setWidget(content)
         self.bubbles = []
         self.entries = []
@@ -240,6 +241,7 @@ class ThreadPane(QWidget):
         self._activity = QWidget()
         self._layout.addWidget(self._activity)
         self._fill_activity(details, units or {}, people or {})
+        QTimer.singleShot(0, self, self._stick_if_still)
         self._layout.addStretch(1)
         self._stick_to_newest = True
 
@@ -277,6 +279,7 @@ class ThreadPane(QWidget):
     ) -> None:
         """The activity section (history and notes), rebuilt on its own container."""
         old = self._activity
+        assert old is not None, "the activity is refreshed only on a thread shown"
         self._activity = QWidget()
         layout = QVBoxLayout(self._activity)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -336,7 +339,25 @@ class ThreadPane(QWidget):
         # The layout grows as the bubbles are laid out: keep the newest message in view until
         # the person scrolls.
         if self._stick_to_newest:
-            self.messages_area.verticalScrollBar().setValue(maximum)
+            self._show_newest(maximum)
+
+    def _stick_if_still(self) -> None:
+        if self._stick_to_newest:
+            self._show_newest()
+
+    def _show_newest(self, maximum: int | None = None) -> None:
+        """Scroll so the end of the thread (its activity) meets the bottom of the view.
+
+        Not simply to the scroll bar's end: word-wrapped labels make the content's size hint
+        taller than what they take once laid out, and the stretch below would fill the view.
+        """
+        bar = self.messages_area.verticalScrollBar()
+        top = bar.maximum() if maximum is None else maximum
+        end = self._activity.geometry().bottom() if self._activity is not None else None
+        if end is not None and end > 0:
+            margin = self._layout.contentsMargins().bottom()
+            top = min(top, max(0, end + margin - self.messages_area.viewport().height()))
+        bar.setValue(top)
 
     def _on_scrollbar_action_triggered(self, _action: int) -> None:
         self._stick_to_newest = False
