@@ -38,14 +38,18 @@ ABOUT = """Quiver — the social command center.
 
 What works in this version:
 • One inbox of mentions, replies, comments and direct messages from X, Facebook Pages and the
-  Sandbox demo network, polled in the background, with units, filters and keyboard moves.
+  Sandbox demo network, polled in the background.
+• Every new conversation routed by your rules (with a live preview in Settings), scored by the
+  spam filter, and given its reply-due time in business hours.
+• Triage from the keyboard: claim, hand over, resolve, spam, tags and notes, a command palette
+  (Ctrl+K), filters, search and saved views.
 • Workspaces in a SQLite file or on a PostgreSQL server shared by a team; quiver workspace copy
   moves one between the two.
 • A new organization set up from scratch: units, people and their roles, permissions checked on
   every action, sign-in with a passphrase, and an audit log of every change.
 
-Not in this version yet: routing rules, replying and publishing, approvals, the strategy editor
-and reports. Their screens say so."""
+Not in this version yet: replying and publishing, approvals, the strategy editor and reports.
+Their screens say so."""
 
 
 class MainWindow(QMainWindow):
