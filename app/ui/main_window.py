@@ -144,6 +144,10 @@ class MainWindow(QMainWindow):
         refresh.setShortcut(QKeySequence("F5"))
         refresh.triggered.connect(self.inbox.refresh)
         view_menu.addAction(refresh)
+        self.reroute_action = QAction("Apply the rules again to this unit…", self)
+        self.reroute_action.setStatusTip("what the routing rules would move now, then move it")
+        self.reroute_action.triggered.connect(self._on_reroute_action_triggered)
+        view_menu.addAction(self.reroute_action)
         view_menu.addSeparator()
         for i, name in enumerate(SCREEN_NAMES):
             go = QAction(name.replace("&", "&&"), self)  # "Compose & Publishing" as written
@@ -168,6 +172,10 @@ class MainWindow(QMainWindow):
         about = QAction("&About Quiver", self)
         about.triggered.connect(self._on_about_triggered)
         help_menu.addAction(about)
+
+    def _on_reroute_action_triggered(self) -> None:
+        self.show_screen("Inbox")
+        self.inbox.apply_rules_again()
 
     # -- keyboard: the palette and the sheet ----------------------------------------------------
 

@@ -40,6 +40,7 @@ from app.ui.inbox.feed_model import (
     ConversationFeedModel,
 )
 from app.ui.inbox.filter_bar import BACKLOG_LABEL, NETWORK_CHOICES, STATUS_CHOICES, FilterBar
+from app.ui.inbox.reroute_dialog import RerouteDialog
 from app.ui.inbox.saved_views import SavedViewsPanel
 from app.ui.inbox.thread_view import ThreadPane
 from app.ui.inbox.unit_tree import UnitTree
@@ -145,6 +146,7 @@ class InboxPage(QWidget):
         self._counts_pending = False
         self.counts: dict[int, UnitCount] = {}
         self._unit_names: dict[int, str] = {}
+        self.reroute_dialog: RerouteDialog | None = None
 
         # Left: units and accounts.
         self.unit_tree = UnitTree()
@@ -301,6 +303,30 @@ class InboxPage(QWidget):
 
     def _on_filter_bar_changed(self) -> None:
         self._apply(self.current_filter())
+
+    def apply_rules_again(self) -> RerouteDialog | None:
+        """Preview (and, if asked, apply) the routing rules again on the unit shown now."""
+        unit_id = self.model.filter.unit_id
+        if unit_id is None and self._unit_names:
+            unit_id = next(iter(self._unit_names))  # all units: the company at the root
+        if unit_id is None or self._operator is None:
+            return None
+        dialog = RerouteDialog(
+            self._services,
+            self._operator.id,
+            unit_id,
+            self._unit_names.get(unit_id, "this unit"),
+            self,
+        )
+        dialog.applied.connect(self._on_reroute_dialog_applied)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.reroute_dialog = dialog
+        return dialog
+
+    def _on_reroute_dialog_applied(self, _outcome: object) -> None:
+        self.model.reload()
+        self.refresh_counts()
 
     def _on_filter_bar_submitted(self) -> None:
         """From the search box to its results: the list takes the keyboard, on the first row."""
