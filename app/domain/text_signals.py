@@ -119,7 +119,19 @@ def sentiment(text: str, language: str | None) -> float | None:
     return float(_sentiment_analyzer().polarity_scores(text)["compound"])
 
 
-def signals(text: str, detector: LanguageDetector) -> tuple[str | None, float | None]:
-    """The language and (English only) sentiment of ``text``, as routing takes them."""
-    language = detector.detect(text)
-    return language, sentiment(text, language)
+LANGUAGE_SAMPLE = 300  # characters language detection reads
+SENTIMENT_SAMPLE = 1000  # characters sentiment reads
+
+
+def signals(
+    text: str, detector: LanguageDetector, *, given: str | None = None
+) -> tuple[str | None, float | None]:
+    """The language and (English only) sentiment of ``text``, as routing takes them.
+
+    ``given`` is the network's own language (:func:`given_language`), taken instead of a
+    detection. py3langid walks the text byte by byte in Python and VADER word by word: a long
+    text's head says its language, and its first thousand characters its mood. Ingest and the
+    rules editor's preview both come here, so they agree on every message.
+    """
+    language = given or detector.detect(text[:LANGUAGE_SAMPLE])
+    return language, sentiment(text[:SENTIMENT_SAMPLE], language)

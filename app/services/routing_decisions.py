@@ -20,7 +20,7 @@ from app.domain.routing import LanguageIn, RoutingDecision, RoutingInput, Rule, 
 from app.domain.sla import BusinessCalendar, NoOpenHoursError
 from app.domain.spam import Sighting, SpamConfig, SpamInput, SpamVerdict
 from app.domain.spam import score as spam_score
-from app.domain.text_signals import LanguageDetector, sentiment
+from app.domain.text_signals import LanguageDetector, signals
 from app.models.base import to_epoch_ms
 from app.storage.ingest import NewThread
 from app.storage.rules import Assignable, RoutingSetup, RoutingUnit
@@ -28,8 +28,6 @@ from app.storage.rules import Assignable, RoutingSetup, RoutingUnit
 log = logging.getLogger("quiver.services.routing")
 
 DEFAULT_LANGUAGES = ("de", "en", "es", "fr", "it", "nl", "pt")
-LANGUAGE_SAMPLE = 300  # characters language detection reads
-SENTIMENT_SAMPLE = 1000  # characters sentiment reads
 
 
 @dataclass(frozen=True)
@@ -142,10 +140,7 @@ def evaluate(
     if first.signals_known:
         language, feeling = first.language, first.sentiment
     else:
-        # py3langid walks the text byte by byte in Python and VADER word by word: a long text's
-        # head says its language, and its first thousand characters its mood.
-        language = first.language or context.detector.detect(first.text[:LANGUAGE_SAMPLE])
-        feeling = sentiment(first.text[:SENTIMENT_SAMPLE], language)
+        language, feeling = signals(first.text, context.detector, given=first.language)
     decision = context.rules.evaluate(
         RoutingInput(
             account_id=first.account_id,
