@@ -346,8 +346,8 @@ _AUTHORS = (
 _CONVERSATIONS = (
     "INSERT INTO conversations (id, network, account_id, thread_type, external_thread_id, kind, "
     "unit_id, author_id, status, priority, language, preview, message_count, last_activity_at, "
-    "routing_reason, created_at) VALUES "
-    "(%s, 'x', 1, 'x_thread', %s, 'mention', 1, %s, 'new', 'normal', 'en', %s, 1, %s, '', 0)"
+    "routing_reason, spam_reasons, created_at) VALUES "
+    "(%s, 'x', 1, 'x_thread', %s, 'mention', 1, %s, 'new', 'normal', 'en', %s, 1, %s, '', '', 0)"
 )
 _MESSAGES = (
     "INSERT INTO messages (network, account_id, external_id, conversation_id, author_id, "
