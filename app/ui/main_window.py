@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.config import LocalPrefs
 from app.domain.enums import AccountState, Network
-from app.domain.rows import AccountRow, PersonRow, UnitCount
+from app.domain.rows import AccountRow, FeedFilter, PersonRow, UnitCount
 from app.services.container import Services
 from app.ui.command_palette import Command, CommandPalette
 from app.ui.formatting import STATE_LABELS, count
@@ -199,7 +199,21 @@ class MainWindow(QMainWindow):
             found.append(Command(f"Show unit: {unit.name}", "unit", self._show_unit(unit.id)))
         for i, (label, _) in enumerate(STATUS_CHOICES):
             found.append(Command(f"Show status: {label}", "view", self._show_status(i)))
+        panel = self.inbox.saved_views
+        for view in panel.rows() if panel is not None else ():
+            if view.filter is not None:
+                found.append(
+                    Command(f"Show view: {view.name}", "view", self._show_view(view.filter))
+                )
         return found
+
+    def _show_view(self, query: FeedFilter) -> Callable[[], None]:
+        def run() -> None:
+            self.show_screen("Inbox")
+            self.inbox.apply_filter(query)
+            self.inbox.view.setFocus()
+
+        return run
 
     def _show_unit(self, unit_id: int) -> Callable[[], None]:
         def run() -> None:

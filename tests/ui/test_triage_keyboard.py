@@ -322,3 +322,26 @@ def test_the_action_bar_buttons_work_with_the_mouse_and_follow_the_toggles(
     assert s.inbox.rows([row.id])[row.id].status == "resolved"
     assert buttons["Resolve  E"].text() == "Reopen  E"
     assert buttons["Resolve  E"].focusPolicy() == Qt.FocusPolicy.StrongFocus
+
+
+def test_the_palette_offers_the_persons_saved_views(
+    qtbot: Any, demo_services: Services, tmp_path: Path
+) -> None:
+    s = demo_services
+    tom = _person(s, "tom.becker")  # the demo keeps two views of his
+    window = _window(qtbot, s, tom, tmp_path)
+    inbox = window.inbox
+    inbox.view.setFocus()
+    _key(qtbot, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    palette = window.command_palette
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is palette.edit)
+    _type(qtbot, "view orders waiting")
+    assert palette.shown()[0] == "Show view: Orders waiting on us"
+    _key(qtbot, Qt.Key.Key_Return)
+    orders = _unit(s, "Orders & Delivery")
+    qtbot.waitUntil(lambda: inbox.model.filter.unit_id == orders)
+    assert set(inbox.model.filter.statuses) == {"new", "open"}
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is inbox.view)
+    # Marcus's views are his own: they are not offered to Tom.
+    names = [c.text for c in window.commands()]
+    assert "Show view: Unassigned in Care" not in names
