@@ -30,9 +30,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from app.domain.enums import ConversationStatus
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor
 from app.domain.routing import (
@@ -406,6 +407,7 @@ class RoutingService:
                 if item.author_followers is not None:
                     newest[ext] = item.author_followers
         plan = BatchPlan(owner, {})
+        written_in = {(i.thread_type, i.thread_external_id) for i in items if i.direction == "in"}
         for key, item in sorted(fresh.items(), key=lambda kv: kv[1].created_at):
             ext = item.author_external_id or ""
             known = facts.authors.get(ext)
@@ -430,6 +432,11 @@ class RoutingService:
             if fp is not None:
                 sightings = tuple(seen.get(fp, ()))
             decision = decide(context, first, owner.unit_id, sightings)
+            if item.direction == "out" and key not in written_in:
+                # Our own account started it (a Page's post) and nobody has written in it yet:
+                # it needs no answer. Resolved, it waits for no one and is not in anyone's
+                # backlog; the first message someone else writes reopens it (storage's reopen).
+                decision = replace(decision, status=ConversationStatus.RESOLVED)
             plan.decisions[key] = decision
             if fp is not None and ext and _worth_remembering(sightings, author, item.created_at):
                 seen.setdefault(fp, []).append(Sighting(author, item.created_at))

@@ -300,6 +300,27 @@ def test_our_own_post_is_not_scored_and_has_no_due_time(ws: Database) -> None:
     assert c["unit_id"] == 2
     assert c["spam_score"] is None
     assert c["sla_due_at"] is None
+    assert c["status"] == "resolved"  # needs no answer: in nobody's backlog
+
+
+def test_our_own_post_waits_for_nobody_until_someone_writes_in_it(ws: Database) -> None:
+    svc = IngestService(ws)
+    svc.store(7, [item("p", direction="out", kind="post", author="acme")], None)
+    assert conversation(ws, "p")["status"] == "resolved"
+
+    svc.store(7, [item("c1", "p", kind="comment", text="When does it ship?", minutes=5)], None)
+    assert conversation(ws, "p")["status"] == "open"  # someone wrote: now it needs an answer
+
+    # A post and its first comment in one batch: it needs an answer at once.
+    svc.store(
+        7,
+        [
+            item("q", direction="out", kind="post", author="acme", minutes=10),
+            item("c2", "q", kind="comment", text="Love it", minutes=11),
+        ],
+        None,
+    )
+    assert conversation(ws, "q")["status"] == "new"
 
 
 def test_followers_come_from_the_newest_payload_and_drive_rules(ws: Database) -> None:
