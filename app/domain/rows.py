@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 ASSIGNEE_ME = "me"
 ASSIGNEE_NOBODY = "unassigned"
@@ -160,3 +161,4 @@ class AccountRow:
     state: str
     state_detail: str
     poll_interval_s: int = 0
+    rate_limited_until: datetime | None = None  # aware, UTC

@@ -103,6 +103,7 @@ class SqlDirectory:
                 Account.state,
                 Account.state_detail,
                 Account.poll_interval_s,
+                Account.rate_limited_until,
             ).order_by(Account.network, Account.handle)
         ).all()
         return [AccountRow(*r) for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from app.domain.enums import AccountState, ConversationStatus, MessageKind, Network
+from app.domain.rows import AccountRow
 
 # Keyed by the enums (a stored string finds its label too: they are StrEnums).
 NETWORK_LABELS: dict[str, str] = {n: n.label for n in Network}
@@ -37,3 +38,11 @@ def long_time(epoch_ms: int) -> str:
 
 def count(n: int) -> str:
     return f"{n:,}"
+
+
+def account_detail(account: AccountRow) -> str:
+    """An account's state detail, a rate limit's end in this computer's local time."""
+    if account.state == AccountState.RATE_LIMITED and account.rate_limited_until is not None:
+        until = account.rate_limited_until.astimezone()
+        return f"rate limited until {until:%H:%M}"
+    return account.state_detail

@@ -23,7 +23,7 @@ from app.domain.enums import AccountState, Network
 from app.domain.rows import AccountRow, FeedFilter, PersonRow, UnitCount
 from app.services.container import Services
 from app.ui.command_palette import Command, CommandPalette
-from app.ui.formatting import STATE_LABELS, count
+from app.ui.formatting import STATE_LABELS, account_detail, count
 from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
 from app.ui.operator import OperatorBinding
 from app.ui.placeholders import SCREENS, PlaceholderScreen
@@ -361,8 +361,8 @@ def _accounts_summary(accounts: list[AccountRow]) -> str:
     for a in accounts:
         if a.state in attention:
             state = STATE_LABELS.get(a.state, a.state)
-            if a.state == AccountState.RATE_LIMITED and a.state_detail:
-                state = a.state_detail  # "rate limited until 14:05"
+            if a.state == AccountState.RATE_LIMITED and account_detail(a):
+                state = account_detail(a)  # "rate limited until 14:05", local time
             parts.append(f"@{a.handle} {state}")
     if paused:
         parts.append(f"{paused} paused")

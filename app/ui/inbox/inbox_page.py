@@ -25,7 +25,13 @@ from app.domain.rows import AccountRow, ConversationRow, FeedFilter, PersonRow, 
 from app.services.container import Services
 from app.services.threads import ThreadSearchOutcome
 from app.services.triage import TriageDetails
-from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATE_LABELS, STATUS_LABELS
+from app.ui.formatting import (
+    KIND_LABELS,
+    NETWORK_LABELS,
+    STATE_LABELS,
+    STATUS_LABELS,
+    account_detail,
+)
 from app.ui.inbox.actions import TriageActions
 from app.ui.inbox.feed_model import (
     COL_COUNT,
@@ -482,8 +488,8 @@ class InboxPage(QWidget):
             item = QListWidgetItem(label)
             item.setData(ACCOUNT_ID_ROLE, account.id)
             tip = account.display_name
-            if account.state_detail:
-                tip += f"\n{account.state_detail}"
+            if account_detail(account):
+                tip += f"\n{account_detail(account)}"
             item.setToolTip(plain_tooltip(tip))
             self.accounts.addItem(item)
 

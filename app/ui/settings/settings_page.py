@@ -38,7 +38,7 @@ from app.domain.polling import MAX_POLL_INTERVAL_S, POLL_FLOORS_S, poll_floor_s
 from app.domain.rows import AccountRow, PersonRow
 from app.services.accounts import REDIRECT_PORT
 from app.services.container import Services
-from app.ui.formatting import NETWORK_LABELS, STATE_LABELS
+from app.ui.formatting import NETWORK_LABELS, STATE_LABELS, account_detail
 from app.ui.labels import plain_tooltip
 from app.ui.operator import OperatorBinding
 from app.ui.settings.audit_tab import AuditTab
@@ -341,7 +341,7 @@ class AccountsTab(QWidget):
                 units.get(a.unit_id, ""),
                 STATE_LABELS.get(a.state, a.state),
                 f"{a.poll_interval_s} s",
-                a.state_detail,
+                account_detail(a),
             ]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
