@@ -41,7 +41,6 @@ from app.domain.routing import (
     Rule,
     RuleError,
 )
-from app.domain.rule_codec import rule_from_json
 from app.domain.spam import Sighting, SpamConfig, fingerprint_of, normalize
 from app.domain.text_signals import LanguageDetector, given_language
 from app.services.access import NOBODY, NotAllowed
@@ -67,6 +66,7 @@ from app.services.routing_decisions import (
     _zone,
     decide,
     evaluate,
+    rule_of,
 )
 from app.storage.ingest import NewThread, Router
 from app.storage.ports import BatchFacts, BatchOwner, NewSighting, Storage, StorageUnitOfWork
@@ -172,17 +172,7 @@ class RoutingService:
         skipped: list[str] = []
         for row in uow.rules.enabled():
             try:
-                rules.append(
-                    rule_from_json(
-                        rule_id=row.id,
-                        name=row.name,
-                        position=row.position,
-                        enabled=row.enabled,
-                        conditions=row.conditions,
-                        actions=row.actions,
-                        stop=row.stop,
-                    )
-                )
+                rules.append(rule_of(row))
             except (RuleError, ValueError, TypeError) as exc:
                 log.warning("routing rule %s (%r) skipped: %s", row.id, row.name, exc)
                 skipped.append(str(exc))

@@ -17,13 +17,14 @@ from app.domain.enums import ConversationStatus, MessageKind, Network
 from app.domain.hours import HoursError
 from app.domain.items import InboundItem
 from app.domain.routing import LanguageIn, RoutingDecision, RoutingInput, Rule, RuleError, RuleSet
+from app.domain.rule_codec import rule_from_json
 from app.domain.sla import BusinessCalendar, NoOpenHoursError
 from app.domain.spam import Sighting, SpamConfig, SpamInput, SpamVerdict
 from app.domain.spam import score as spam_score
 from app.domain.text_signals import LanguageDetector, signals
 from app.models.base import to_epoch_ms
 from app.storage.ingest import NewThread
-from app.storage.rules import Assignable, RoutingSetup, RoutingUnit
+from app.storage.rules import Assignable, RoutingSetup, RoutingUnit, RuleRecord
 
 log = logging.getLogger("quiver.services.routing")
 
@@ -190,6 +191,23 @@ def _kind(value: str) -> MessageKind:
         return MessageKind(value)
     except ValueError:
         return MessageKind.MENTION
+
+
+def rule_of(record: RuleRecord) -> Rule:
+    """The domain rule of a stored one (ingest and the rules editor read rules alike).
+
+    Raises:
+        RuleError: the stored row cannot be used (the message names the rule and why).
+    """
+    return rule_from_json(
+        rule_id=record.id,
+        name=record.name,
+        position=record.position,
+        enabled=record.enabled,
+        conditions=record.conditions,
+        actions=record.actions,
+        stop=record.stop,
+    )
 
 
 def _first_items(items: Iterable[InboundItem]) -> dict[tuple[str, str], InboundItem]:

@@ -35,7 +35,8 @@ from app.domain.routing import (
     Words,
 )
 from app.domain.text_signals import LanguageDetector, signals
-from app.storage.rule_store import RuleRecord, SampleMessage
+from app.storage.rule_store import SampleMessage
+from app.storage.rules import RuleRecord
 
 
 @dataclass(frozen=True, slots=True)

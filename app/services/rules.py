@@ -45,6 +45,7 @@ from app.domain.rule_codec import actions_to_json, conditions_to_json, rule_from
 from app.domain.text_signals import LanguageDetector
 from app.services.access import NotAllowed, decide_in, require_in
 from app.services.auditing import record_change
+from app.services.routing_decisions import rule_of
 from app.services.rule_views import (
     PreviewMatch,
     RulePreview,
@@ -55,7 +56,8 @@ from app.services.rule_views import (
     routing_input,
 )
 from app.storage.ports import Storage, StorageUnitOfWork
-from app.storage.rule_store import NewRule, RuleRecord
+from app.storage.rule_store import NewRule
+from app.storage.rules import RuleRecord
 
 __all__ = [
     "NotAllowed",
@@ -149,7 +151,7 @@ class RulesService:
         views = []
         for record in ctx.records:
             try:
-                rule = _rule(record)
+                rule = rule_of(record)
             except RuleError as exc:
                 views.append(RuleView(record, "", f"The engine skips this rule: {exc}"))
                 continue
@@ -436,14 +438,14 @@ class RulesService:
             if stored is not None and record.id == stored.id:
                 continue
             try:
-                saved.append(_rule(record))
+                saved.append(rule_of(record))
             except RuleError:
                 continue  # the engine skips it too; the list says why
         before = saved
         if stored is not None:
             # A stored version that cannot run: the saved rules route without it.
             with contextlib.suppress(RuleError):
-                before = placed(saved, _rule(stored), stored, None)
+                before = placed(saved, rule_of(stored), stored, None)
         was = self._compile(ctx, before)
         units = tuple(
             was.evaluate(routing, owner_unit_id=m.owner_unit_id).unit_id
@@ -565,18 +567,6 @@ class RulesService:
 
 
 # -- pure helpers -----------------------------------------------------------------------------
-
-
-def _rule(record: RuleRecord) -> Rule:
-    return rule_from_json(
-        rule_id=record.id,
-        name=record.name,
-        position=record.position,
-        enabled=record.enabled,
-        conditions=record.conditions,
-        actions=record.actions,
-        stop=record.stop,
-    )
 
 
 def _draft_rule(draft: RuleDraft, rule_id: int, position: int) -> Rule:

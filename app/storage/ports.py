@@ -27,8 +27,8 @@ from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.audit import AuditQuery, AuditRow
 from app.storage.ingest import Router, StoredBatch
 from app.storage.rerouting import RerouteCandidate
-from app.storage.rule_store import NewRule, RuleRecord, SampleMessage
-from app.storage.rules import Assignable, RoutingSetup, StoredRule
+from app.storage.rule_store import NewRule, SampleMessage
+from app.storage.rules import Assignable, RoutingSetup, RuleRecord
 from app.storage.search import SearchResult
 from app.storage.signin import Credentials
 from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
@@ -566,7 +566,7 @@ class RoutingRules(Protocol):
         """A hash of every stored rule row: unchanged rules, unchanged hash."""
         ...
 
-    def enabled(self) -> list[StoredRule]: ...
+    def enabled(self) -> list[RuleRecord]: ...
 
     def setup(self) -> RoutingSetup: ...
 

@@ -23,33 +23,10 @@ from sqlalchemy.orm import Session, aliased
 
 from app.domain.enums import ConversationEventKind, Direction
 from app.models import Account, Author, Conversation, ConversationEvent, Message, RoutingRule
+from app.storage.rules import RECORD_COLUMNS, RuleRecord, rule_record
 
 #: The advisory lock that serialises changes of the rule order on PostgreSQL.
 RULE_ORDER_LOCK_KEY = 0x52_554C_4553  # "RULES"
-
-
-@dataclass(frozen=True, slots=True)
-class RuleRecord:
-    """One stored routing rule, its conditions and actions as their JSON objects."""
-
-    id: int
-    position: int
-    name: str
-    enabled: bool
-    conditions: dict[str, Any]
-    actions: dict[str, Any]
-    stop: bool
-
-    def snapshot(self) -> dict[str, Any]:
-        """The rule as an audit entry keeps it."""
-        return {
-            "name": self.name,
-            "position": self.position,
-            "enabled": self.enabled,
-            "conditions": self.conditions,
-            "actions": self.actions,
-            "stop": self.stop,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,29 +60,6 @@ class SampleMessage:
     handed_over: bool  # a person handed it over: rules never move it again
 
 
-_RECORD = (
-    RoutingRule.id,
-    RoutingRule.position,
-    RoutingRule.name,
-    RoutingRule.enabled,
-    RoutingRule.conditions,
-    RoutingRule.actions,
-    RoutingRule.stop,
-)
-
-
-def _record(row: Any) -> RuleRecord:
-    return RuleRecord(
-        id=row.id,
-        position=row.position,
-        name=row.name,
-        enabled=bool(row.enabled),
-        conditions=dict(row.conditions or {}),
-        actions=dict(row.actions or {}),
-        stop=bool(row.stop),
-    )
-
-
 class SqlRuleStore:
     """:class:`app.storage.ports.RuleStore` on a session."""
 
@@ -122,12 +76,14 @@ class SqlRuleStore:
 
     def all(self) -> list[RuleRecord]:
         """Every rule, in evaluation order ``(position, id)``."""
-        rows = self._s.execute(select(*_RECORD).order_by(RoutingRule.position, RoutingRule.id))
-        return [_record(r) for r in rows]
+        rows = self._s.execute(
+            select(*RECORD_COLUMNS).order_by(RoutingRule.position, RoutingRule.id)
+        )
+        return [rule_record(r) for r in rows]
 
     def get(self, rule_id: int) -> RuleRecord | None:
-        row = self._s.execute(select(*_RECORD).where(RoutingRule.id == rule_id)).first()
-        return None if row is None else _record(row)
+        row = self._s.execute(select(*RECORD_COLUMNS).where(RoutingRule.id == rule_id)).first()
+        return None if row is None else rule_record(row)
 
     def add(self, rule: NewRule, at: datetime) -> int:
         """Store the rule after the last one; returns its id (call :meth:`lock_order` first)."""

@@ -20,16 +20,55 @@ from app.models import Organization, Person, RoleAssignment, RoutingRule, Unit
 
 
 @dataclass(frozen=True, slots=True)
-class StoredRule:
-    """One enabled rule row as stored; ``app.domain.rule_codec`` makes a domain rule of it."""
+class RuleRecord:
+    """One stored routing rule, its conditions and actions as their JSON objects.
+
+    ``app.domain.rule_codec`` makes a domain rule of it; ingest reads the enabled ones, the
+    rules editor (``app.storage.rule_store``) every one.
+    """
 
     id: int
-    name: str
     position: int
+    name: str
     enabled: bool
     conditions: dict[str, Any]
     actions: dict[str, Any]
     stop: bool
+
+    def snapshot(self) -> dict[str, Any]:
+        """The rule as an audit entry keeps it."""
+        return {
+            "name": self.name,
+            "position": self.position,
+            "enabled": self.enabled,
+            "conditions": self.conditions,
+            "actions": self.actions,
+            "stop": self.stop,
+        }
+
+
+RECORD_COLUMNS = (
+    RoutingRule.id,
+    RoutingRule.position,
+    RoutingRule.name,
+    RoutingRule.enabled,
+    RoutingRule.conditions,
+    RoutingRule.actions,
+    RoutingRule.stop,
+)
+
+
+def rule_record(row: Any) -> RuleRecord:
+    """A :class:`RuleRecord` of a row selected with :data:`RECORD_COLUMNS`."""
+    return RuleRecord(
+        id=row.id,
+        position=row.position,
+        name=row.name,
+        enabled=bool(row.enabled),
+        conditions=_mapping(row.conditions),
+        actions=_mapping(row.actions),
+        stop=bool(row.stop),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,25 +133,14 @@ class SqlRules:
             digest.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
-    def enabled(self) -> list[StoredRule]:
+    def enabled(self) -> list[RuleRecord]:
         """The enabled rules in evaluation order (``position``, then ``id``)."""
         rows = self._s.execute(
-            select(*_COLUMNS, RoutingRule.conditions, RoutingRule.actions)
+            select(*RECORD_COLUMNS)
             .where(RoutingRule.enabled.is_(True))
             .order_by(RoutingRule.position, RoutingRule.id)
-        ).tuples()
-        return [
-            StoredRule(
-                id=rid,
-                name=name,
-                position=position,
-                enabled=bool(enabled),
-                conditions=_mapping(conditions),
-                actions=_mapping(actions),
-                stop=bool(stop),
-            )
-            for rid, name, position, enabled, stop, conditions, actions in rows
-        ]
+        )
+        return [rule_record(row) for row in rows]
 
     def setup(self) -> RoutingSetup:
         """The organization's zone, hours, holidays and spam settings, and every unit."""

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.services.access import NotAllowed
 from app.services.container import Services
 from app.services.routing_again import AgainOutcome, RoutingAgainError
-from app.ui.labels import plain_tooltip
+from app.ui.labels import plain_label, plain_tooltip
 from app.ui.tasks import TaskRunner
 
 Attempt = tuple[AgainOutcome | None, str]  # the outcome, or None and the refusal in words
@@ -80,17 +79,12 @@ class RerouteDialog(QDialog):
         self.setWindowTitle(f"Apply the rules again: {unit_name}")
         self.resize(820, 480)
 
-        intro = QLabel(
+        intro = plain_label(
             f"The routing rules as they are now, applied to the conversations of {unit_name} "
             "and its sub-units. Nothing moves until you apply."
         )
-        intro.setTextFormat(Qt.TextFormat.PlainText)
-        intro.setWordWrap(True)
         self.include_closed = QCheckBox("Also resolved and spam conversations")
-        self.summary = QLabel("Looking…")
-        self.summary.setObjectName("rerouteSummary")
-        self.summary.setTextFormat(Qt.TextFormat.PlainText)
-        self.summary.setWordWrap(True)
+        self.summary = plain_label("Looking…", object_name="rerouteSummary")
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Conversation", "From", "To", "Why"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -34,6 +34,7 @@ from app.services.views import (
     SavedViewsService,
     ViewCount,
 )
+from app.ui.dialogs import confirm
 from app.ui.labels import plain_tooltip
 from app.ui.tasks import TaskRunner
 
@@ -157,8 +158,7 @@ class SavedViewsPanel(QWidget):
         return name if ok else None
 
     def confirm_delete(self, name: str) -> bool:
-        answer = QMessageBox.question(self, "Delete view", f"Delete the saved view “{name}”?")
-        return answer == QMessageBox.StandardButton.Yes
+        return confirm(self, "Delete view", f"Delete the saved view “{name}”?")
 
     def _refused(self, title: str, exc: Exception) -> None:
         self.last_refusal = str(exc)

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QListView,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -50,7 +49,8 @@ from app.services.rules import (
     RulePreview,
     RuleView,
 )
-from app.storage.rule_store import RuleRecord
+from app.storage.rules import RuleRecord
+from app.ui.dialogs import confirm
 from app.ui.labels import plain_label, plain_tooltip
 from app.ui.settings.rule_form import RuleForm
 from app.ui.tasks import TaskRunner
@@ -61,17 +61,6 @@ PREVIEW_DELAY_MS = 300  # after the last keystroke; a preview takes ~10-40 ms on
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 _REFUSALS = (NotAllowed, RuleError, RuleChanged, KeyError)
-
-
-def confirm(parent: QWidget, title: str, text: str) -> bool:
-    """Ask yes or no, in plain text (tests replace this)."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle(title)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
-    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-    return box.exec() == QMessageBox.StandardButton.Yes
 
 
 # -- the ordered list -------------------------------------------------------------------------

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -23,14 +21,8 @@ from app.domain.setup import OrganizationRow, SetupError
 from app.domain.spam import SpamConfig, SpamInput, SpamSettingsError, clean_settings, score
 from app.services.access import NotAllowed
 from app.services.container import Services
+from app.ui.labels import plain_label
 from app.ui.operator import OperatorBinding
-
-
-def _plain_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    return label
 
 
 def signals_text(config: SpamConfig) -> str:
@@ -59,7 +51,7 @@ class SpamTab(QWidget):
         self._operator = operator
         self._saved: OrganizationRow | None = None
 
-        self.access_note = _plain_label()
+        self.access_note = plain_label()
         self.access_note.setObjectName("accessNote")
 
         self.threshold = QDoubleSpinBox()
@@ -84,13 +76,13 @@ class SpamTab(QWidget):
         form.addRow("Spam words", self.keywords)
         form.addRow("", buttons)
         form.addRow(
-            _plain_label(
+            plain_label(
                 "New conversations are scored as they arrive; stored ones keep their verdict. "
                 "An agent's “Spam” or “Not spam” teaches the filter who sends spam."
             )
         )
 
-        self.signals = _plain_label(signals_text(SpamConfig()))
+        self.signals = plain_label(signals_text(SpamConfig()))
         weights = QGroupBox("What adds to the score")
         QVBoxLayout(weights).addWidget(self.signals)
 
@@ -98,14 +90,14 @@ class SpamTab(QWidget):
         self.sample.setPlaceholderText("Paste a message to see its score with the settings above")
         self.sample.setTabChangesFocus(True)
         self.sample.setMaximumHeight(90)
-        self.verdict = _plain_label()
+        self.verdict = plain_label()
         self.verdict.setObjectName("spamVerdict")
         trial = QGroupBox("Try a text")
         box = QVBoxLayout(trial)
         box.addWidget(self.sample)
         box.addWidget(self.verdict)
 
-        self.status = _plain_label()
+        self.status = plain_label()
         self.status.setObjectName("spamStatus")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 16)

@@ -49,6 +49,7 @@ from app.domain.units import (
 )
 from app.services.access import NotAllowed
 from app.services.container import Services
+from app.ui.dialogs import confirm
 from app.ui.labels import plain_label, plain_tooltip
 
 UNIT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -67,16 +68,6 @@ def tell(parent: QWidget, title: str, text: str) -> None:
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(text)
     box.exec()
-
-
-def confirm(parent: QWidget, title: str, text: str) -> bool:
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle(title)
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(text)
-    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
-    return box.exec() == QMessageBox.StandardButton.Yes
 
 
 def pick_colour(parent: QWidget, current: str) -> str | None:

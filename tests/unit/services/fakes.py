@@ -51,7 +51,7 @@ from app.storage.ports import (
     ThreadTarget,
     UnitEntry,
 )
-from app.storage.rules import Assignable, RoutingSetup, RoutingUnit, StoredRule
+from app.storage.rules import Assignable, RoutingSetup, RoutingUnit, RuleRecord
 from app.storage.search import SearchResult
 from app.storage.signin import Credentials
 from app.storage.views import SavedViewRecord
@@ -146,7 +146,7 @@ class FakeData:
     unit_extra: dict[int, dict[str, Any]] = field(default_factory=dict)  # fakes_admin.FakeUnits
     triage: FakeTriageData = field(default_factory=FakeTriageData)  # fakes_triage.FakeTriage
     # routing (FakeRules, FakeBatches): rules, settings, what each new conversation got
-    rules: list[StoredRule] = field(default_factory=list)
+    rules: list[RuleRecord] = field(default_factory=list)
     time_zone: str = "UTC"
     business_hours: dict[str, Any] = field(default_factory=dict)
     holidays: tuple[str, ...] = ()
@@ -557,7 +557,7 @@ class FakeRules:
     def fingerprint(self) -> str:
         return repr(self._d.rules)
 
-    def enabled(self) -> list[StoredRule]:
+    def enabled(self) -> list[RuleRecord]:
         self.calls.append("enabled")
         return sorted((r for r in self._d.rules if r.enabled), key=lambda r: (r.position, r.id))
 

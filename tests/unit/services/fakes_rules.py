@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from app.storage.rule_store import NewRule, RuleRecord, SampleMessage
+from app.storage.rule_store import NewRule, SampleMessage
+from app.storage.rules import RuleRecord
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeData

@@ -10,7 +10,7 @@ from app.domain.enums import Network
 from app.services.ingest import IngestService
 from app.services.routing import RoutingService
 from app.services.routing_decisions import DEFAULT_LANGUAGES, _languages
-from app.storage.rules import RoutingUnit, StoredRule
+from app.storage.rules import RoutingUnit, RuleRecord
 from tests.unit.services.fakes import Clock, FakeAccount, FakeData, FakeStorage, item
 
 
@@ -21,7 +21,7 @@ def storage() -> FakeStorage:
     data.add_unit(2, 1, "Care")
     data.accounts[7] = FakeAccount(id=7, network=Network.X, handle="AcmeHelp", unit_id=1)
     data.rules = [
-        StoredRule(1, "refunds", 1, True, {"words": ["refund"]}, {"route_to_unit": 2}, False)
+        RuleRecord(1, 1, "refunds", True, {"words": ["refund"]}, {"route_to_unit": 2}, False)
     ]
     return FakeStorage(data)
 

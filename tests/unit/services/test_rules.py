@@ -13,7 +13,8 @@ from app.domain.routing import RuleError
 from app.services.access import NotAllowed
 from app.services.rules import SAMPLE_TTL_S, RuleChanged, RuleDraft, RulesService
 from app.storage.ports import PersonEntry, UnitEntry
-from app.storage.rule_store import RuleRecord, SampleMessage
+from app.storage.rule_store import SampleMessage
+from app.storage.rules import RuleRecord
 from tests.unit.services.fakes import NOW, Clock, FakeAccount, FakeData, FakeStorage
 
 ADMIN, CARE_ADMIN, AGENT, GONE = 1, 2, 3, 4
