@@ -26,6 +26,7 @@ from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
+from app.services.signals import shared_worker_signals
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
@@ -46,7 +47,7 @@ def build_services(workspace: str, *, create: bool = False) -> Services:
 
 def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
     tokens = TokenStore()
-    routing = RoutingService(db)
+    routing = RoutingService(db, signals=shared_worker_signals())
     ingest = IngestService(db, routing=routing)
     accounts = AccountsService(db, tokens, oauth_flows())
     threads = ThreadSearchService(db, ingest)

@@ -37,6 +37,23 @@ _DIGITS = re.compile(r"\d+")
 _REPEAT = re.compile(r"([^\s\d])\1+")
 
 
+def fold(text: str) -> str:
+    """The text as every signal here reads it (see :func:`_fold`).
+
+    Pass it in :attr:`SpamInput.folded` when it was made already, as ingest does.
+    """
+    return _fold(text)
+
+
+def _may_link(folded: str) -> bool:
+    """Whether ``folded`` can hold a link at all.
+
+    Each of :data:`_URL`'s forms has "www." or a "/" (a scheme's or a path's), so most messages
+    skip the link search.
+    """
+    return "/" in folded or "www." in folded
+
+
 def _fold(text: str) -> str:
     """Casefolded, without accents, compatibility forms unified (``ﬁancé`` → ``fiance``)."""
     if text.isascii():  # NFKD changes no ASCII text: most messages take this path (ingest)
@@ -65,8 +82,15 @@ def normalize(text: str) -> str:
     return _normalized(_fold(text))
 
 
+def normalize_folded(folded: str) -> str:
+    """:func:`normalize` of text already folded (:func:`fold`)."""
+    return _normalized(folded)
+
+
 def _normalized(folded: str) -> str:
     """:func:`normalize` of text already folded (:func:`_fold`)."""
+    if not _may_link(folded):
+        return " ".join(_words(folded, digits=False))
     tokens: list[str] = []
     pos = 0
     for m in _URL.finditer(folded):
@@ -78,7 +102,8 @@ def _normalized(folded: str) -> str:
 
 
 def _words(text: str, *, digits: bool) -> list[str]:
-    text = _MENTION.sub(" ", text)
+    if "@" in text:
+        text = _MENTION.sub(" ", text)
     if not digits:
         text = _DIGITS.sub("0", text)
     return _WORD.findall(text)
@@ -120,6 +145,7 @@ class SpamInput:
     seen: tuple[Sighting, ...] = ()
     known_spam_author: bool = False
     normalized: str | None = None  # normalize(text), when the caller has it already
+    folded: str | None = None  # fold(text), when the caller has it already
 
 
 @dataclass(frozen=True)
@@ -144,7 +170,7 @@ class SpamConfig:
     many_links_weight: float = 0.25
     repeat_weight: float = 0.1
     _phrases: frozenset[tuple[str, ...]] = field(init=False, repr=False, compare=False)
-    _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _starts: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold <= 1:
@@ -161,7 +187,10 @@ class SpamConfig:
             raise ValueError("Every spam weight is between 0 and 1.")
         phrases = frozenset(p for p in map(_phrase, self.keywords) if p)
         object.__setattr__(self, "_phrases", phrases)
-        object.__setattr__(self, "_lengths", tuple(sorted({len(p) for p in phrases})))
+        starts: dict[str, set[int]] = {}
+        for p in phrases:
+            starts.setdefault(p[0], set()).add(len(p))
+        object.__setattr__(self, "_starts", {w: tuple(sorted(n)) for w, n in starts.items()})
 
     def matched_keywords(self, text: str) -> tuple[str, ...]:
         """The keywords (folded, in order of first appearance) found in ``text`` as whole words."""
@@ -171,10 +200,14 @@ class SpamConfig:
         """:meth:`matched_keywords` of text already folded (:func:`_fold`)."""
         if not self._phrases:
             return ()
-        words = _words(_URL.sub(" ", folded), digits=True)
+        words = _words(_URL.sub(" ", folded) if _may_link(folded) else folded, digits=True)
         found: dict[tuple[str, ...], None] = {}
-        for i in range(len(words)):
-            for n in self._lengths:
+        starts = self._starts
+        for i, word in enumerate(words):
+            lengths = starts.get(word)
+            if lengths is None:
+                continue
+            for n in lengths:
                 gram = tuple(words[i : i + n])
                 if len(gram) == n and gram in self._phrases:
                     found.setdefault(gram)
@@ -208,8 +241,8 @@ def score(item: SpamInput, config: SpamConfig) -> SpamVerdict:
         total += weight
         reasons.append(reason)
 
-    folded = _fold(item.text)
-    links = _URL.findall(folded)
+    folded = item.folded if item.folded is not None else _fold(item.text)
+    links = _URL.findall(folded) if _may_link(folded) else []
     if links:
         rest = _MENTION.sub(" ", _URL.sub(" ", folded))
         if not any(c.isalnum() for c in rest):

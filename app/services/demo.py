@@ -962,7 +962,7 @@ class _ConversationWriter:
         # The routing engine, on the rules and units just written (the demo knows each text's
         # language, so the language model is never loaded).
         with db.uow() as uow:
-            self._routing = RoutingService(db).context(uow, detect=False)
+            self._routing = RoutingService(db).context(uow)
         self._owner_units = {
             ids.accounts[key]: ids.units[row[4]] for key, row in ids.account_rows.items()
         }

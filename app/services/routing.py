@@ -41,7 +41,14 @@ from app.domain.routing import (
     Rule,
     RuleError,
 )
-from app.domain.spam import Sighting, SpamConfig, fingerprint_of, normalize
+from app.domain.spam import (
+    Sighting,
+    SpamConfig,
+    SpamVerdict,
+    fingerprint_of,
+    fold,
+    normalize_folded,
+)
 from app.domain.text_signals import LanguageDetector, given_language
 from app.services.access import NOBODY, NotAllowed
 from app.services.routing_again import (
@@ -67,7 +74,9 @@ from app.services.routing_decisions import (
     decide,
     evaluate,
     rule_of,
+    spam_verdict,
 )
+from app.services.signals import InlineSignals, PendingSignals, SignalSource
 from app.storage.ingest import NewThread, Router
 from app.storage.ports import BatchFacts, BatchOwner, NewSighting, Storage, StorageUnitOfWork
 from app.storage.rerouting import RerouteCandidate
@@ -133,10 +142,15 @@ class RoutingService:
     """
 
     def __init__(
-        self, db: Storage, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        db: Storage,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        signals: SignalSource | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._signals: SignalSource = signals if signals is not None else InlineSignals()
         self._lock = threading.Lock()
         self._context: RoutingContext | None = None
         self._detectors: dict[tuple[str, ...], LanguageDetector] = {}
@@ -144,11 +158,11 @@ class RoutingService:
 
     # -- the compiled rules ------------------------------------------------------------------
 
-    def context(self, uow: StorageUnitOfWork, *, detect: bool = True) -> RoutingContext:
+    def context(self, uow: StorageUnitOfWork) -> RoutingContext:
         """The compiled rules and settings, rebuilt only when what they were built from changed.
 
-        ``detect=False`` leaves the language model unloaded until a text needs it (callers that
-        know each text's language, as the demo generator does, never load it).
+        The language model is not loaded here: only when a text needs detecting in this process
+        (callers that know each text's language, as the demo generator does, never load it).
         """
         setup = uow.rules.setup()
         fingerprint_ = uow.rules.fingerprint()
@@ -160,14 +174,12 @@ class RoutingService:
             people = uow.rules.assignable(people_ids)
             if repr(people) == current.key[2]:
                 return current
-        context = self._compile(uow, fingerprint_, setup, detect)
+        context = self._compile(uow, fingerprint_, setup)
         with self._lock:
             self._context = context
         return context
 
-    def _compile(
-        self, uow: StorageUnitOfWork, fp: str, setup: RoutingSetup, detect: bool
-    ) -> RoutingContext:
+    def _compile(self, uow: StorageUnitOfWork, fp: str, setup: RoutingSetup) -> RoutingContext:
         rules: list[Rule] = []
         skipped: list[str] = []
         for row in uow.rules.enabled():
@@ -195,7 +207,7 @@ class RoutingService:
             rules=ruleset,
             units=units,
             triage_unit_id=triage,
-            detector=self._detector(languages) if detect else LanguageDetector(languages),
+            detector=self._detector(languages),
             spam=spam,
             calendars={u.id: _calendar(u, setup, zone) for u in setup.units},
             people=people,
@@ -203,18 +215,16 @@ class RoutingService:
         )
 
     def _detector(self, languages: tuple[str, ...]) -> LanguageDetector:
+        """One detector per language list (each keeps its restricted model once loaded).
+
+        A list the model does not know is detected among :data:`DEFAULT_LANGUAGES` instead.
+        """
         with self._lock:
             found = self._detectors.get(languages)
-        if found is not None:
+            if found is None:
+                found = LanguageDetector(languages, fallback=DEFAULT_LANGUAGES)
+                self._detectors[languages] = found
             return found
-        detector = LanguageDetector(languages)
-        try:
-            detector.detect("routing checks its languages once")  # loads the model (once)
-        except ValueError as exc:  # a unit lists a language the model does not know
-            log.warning("languages %s: %s; detecting among %s", languages, exc, DEFAULT_LANGUAGES)
-            detector = LanguageDetector(DEFAULT_LANGUAGES)
-        with self._lock:
-            return self._detectors.setdefault(languages, detector)
 
     # -- applying the rules again (see app.services.routing_again) ----------------------------
 
@@ -294,7 +304,7 @@ class RoutingService:
         found = found[:LIMIT]
         looked = [c.unit_id for c in found] or ([unit_id] if unit_id is not None else [])
         check_may(uow, actor, looked, {})
-        context = self.context(uow, detect=False)
+        context = self.context(uow)
         moves: list[tuple[RerouteCandidate, RerouteRow]] = []
         kept = 0
         for c in found:
@@ -348,7 +358,9 @@ class RoutingService:
         """Decide every new thread of ``items`` (one account's batch); ``None``: no account.
 
         Reads in its own unit of work and writes nothing: the caller's write transaction stores
-        the plan (:meth:`BatchPlan.router`, its sightings, the pruning).
+        the plan (:meth:`BatchPlan.router`, its sightings, the pruning). The new threads'
+        language and sentiment are worked out by the signal source (in the app, a worker
+        process) while this thread reads the spam sightings and scores spam.
         """
         firsts = _first_items(items)
         with self._db.uow() as uow:
@@ -360,20 +372,32 @@ class RoutingService:
             if facts.owner is None:
                 return None
             context = self.context(uow)
-            fresh = {k: i for k, i in firsts.items() if k not in facts.known_threads}
-            # Only texts long enough for the duplicate signal are looked up and remembered
-            # (the raw length bounds the normalized one from above).
+            fresh = sorted(
+                ((k, i) for k, i in firsts.items() if k not in facts.known_threads),
+                key=lambda kv: kv[1].created_at,
+            )
+            pending = self._signals.submit(
+                [item.text for _key, item in fresh],
+                context.detector,
+                [given_language(item.language) for _key, item in fresh],
+            )
+            # Each inbound text is folded once for every spam signal; only texts long enough
+            # for the duplicate signal are looked up and remembered (the raw length bounds
+            # the normalized one from above).
+            inbound = [i for _key, i in fresh if i.direction == "in"]
+            folded = {i.external_id: fold(i.text) for i in inbound}
             normalized = {
-                i.external_id: normalize(i.text)
-                for i in fresh.values()
-                if i.direction == "in" and len(i.text) >= context.spam.duplicate_min_chars
+                i.external_id: normalize_folded(folded[i.external_id])
+                for i in inbound
+                if len(i.text) >= context.spam.duplicate_min_chars
             }
             fps = {ext: fingerprint_of(text) for ext, text in normalized.items()}
             seen: dict[str, list[Sighting]] = {}
             if fps:
-                since = min(i.created_at for i in fresh.values()) - context.spam.duplicate_window
+                since = min(i.created_at for _k, i in fresh) - context.spam.duplicate_window
                 seen = uow.batches.sightings(sorted(set(fps.values())), since)
-        return self._decide(context, facts, account_id, items, fresh, fps, seen, normalized)
+        prepared = _Prepared(fresh, fps, seen, normalized, folded)
+        return self._decide(context, facts, account_id, items, prepared, pending)
 
     def _decide(
         self,
@@ -381,10 +405,8 @@ class RoutingService:
         facts: BatchFacts,
         account_id: int,
         items: Sequence[InboundItem],
-        fresh: dict[tuple[str, str], InboundItem],
-        fps: dict[str, str],
-        seen: dict[str, list[Sighting]],
-        normalized: dict[str, str] | None = None,
+        prepared: _Prepared,
+        pending: PendingSignals,
     ) -> BatchPlan:
         owner = facts.owner
         assert owner is not None
@@ -398,7 +420,10 @@ class RoutingService:
                     newest[ext] = item.author_followers
         plan = BatchPlan(owner, {})
         written_in = {(i.thread_type, i.thread_external_id) for i in items if i.direction == "in"}
-        for key, item in sorted(fresh.items(), key=lambda kv: kv[1].created_at):
+        seen = prepared.seen
+        # First what needs no language: each first message, its spam verdict, the sightings.
+        scored: list[tuple[FirstMessage, SpamVerdict | None]] = []
+        for _key, item in prepared.fresh:
             ext = item.author_external_id or ""
             known = facts.authors.get(ext)
             first = FirstMessage(
@@ -413,30 +438,48 @@ class RoutingService:
                 followers=newest.get(ext, known.followers_count if known else None),
                 first_seen=bool(ext) and known is None and earliest.get(ext) == item.external_id,
                 known_spam_author=bool(known and known.is_spammer),
-                language=given_language(item.language),
-                normalized=(normalized or {}).get(item.external_id),
+                signals_known=True,
+                normalized=prepared.normalized.get(item.external_id),
+                folded=prepared.folded.get(item.external_id),
             )
             sightings: tuple[Sighting, ...] = ()
-            fp = fps.get(item.external_id)
+            fp = prepared.fps.get(item.external_id)
             author = f"{first.network}:{ext}"
             if fp is not None:
                 sightings = tuple(seen.get(fp, ()))
-            decision = decide(context, first, owner.unit_id, sightings)
+            scored.append((first, spam_verdict(context, first, sightings)))
+            if fp is not None and ext and _worth_remembering(sightings, author, item.created_at):
+                seen.setdefault(fp, []).append(Sighting(author, item.created_at))
+                plan.sightings.append(NewSighting(fp, author, item.created_at))
+        # Then the rules, with the language and sentiment the signal source worked out.
+        for (key, item), (first, verdict), (language, feeling) in zip(
+            prepared.fresh, scored, pending.result(), strict=True
+        ):
+            first = replace(first, language=language, sentiment=feeling)
+            decision = decide(context, first, owner.unit_id, verdict=verdict)
             if item.direction == "out" and key not in written_in:
                 # Our own account started it (a Page's post) and nobody has written in it yet:
                 # it needs no answer. Resolved, it waits for no one and is not in anyone's
                 # backlog; the first message someone else writes reopens it (storage's reopen).
                 decision = replace(decision, status=ConversationStatus.RESOLVED)
             plan.decisions[key] = decision
-            if fp is not None and ext and _worth_remembering(sightings, author, item.created_at):
-                seen.setdefault(fp, []).append(Sighting(author, item.created_at))
-                plan.sightings.append(NewSighting(fp, author, item.created_at))
         now = self._clock()
         with self._lock:
             if self._last_prune is None or now - self._last_prune >= PRUNE_EVERY:
                 self._last_prune = now
                 plan.prune_before = now - context.spam.duplicate_window
         return plan
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What :meth:`RoutingService.plan` read and worked out for a batch's new threads."""
+
+    fresh: list[tuple[tuple[str, str], InboundItem]]  # in time order
+    fps: dict[str, str]  # external id -> fingerprint (texts long enough to compare)
+    seen: dict[str, list[Sighting]]  # fingerprint -> recent sightings (grows while deciding)
+    normalized: dict[str, str]
+    folded: dict[str, str]
 
 
 def _worth_remembering(seen: Sequence[Sighting], author: str, at: datetime) -> bool:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.enums import ConversationStatus, MessageKind, Network
@@ -68,9 +69,33 @@ class FirstMessage:
     sentiment: float | None = None
     signals_known: bool = False  # language and sentiment given (demo, applying rules again)
     normalized: str | None = None  # the spam filter's normalized text, when already made
+    folded: str | None = None  # the spam filter's folded text, when already made
 
 
 # -- one conversation's decision ----------------------------------------------------------------
+
+
+def spam_verdict(
+    context: RoutingContext, first: FirstMessage, sightings: Sequence[Sighting] = ()
+) -> SpamVerdict | None:
+    """The spam filter's verdict on an inbound first message (``None`` for our own)."""
+    if first.direction != "in":
+        return None
+    return spam_score(
+        SpamInput(
+            text=first.text,
+            author=f"{first.network}:{first.author_external_id}",
+            at=first.created_at,
+            seen=tuple(sightings),
+            known_spam_author=first.known_spam_author,
+            normalized=first.normalized,
+            folded=first.folded,
+        ),
+        context.spam,
+    )
+
+
+_UNSCORED: Any = object()  # decide()'s "work the spam verdict out here"
 
 
 def decide(
@@ -78,8 +103,12 @@ def decide(
     first: FirstMessage,
     owner_unit_id: int | None,
     sightings: Sequence[Sighting] = (),
+    verdict: SpamVerdict | None = _UNSCORED,
 ) -> NewThread:
-    """Where a new conversation goes, with every reason, from its first message."""
+    """Where a new conversation goes, with every reason, from its first message.
+
+    ``verdict`` is :func:`spam_verdict`'s when the caller has it already.
+    """
     decision, language, feeling = evaluate(context, first, owner_unit_id)
     parts = [decision.reason]
     unit_id = decision.unit_id
@@ -93,21 +122,10 @@ def decide(
         if problem:
             parts.append(problem)
             assignee = None
-    verdict: SpamVerdict | None = None
-    if first.direction == "in":
-        verdict = spam_score(
-            SpamInput(
-                text=first.text,
-                author=f"{first.network}:{first.author_external_id}",
-                at=first.created_at,
-                seen=tuple(sightings),
-                known_spam_author=first.known_spam_author,
-                normalized=first.normalized,
-            ),
-            context.spam,
-        )
-        if verdict.is_spam:
-            parts.append(f"spam by the spam filter (score {verdict.score:.2f})")
+    if verdict is _UNSCORED:
+        verdict = spam_verdict(context, first, sightings)
+    if verdict is not None and verdict.is_spam:
+        parts.append(f"spam by the spam filter (score {verdict.score:.2f})")
     is_spam = decision.spam or bool(verdict and verdict.is_spam)
     due: int | None = None
     target = context.units[unit_id].first_response_target_h if unit_id in context.units else None
@@ -266,6 +284,23 @@ def _languages(units: Iterable[RoutingUnit], rules: Iterable[Rule]) -> tuple[str
                 found.update(cond.languages)
     usable = {lang for lang in found if len(lang) in (2, 3) and lang.isalpha()}
     return tuple(sorted(usable)) if len(usable) >= 2 else DEFAULT_LANGUAGES
+
+
+def first_response_due(setup: RoutingSetup, unit_id: int, since: datetime) -> datetime | None:
+    """When ``unit_id`` owes the first answer to a message of ``since``, in its business hours.
+
+    ``None``: the unit has no first-response target (or no usable hours), or no longer exists.
+    """
+    unit = next((u for u in setup.units if u.id == unit_id), None)
+    if unit is None or unit.first_response_target_h is None:
+        return None
+    calendar = _calendar(unit, setup, _zone(setup.time_zone))
+    if calendar is None:
+        return None
+    try:
+        return calendar.due_at(since, unit.first_response_target_h)
+    except (NoOpenHoursError, ValueError):
+        return None
 
 
 def _calendar(unit: RoutingUnit, setup: RoutingSetup, zone: str) -> BusinessCalendar | None:

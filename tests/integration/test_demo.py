@@ -182,7 +182,7 @@ def test_every_demo_reason_is_what_the_rules_decide(demo_services: Services) -> 
     first messages gives the stored unit, rule, reason, priority and tags."""
     db = demo_services.db
     with db.uow() as uow:
-        context = RoutingService(db).context(uow, detect=False)
+        context = RoutingService(db).context(uow)
         s = uow.session
         first = (
             select(Message.conversation_id, func.min(Message.id).label("mid"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
@@ -10,14 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.domain.spam import (
+    _URL,
     AgentVerdict,
     Sighting,
     SpamConfig,
     SpamInput,
+    _may_link,
     fingerprint,
     fingerprint_of,
+    fold,
     learn,
     normalize,
+    normalize_folded,
     score,
 )
 
@@ -261,3 +266,36 @@ def test_a_normalized_text_handed_in_gives_the_same_verdict_and_fingerprint(text
     given_norm = score(SpamInput(text, "c", at, seen=seen, normalized=normalize(text)), config)
     assert given_norm == plain
     assert fingerprint_of(normalize(text)) == fingerprint(text)
+    folded = fold(text)
+    given_both = score(
+        SpamInput(text, "c", at, seen=seen, normalized=normalize_folded(folded), folded=folded),
+        config,
+    )
+    assert given_both == plain
+
+
+link_parts = st.sampled_from(
+    ["http://", "https://", "www.", "bit.ly/", "shop.example/x", ".com/", "/", ".", "a", " ", "é"]
+)
+
+
+@given(st.lists(st.one_of(link_parts, st.text(max_size=6)), max_size=12).map("".join))
+def test_text_without_a_slash_or_www_holds_no_link(text: str) -> None:
+    """The shortcut every signal takes: no "/" and no "www." means the link search finds none."""
+    folded = fold(text)
+    if not _may_link(folded):
+        assert _URL.findall(folded) == []
+
+
+@given(
+    st.lists(
+        st.sampled_from(["free", "followers", "crypto", "giveaway", "gratis", "x"]), max_size=9
+    )
+)
+def test_keywords_are_found_wherever_their_words_stand(words: list[str]) -> None:
+    text = " ".join(words)
+    found = set(CONFIG.matched_keywords(text))
+    expected = {w for w in ("crypto", "giveaway") if w in words}
+    if any(a == "free" and b == "followers" for a, b in itertools.pairwise(words)):
+        expected.add("free followers")
+    assert found == expected
