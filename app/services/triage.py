@@ -41,8 +41,9 @@ from app.domain.spam import AgentVerdict, learn
 from app.models.base import utcnow
 from app.services.access import NotAllowed, decide_in, require_in
 from app.services.auditing import record_change
+from app.services.routing_decisions import first_response_due
 from app.storage.ports import Storage, StorageUnitOfWork
-from app.storage.triage import EventRow, NewEvent, NoteRow, TriageState
+from app.storage.triage import KEEP_DUE, EventRow, KeepDue, NewEvent, NoteRow, TriageState
 
 __all__ = [
     "ClaimOutcome",
@@ -286,7 +287,16 @@ class TriageService:
                 if state.status in _KEPT_ON_HAND_OVER
                 else ConversationStatus.OPEN.value
             )
-            uow.triage.move(conversation_id, unit_id, status)
+            # The new unit owes the first answer by its own target, counted from the customer's
+            # first message (they have waited since then); once answered, the time stays.
+            due: datetime | KeepDue | None = KEEP_DUE
+            if state.first_response_at is None:
+                due = (
+                    first_response_due(uow.rules.setup(), unit_id, state.first_inbound_at)
+                    if state.first_inbound_at is not None
+                    else None
+                )
+            uow.triage.move(conversation_id, unit_id, status, sla_due_at=due)
             note_id = uow.triage.add_note(conversation_id, operator, note, now) if note else None
             before = {
                 "unit_id": state.unit_id,

@@ -31,7 +31,15 @@ from app.storage.rule_store import NewRule, SampleMessage
 from app.storage.rules import Assignable, RoutingSetup, RuleRecord
 from app.storage.search import SearchResult
 from app.storage.signin import Credentials
-from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
+from app.storage.triage import (
+    KEEP_DUE,
+    AuthorFlag,
+    EventRow,
+    KeepDue,
+    NewEvent,
+    NoteRow,
+    TriageState,
+)
 from app.storage.views import SavedViewRecord
 
 CursorUpdate = Callable[[dict[str, Any]], dict[str, Any]]
@@ -665,7 +673,14 @@ class TriageRepository(Protocol):
         """Compare-and-set of the assignee: False when it is no longer ``expected``."""
         ...
 
-    def move(self, conversation_id: int, unit_id: int, status: str) -> None: ...
+    def move(
+        self,
+        conversation_id: int,
+        unit_id: int,
+        status: str,
+        *,
+        sla_due_at: datetime | KeepDue | None = KEEP_DUE,
+    ) -> None: ...
 
     def set_status(
         self, conversation_id: int, status: str, resolved_at: datetime | None

@@ -39,6 +39,15 @@ class TriageState:
     claimed_at: datetime | None
     resolved_at: datetime | None
     routed_by_rule_id: int | None
+    first_inbound_at: datetime | None = None
+    first_response_at: datetime | None = None
+
+
+class KeepDue:
+    """A hand-over that leaves the first-response due time as it is (answered already)."""
+
+
+KEEP_DUE = KeepDue()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,8 @@ class SqlTriage:
                 Conversation.claimed_at,
                 Conversation.resolved_at,
                 Conversation.routed_by_rule_id,
+                Conversation.first_inbound_at,
+                Conversation.first_response_at,
             )
             .outerjoin(Person, Person.id == Conversation.assignee_id)
             .where(Conversation.id == conversation_id)
@@ -143,11 +154,24 @@ class SqlTriage:
             claimed_at=None if person_id is None else at,
         )
 
-    def move(self, conversation_id: int, unit_id: int, status: str) -> None:
-        """Hand over: the new unit, nobody assigned, the given status."""
-        self._update(
-            conversation_id, unit_id=unit_id, assignee_id=None, claimed_at=None, status=status
-        )
+    def move(
+        self,
+        conversation_id: int,
+        unit_id: int,
+        status: str,
+        *,
+        sla_due_at: datetime | KeepDue | None = KEEP_DUE,
+    ) -> None:
+        """Hand over: the new unit, nobody assigned, the given status (and due time)."""
+        values: dict[str, Any] = {
+            "unit_id": unit_id,
+            "assignee_id": None,
+            "claimed_at": None,
+            "status": status,
+        }
+        if not isinstance(sla_due_at, KeepDue):
+            values["sla_due_at"] = sla_due_at
+        self._update(conversation_id, **values)
 
     def set_status(self, conversation_id: int, status: str, resolved_at: datetime | None) -> None:
         self._update(conversation_id, status=status, resolved_at=resolved_at)

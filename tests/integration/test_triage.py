@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,8 +21,10 @@ from app.models import (
     Note,
     Person,
     RoutingRule,
+    Unit,
 )
 from app.services.container import Services
+from app.services.routing_decisions import first_response_due
 from app.services.triage import ClaimOutcome, NotAllowed, TriageError, TriageService
 from app.storage.workspace import open_database
 
@@ -153,6 +156,46 @@ def test_hand_over_records_the_previous_unit_the_rule_and_the_reason(
     assert _audit(s, cid)[-1] == "conversation.hand_over"
     with pytest.raises(NotAllowed, match="Marketing"):  # Tom is no agent of Marketing
         s.triage.hand_over(tom, cid, orders, "back again")
+
+
+def test_a_hand_over_restarts_the_first_response_clock_by_the_new_units_target(
+    demo_services: Services,
+) -> None:
+    """Unanswered, the new unit owes the answer by its own target from the customer's first
+    message; a unit without a target shows no clock; an answered conversation keeps its time."""
+    s = demo_services
+    tom = _person(s, "tom.becker")
+    orders, marketing = _unit(s, "Orders & Delivery"), _unit(s, "Marketing")
+    first_in = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)  # a Tuesday morning
+    with s.db.engine.begin() as conn:
+        conn.execute(update(Unit).where(Unit.id == orders).values(first_response_target_h=2.0))
+        conn.execute(update(Unit).where(Unit.id == marketing).values(first_response_target_h=8.0))
+    with s.db.uow() as uow:
+        setup = uow.rules.setup()
+    a, b = _conversations(s, orders, n=2)
+    with s.db.engine.begin() as conn:
+        conn.execute(
+            update(Conversation)
+            .where(Conversation.id.in_([a, b]))
+            .values(first_inbound_at=first_in, first_response_at=None,
+                    sla_due_at=first_in + timedelta(hours=2))
+        )  # fmt: skip
+        conn.execute(
+            update(Conversation)
+            .where(Conversation.id == b)
+            .values(first_response_at=first_in + timedelta(minutes=30))
+        )
+    s.triage.hand_over(tom, a, marketing, "a campaign question")
+    s.triage.hand_over(tom, b, marketing, "a campaign question")
+    expected = first_response_due(setup, marketing, first_in)
+    assert expected is not None
+    assert expected > first_in + timedelta(hours=2)  # eight business hours, not two
+    assert _row(s, a).sla_due_at == expected
+    assert _row(s, b).sla_due_at == first_in + timedelta(hours=2)  # answered: kept
+    with s.db.engine.begin() as conn:
+        conn.execute(update(Unit).where(Unit.id == orders).values(first_response_target_h=None))
+    s.triage.hand_over(_person(s, "ingrid.solberg"), a, orders, "back to orders")
+    assert _row(s, a).sla_due_at is None  # no target there: no clock
 
 
 def test_refusals_write_nothing(demo_services: Services) -> None:

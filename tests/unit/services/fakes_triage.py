@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from app.storage.triage import AuthorFlag, EventRow, NewEvent, NoteRow, TriageState
+from app.storage.triage import (
+    KEEP_DUE,
+    AuthorFlag,
+    EventRow,
+    KeepDue,
+    NewEvent,
+    NoteRow,
+    TriageState,
+)
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeConversation, FakeData
@@ -25,6 +33,9 @@ class TriageExtra:
     priority: str = "normal"
     rule_id: int | None = None
     author_id: int | None = None
+    first_inbound_at: datetime | None = None
+    first_response_at: datetime | None = None
+    sla_due_at: datetime | None = None
 
 
 @dataclass
@@ -63,6 +74,8 @@ class FakeTriage:
             x.claimed_at,
             x.resolved_at,
             x.rule_id,
+            x.first_inbound_at,
+            x.first_response_at,
         )
 
     def claim(self, conversation_id: int, person_id: int, at: datetime) -> bool:
@@ -83,12 +96,21 @@ class FakeTriage:
         x.assignee_id, x.claimed_at = person_id, (None if person_id is None else at)
         return True
 
-    def move(self, conversation_id: int, unit_id: int, status: str) -> None:
+    def move(
+        self,
+        conversation_id: int,
+        unit_id: int,
+        status: str,
+        *,
+        sla_due_at: datetime | KeepDue | None = KEEP_DUE,
+    ) -> None:
         c = self._conversation(conversation_id)
         assert c is not None
         c.unit_id, c.status = unit_id, status
         x = self._extra(conversation_id)
         x.assignee_id, x.claimed_at = None, None
+        if not isinstance(sla_due_at, KeepDue):
+            x.sla_due_at = sla_due_at
 
     def set_status(self, conversation_id: int, status: str, resolved_at: datetime | None) -> None:
         c = self._conversation(conversation_id)
