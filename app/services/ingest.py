@@ -110,10 +110,12 @@ class IngestService:
             if owner is None:
                 raise KeyError(f"no account {account_id}")
             if plan is None:
-                route, sightings = owner_route(owner.unit_id, owner.unit_name), []
+                route, sightings, due = owner_route(owner.unit_id, owner.unit_name), [], {}
             else:
-                route, sightings = plan.router(owner), plan.sightings
-            stored = uow.batches.store(account_id, owner.network, chunk, route, sightings)
+                route, sightings, due = plan.router(owner), plan.sightings, plan.first_due
+            stored = uow.batches.store(
+                account_id, owner.network, chunk, route, sightings, first_due=due
+            )
             if plan is not None and plan.prune_before is not None:
                 uow.batches.prune_sightings(plan.prune_before)
             uow.commit()

@@ -72,6 +72,7 @@ from app.services.routing_decisions import (
     _unit_name,
     _zone,
     decide,
+    due_in,
     evaluate,
     rule_of,
     spam_verdict,
@@ -108,6 +109,8 @@ class BatchPlan:
     owner: BatchOwner
     decisions: dict[tuple[str, str], NewThread]
     sightings: list[NewSighting] = field(default_factory=list)
+    # stored threads of our own posts this batch brings the first outside message to: due time
+    first_due: dict[tuple[str, str], int] = field(default_factory=dict)
     prune_before: datetime | None = None
 
     def router(self, owner: BatchOwner) -> Router:
@@ -368,6 +371,7 @@ class RoutingService:
                 account_id,
                 list(firsts),
                 sorted({i.author_external_id for i in items if i.author_external_id}),
+                inbound=sorted(_inbound_times(items)),
             )
             if facts.owner is None:
                 return None
@@ -419,7 +423,12 @@ class RoutingService:
                 if item.author_followers is not None:
                     newest[ext] = item.author_followers
         plan = BatchPlan(owner, {})
-        written_in = {(i.thread_type, i.thread_external_id) for i in items if i.direction == "in"}
+        written_in = _inbound_times(items)  # thread -> its earliest message from outside
+        for key, unit_id in facts.awaiting.items():
+            if key in written_in:
+                due = due_in(context, unit_id, written_in[key])
+                if due is not None:
+                    plan.first_due[key] = due
         seen = prepared.seen
         # First what needs no language: each first message, its spam verdict, the sightings.
         scored: list[tuple[FirstMessage, SpamVerdict | None]] = []
@@ -460,8 +469,14 @@ class RoutingService:
             if item.direction == "out" and key not in written_in:
                 # Our own account started it (a Page's post) and nobody has written in it yet:
                 # it needs no answer. Resolved, it waits for no one and is not in anyone's
-                # backlog; the first message someone else writes reopens it (storage's reopen).
+                # backlog; the first message someone else writes reopens it (storage's reopen)
+                # and starts its first-response clock (``first_due``).
                 decision = replace(decision, status=ConversationStatus.RESOLVED)
+            elif item.direction == "out" and decision.status is not ConversationStatus.SPAM:
+                # Our post and, in the same batch, the first message from outside: the clock
+                # runs from that message.
+                due = due_in(context, decision.unit_id, written_in[key])
+                decision = replace(decision, sla_due_at=due)
             plan.decisions[key] = decision
         now = self._clock()
         with self._lock:
@@ -480,6 +495,17 @@ class _Prepared:
     seen: dict[str, list[Sighting]]  # fingerprint -> recent sightings (grows while deciding)
     normalized: dict[str, str]
     folded: dict[str, str]
+
+
+def _inbound_times(items: Sequence[InboundItem]) -> dict[tuple[str, str], datetime]:
+    """Each thread the batch brings a message from outside to, with the earliest such time."""
+    found: dict[tuple[str, str], datetime] = {}
+    for item in items:
+        if item.direction == "in":
+            key = (item.thread_type, item.thread_external_id)
+            if key not in found or item.created_at < found[key]:
+                found[key] = item.created_at
+    return found
 
 
 def _worth_remembering(seen: Sequence[Sighting], author: str, at: datetime) -> bool:

@@ -127,15 +127,11 @@ def decide(
     if verdict is not None and verdict.is_spam:
         parts.append(f"spam by the spam filter (score {verdict.score:.2f})")
     is_spam = decision.spam or bool(verdict and verdict.is_spam)
-    due: int | None = None
-    target = context.units[unit_id].first_response_target_h if unit_id in context.units else None
-    calendar = context.calendar(unit_id)
-    if not is_spam and first.direction == "in" and target is not None and calendar is not None:
-        try:
-            at = calendar.due_at(first.created_at, target)
-        except (NoOpenHoursError, ValueError):
-            at = None
-        due = to_epoch_ms(at) if at is not None else None
+    due = (
+        due_in(context, unit_id, first.created_at)
+        if not is_spam and first.direction == "in"
+        else None
+    )
     return NewThread(
         unit_id=unit_id,
         rule_id=decision.rule_id,
@@ -177,6 +173,23 @@ def evaluate(
         owner_unit_id,
     )
     return decision, language, feeling
+
+
+def due_in(context: RoutingContext, unit_id: int, since: datetime) -> int | None:
+    """When ``unit_id`` owes the first answer to a message of ``since`` (epoch ms).
+
+    By the unit's target in its business hours; ``None`` when it has no target or no usable
+    hours.
+    """
+    unit = context.units.get(unit_id)
+    calendar = context.calendar(unit_id)
+    if unit is None or unit.first_response_target_h is None or calendar is None:
+        return None
+    try:
+        at = calendar.due_at(since, unit.first_response_target_h)
+    except (NoOpenHoursError, ValueError):
+        return None
+    return to_epoch_ms(at) if at is not None else None
 
 
 def _not_assignable(context: RoutingContext, person_id: int, unit_id: int) -> str:

@@ -258,6 +258,7 @@ def store_items(
     network: str,
     items: Sequence[InboundItem],
     route: Router,
+    first_due: Mapping[tuple[str, str], int] | None = None,
 ) -> StoredBatch:
     """Store one batch of a single account's items; already stored items change nothing.
 
@@ -269,6 +270,9 @@ def store_items(
         network: Its network.
         items: Normalized items, any order, duplicates allowed.
         route: Decides unit, priority and reason of each new conversation (from its first item).
+        first_due: The first-response due time (epoch ms) of stored threads this batch brings
+            the first message from outside to (our own posts): set only while the conversation
+            has no first inbound message and no due time yet.
     """
     unique: dict[str, InboundItem] = {}
     for item in items:
@@ -333,6 +337,11 @@ def store_items(
             for key, summary in summaries.items()
             if conv_ids[key] not in new_convs
         ],
+        {
+            conv_ids[key]: due
+            for key, due in (first_due or {}).items()
+            if key in conv_ids and conv_ids[key] not in new_convs
+        },
     )
     index_new_messages(conn)
     return StoredBatch(
@@ -598,7 +607,9 @@ def _summaries(
     return out
 
 
-def _refresh_conversations(conn: Connection, updates: Sequence[Mapping[str, Any]]) -> None:
+def _refresh_conversations(
+    conn: Connection, updates: Sequence[Mapping[str, Any]], first_due: Mapping[int, int]
+) -> None:
     """Fold a batch's messages into existing conversations' summary columns, set-wise.
 
     Messages are only ever added, so the summaries grow incrementally: one parameter set per
@@ -611,7 +622,28 @@ def _refresh_conversations(conn: Connection, updates: Sequence[Mapping[str, Any]
     inbound = [u for u in updates if u["li"] is not None]
     if inbound:
         _run_many(conn, "reopen", _reopen_statement, inbound)
+    due = [{"cid": u["cid"], "due": first_due[u["cid"]]} for u in inbound if u["cid"] in first_due]
+    if due:  # before the refresh sets their first inbound time
+        _run_many(conn, "first_due", _first_due_statement, due)
     _run_many(conn, "refresh", _refresh_statement, updates)
+
+
+@functools.cache
+def _first_due_statement() -> Any:
+    """Our own post's conversation gets its due time with the first message from outside.
+
+    Never a second one: a conversation answered or timed already is left alone.
+    """
+    c = convs.c
+    return (
+        update(Conversation)
+        .where(
+            c.id == bindparam("cid"),
+            c.first_inbound_at.is_(None),
+            c.sla_due_at.is_(None),
+        )
+        .values(sla_due_at=bindparam("due", type_=BigInteger))
+    )
 
 
 @functools.cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.items import InboundItem
 from app.domain.spam import Sighting
-from app.models import Account, Author, ConversationTag, Tag, TextSighting, Unit
+from app.models import Account, Author, Conversation, ConversationTag, Tag, TextSighting, Unit
 from app.storage.ingest import (
     CHUNK,
     NewThread,
@@ -86,9 +86,14 @@ class SqlIngestBatches:
         )
 
     def facts(
-        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
+        self,
+        account_id: int,
+        threads: Sequence[tuple[str, str]],
+        authors: Sequence[str],
+        *,
+        inbound: Sequence[tuple[str, str]] = (),
     ) -> BatchFacts:
-        return batch_facts(self._s.connection(), account_id, threads, authors)
+        return batch_facts(self._s.connection(), account_id, threads, authors, inbound)
 
     def sightings(self, fingerprints: Sequence[str], since: datetime) -> dict[str, list[Sighting]]:
         return recent_sightings(self._s.connection(), fingerprints, since)
@@ -100,9 +105,17 @@ class SqlIngestBatches:
         items: Sequence[InboundItem],
         route: Router,
         sightings: Sequence[NewSighting] = (),
+        first_due: Mapping[tuple[str, str], int] | None = None,
     ) -> StoredBatch:
         conn = self._s.connection()
-        stored = store_items(conn, account_id=account_id, network=network, items=items, route=route)
+        stored = store_items(
+            conn,
+            account_id=account_id,
+            network=network,
+            items=items,
+            route=route,
+            first_due=first_due,
+        )
         store_tags(conn, stored.new_threads)
         if sightings:
             conn.execute(
@@ -121,8 +134,12 @@ def batch_facts(
     account_id: int,
     threads: Sequence[tuple[str, str]],
     authors: Sequence[str],
+    inbound: Sequence[tuple[str, str]] = (),
 ) -> BatchFacts:
-    """The account's owner unit, which threads exist, the authors we know."""
+    """The account's owner unit, which threads exist, and the authors we know.
+
+    Also which stored threads of ``inbound`` nobody outside has written in yet (our own posts).
+    """
     owner = conn.execute(
         select(Account.network, Account.unit_id, Unit.name)
         .join(Unit, Unit.id == Account.unit_id)
@@ -131,7 +148,18 @@ def batch_facts(
     if owner is None:
         return BatchFacts(None)
     network = owner.network
-    known = frozenset(_conversation_ids(conn, account_id, network, list(dict.fromkeys(threads))))
+    ids = _conversation_ids(conn, account_id, network, list(dict.fromkeys(threads)))
+    known = frozenset(ids)
+    awaiting: dict[tuple[str, str], int] = {}
+    asked = {ids[k]: k for k in dict.fromkeys(inbound) if k in ids}
+    wanted = sorted(asked)
+    for i in range(0, len(wanted), CHUNK):
+        for cid, unit_id in conn.execute(
+            select(Conversation.id, Conversation.unit_id).where(
+                Conversation.id.in_(wanted[i : i + CHUNK]), Conversation.first_inbound_at.is_(None)
+            )
+        ).tuples():
+            awaiting[asked[cid]] = unit_id
     found: dict[str, KnownAuthor] = {}
     for ext, followers, spammer in _rows_in(
         conn,
@@ -142,7 +170,7 @@ def batch_facts(
         sorted(set(authors)),
     ):
         found[ext] = KnownAuthor(followers, bool(spammer))
-    return BatchFacts(BatchOwner(*owner), known, found)
+    return BatchFacts(BatchOwner(*owner), known, found, awaiting)
 
 
 def recent_sightings(

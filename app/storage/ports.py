@@ -214,6 +214,8 @@ class BatchFacts:
     owner: BatchOwner | None
     known_threads: frozenset[tuple[str, str]] = frozenset()
     authors: dict[str, KnownAuthor] = field(default_factory=dict)  # by external id
+    # known threads of ``inbound`` nobody outside has written in yet (our own post), by unit
+    awaiting: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,12 +506,18 @@ class IngestBatches(Protocol):
         ...
 
     def facts(
-        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
+        self,
+        account_id: int,
+        threads: Sequence[tuple[str, str]],
+        authors: Sequence[str],
+        *,
+        inbound: Sequence[tuple[str, str]] = (),
     ) -> BatchFacts:
         """What routing reads before the write transaction (nothing is locked).
 
-        The account's owner, which of ``threads`` (thread type, external id) exist, and the
-        stored ``authors`` (external ids).
+        The account's owner, which of ``threads`` (thread type, external id) exist, the stored
+        ``authors`` (external ids), and which stored threads of ``inbound`` (those the batch
+        brings someone else's message in) nobody outside has written in yet.
         """
         ...
 
@@ -524,10 +532,14 @@ class IngestBatches(Protocol):
         items: Sequence[InboundItem],
         route: Router,
         sightings: Sequence[NewSighting] = (),
+        first_due: Mapping[tuple[str, str], int] | None = None,
     ) -> StoredBatch:
         """Store the items, and the spam filter's ``sightings`` of this batch.
 
-        New conversations go where ``route`` decides, with its tags.
+        New conversations go where ``route`` decides, with its tags. ``first_due`` holds the
+        first-response due time (epoch ms) of stored threads nobody outside had written in
+        (our own posts) that the batch brings the first such message to; it is set only when
+        the conversation still has no first inbound message and no due time.
         """
         ...
 

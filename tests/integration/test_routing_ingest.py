@@ -304,12 +304,19 @@ def test_our_own_post_is_not_scored_and_has_no_due_time(ws: Database) -> None:
 
 
 def test_our_own_post_waits_for_nobody_until_someone_writes_in_it(ws: Database) -> None:
+    add_rule(ws, 1, "all to care", {}, {"route_to_unit": 2})  # Care answers within 2 h
     svc = IngestService(ws)
     svc.store(7, [item("p", direction="out", kind="post", author="acme")], None)
     assert conversation(ws, "p")["status"] == "resolved"
+    assert conversation(ws, "p")["sla_due_at"] is None
 
     svc.store(7, [item("c1", "p", kind="comment", text="When does it ship?", minutes=5)], None)
-    assert conversation(ws, "p")["status"] == "open"  # someone wrote: now it needs an answer
+    post = conversation(ws, "p")
+    assert post["status"] == "open"  # someone wrote: now it needs an answer
+    # ... and the clock runs from that comment (Tuesday 10:05 in Berlin, inside the hours)
+    assert post["sla_due_at"] == T0 + timedelta(minutes=5, hours=2)
+    svc.store(7, [item("c3", "p", kind="comment", text="Hello?", minutes=50, author="9")], None)
+    assert conversation(ws, "p")["sla_due_at"] == T0 + timedelta(minutes=5, hours=2)  # kept
 
     # A post and its first comment in one batch: it needs an answer at once.
     svc.store(
@@ -321,6 +328,7 @@ def test_our_own_post_waits_for_nobody_until_someone_writes_in_it(ws: Database) 
         None,
     )
     assert conversation(ws, "q")["status"] == "new"
+    assert conversation(ws, "q")["sla_due_at"] == T0 + timedelta(minutes=11, hours=2)
 
 
 def test_followers_come_from_the_newest_payload_and_drive_rules(ws: Database) -> None:

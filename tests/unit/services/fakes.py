@@ -9,7 +9,7 @@ in :attr:`FakeStorage.history`, so a test can check what each transaction left b
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -467,7 +467,12 @@ class FakeBatches:
         return BatchOwner(a.network, a.unit_id, self._d.unit_name(a.unit_id))
 
     def facts(
-        self, account_id: int, threads: Sequence[tuple[str, str]], authors: Sequence[str]
+        self,
+        account_id: int,
+        threads: Sequence[tuple[str, str]],
+        authors: Sequence[str],
+        *,
+        inbound: Sequence[tuple[str, str]] = (),
     ) -> BatchFacts:
         a = self._d.accounts.get(account_id)
         if a is None:
@@ -503,6 +508,7 @@ class FakeBatches:
         items: Sequence[InboundItem],
         route: Router,
         sightings: Sequence[NewSighting] = (),
+        first_due: Mapping[tuple[str, str], int] | None = None,
     ) -> StoredBatch:
         self.chunks.append(len(items))
         self._d.sightings.extend(sightings)
