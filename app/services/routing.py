@@ -65,17 +65,17 @@ from app.services.routing_decisions import (
     DEFAULT_LANGUAGES,
     FirstMessage,
     RoutingContext,
-    _calendar,
-    _compile_rules,
-    _first_items,
-    _languages,
-    _unit_name,
-    _zone,
+    calendar_of,
+    compile_rules,
     decide,
     due_in,
     evaluate,
+    first_items,
+    languages_of,
     rule_of,
     spam_verdict,
+    unit_name,
+    zone_or_utc,
 )
 from app.services.signals import InlineSignals, PendingSignals, SignalSource
 from app.storage.ingest import NewThread, Router
@@ -194,12 +194,12 @@ class RoutingService:
         units = {u.id: u for u in setup.units}
         assigned = sorted({a.person_id for r in rules for a in r.actions if isinstance(a, Assign)})
         people = {p.id: p for p in uow.rules.assignable(assigned)}
-        zone = _zone(setup.time_zone)
+        zone = zone_or_utc(setup.time_zone)
         triage = next((u.id for u in setup.units if u.is_triage), None)
         if triage is None:
             triage = min(units) if units else 0
-        ruleset = _compile_rules(rules, units, people, triage, zone, skipped)
-        languages = _languages(setup.units, ruleset.rules)
+        ruleset = compile_rules(rules, units, people, triage, zone, skipped)
+        languages = languages_of(setup.units, ruleset.rules)
         try:
             spam = SpamConfig(threshold=setup.spam_threshold, keywords=setup.spam_keywords)
         except ValueError as exc:
@@ -212,7 +212,7 @@ class RoutingService:
             triage_unit_id=triage,
             detector=self._detector(languages),
             spam=spam,
-            calendars={u.id: _calendar(u, setup, zone) for u in setup.units},
+            calendars={u.id: calendar_of(u, setup, zone) for u in setup.units},
             people=people,
             skipped=tuple(skipped),
         )
@@ -344,9 +344,9 @@ class RoutingService:
                         conversation_id=c.conversation_id,
                         preview=c.preview,
                         from_unit_id=c.unit_id,
-                        from_unit=_unit_name(context, c.unit_id),
+                        from_unit=unit_name(context, c.unit_id),
                         to_unit_id=to,
-                        to_unit=_unit_name(context, to),
+                        to_unit=unit_name(context, to),
                         rule_id=decision.rule_id,
                         reason=fitted(decision.reason),
                     ),
@@ -365,7 +365,7 @@ class RoutingService:
         language and sentiment are worked out by the signal source (in the app, a worker
         process) while this thread reads the spam sightings and scores spam.
         """
-        firsts = _first_items(items)
+        firsts = first_items(items)
         with self._db.uow() as uow:
             facts = uow.batches.facts(
                 account_id,

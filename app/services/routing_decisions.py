@@ -114,7 +114,7 @@ def decide(
     unit_id = decision.unit_id
     if unit_id not in context.units:  # a rule's unit was deleted meanwhile
         fallback = owner_unit_id if owner_unit_id in context.units else context.triage_unit_id
-        parts.append(f"unit #{unit_id} no longer exists: {_unit_name(context, fallback)}")
+        parts.append(f"unit #{unit_id} no longer exists: {unit_name(context, fallback)}")
         unit_id = fallback
     assignee = decision.assignee_id
     if assignee is not None:
@@ -205,7 +205,7 @@ def _not_assignable(context: RoutingContext, person_id: int, unit_id: int) -> st
     return ""
 
 
-def _unit_name(context: RoutingContext, unit_id: int) -> str:
+def unit_name(context: RoutingContext, unit_id: int) -> str:
     unit = context.units.get(unit_id)
     return unit.name if unit else f"unit #{unit_id}"
 
@@ -241,7 +241,7 @@ def rule_of(record: RuleRecord) -> Rule:
     )
 
 
-def _first_items(items: Iterable[InboundItem]) -> dict[tuple[str, str], InboundItem]:
+def first_items(items: Iterable[InboundItem]) -> dict[tuple[str, str], InboundItem]:
     """The earliest item of each thread (as storage picks it: distinct ids, time order)."""
     unique: dict[str, InboundItem] = {}
     for item in items:
@@ -252,7 +252,7 @@ def _first_items(items: Iterable[InboundItem]) -> dict[tuple[str, str], InboundI
     return firsts
 
 
-def _zone(name: str) -> str:
+def zone_or_utc(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -261,7 +261,7 @@ def _zone(name: str) -> str:
     return name
 
 
-def _compile_rules(
+def compile_rules(
     rules: list[Rule],
     units: dict[int, RoutingUnit],
     people: dict[int, Assignable],
@@ -287,7 +287,7 @@ def _compile_rules(
             rules = [r for r in rules if r is not bad]
 
 
-def _languages(units: Iterable[RoutingUnit], rules: Iterable[Rule]) -> tuple[str, ...]:
+def languages_of(units: Iterable[RoutingUnit], rules: Iterable[Rule]) -> tuple[str, ...]:
     found = {"en"}
     for unit in units:
         found.update(p.strip().lower() for p in unit.languages.split(",") if p.strip())
@@ -307,7 +307,7 @@ def first_response_due(setup: RoutingSetup, unit_id: int, since: datetime) -> da
     unit = next((u for u in setup.units if u.id == unit_id), None)
     if unit is None or unit.first_response_target_h is None:
         return None
-    calendar = _calendar(unit, setup, _zone(setup.time_zone))
+    calendar = calendar_of(unit, setup, zone_or_utc(setup.time_zone))
     if calendar is None:
         return None
     try:
@@ -316,7 +316,7 @@ def first_response_due(setup: RoutingSetup, unit_id: int, since: datetime) -> da
         return None
 
 
-def _calendar(unit: RoutingUnit, setup: RoutingSetup, zone: str) -> BusinessCalendar | None:
+def calendar_of(unit: RoutingUnit, setup: RoutingSetup, zone: str) -> BusinessCalendar | None:
     if unit.first_response_target_h is None:
         return None
     try:

@@ -9,7 +9,7 @@ import pytest
 from app.domain.enums import Network
 from app.services.ingest import IngestService
 from app.services.routing import RoutingService
-from app.services.routing_decisions import DEFAULT_LANGUAGES, _languages
+from app.services.routing_decisions import DEFAULT_LANGUAGES, languages_of
 from app.storage.rules import RoutingUnit, RuleRecord
 from tests.unit.services.fakes import Clock, FakeAccount, FakeData, FakeStorage, item
 
@@ -58,6 +58,6 @@ def test_languages_come_from_units_and_rules_with_a_sensible_fallback() -> None:
     def unit(langs: str) -> RoutingUnit:
         return RoutingUnit(1, "U", "/1/", langs, False, None, None)
 
-    assert _languages([unit("de, EN"), unit("es")], []) == ("de", "en", "es")
-    assert _languages([unit("")], []) == DEFAULT_LANGUAGES  # English alone would be a guess
-    assert _languages([unit("en,klingon")], []) == DEFAULT_LANGUAGES
+    assert languages_of([unit("de, EN"), unit("es")], []) == ("de", "en", "es")
+    assert languages_of([unit("")], []) == DEFAULT_LANGUAGES  # English alone would be a guess
+    assert languages_of([unit("en,klingon")], []) == DEFAULT_LANGUAGES
