@@ -45,10 +45,15 @@ def build_services(workspace: str, *, create: bool = False) -> Services:
     return services_for(open_database(workspace, create=create))
 
 
+def ingest_for(db: Database) -> IngestService:
+    """The ingest service as the app runs it: routed, its text signals in the worker process."""
+    return IngestService(db, routing=RoutingService(db, signals=shared_worker_signals()))
+
+
 def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
     tokens = TokenStore()
-    routing = RoutingService(db, signals=shared_worker_signals())
-    ingest = IngestService(db, routing=routing)
+    ingest = ingest_for(db)
+    routing = ingest.routing
     accounts = AccountsService(db, tokens, oauth_flows())
     threads = ThreadSearchService(db, ingest)
     polling = PollingService(

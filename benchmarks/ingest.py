@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from app.bootstrap import ingest_for
 from app.connectors.x import normalize_tweet
 from app.models import Account, Unit
-from app.services.ingest import IngestService
 from app.storage.workspace import open_database
 
 ME = "783214"
@@ -71,7 +71,7 @@ def ingest_rate(n: int = 100_000) -> tuple[float, float, int]:
         db, account = _workspace(folder)
         empty_copy = folder / "raw.sqlite"
         shutil.copyfile(folder / "ingest.sqlite", empty_copy)
-        svc = IngestService(db)
+        svc = ingest_for(db)
         t0 = time.perf_counter()
         stored = 0
         for i in range(0, n, BATCH):

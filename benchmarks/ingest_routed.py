@@ -34,13 +34,13 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from app.bootstrap import ingest_for
 from app.domain.demo_text import LANGUAGES, TOPICS, TextFactory
 from app.domain.items import InboundItem
 from app.domain.routing import Assign, RouteTo, Rule
 from app.domain.rule_codec import actions_to_json, conditions_to_json
 from app.models import Account, Conversation, Person, RoutingRule, Unit
 from app.services.demo import fill_demo
-from app.services.ingest import IngestService
 from app.storage.workspace import Database, open_database
 from benchmarks.routing import build_rules, corpus_words
 
@@ -149,7 +149,7 @@ def routed_rate(n: int = MESSAGES) -> dict[str, float]:
         raw_copy = folder / "raw.sqlite"
         db.engine.dispose()
         shutil.copyfile(folder / "routed.sqlite", raw_copy)
-        svc = IngestService(db)
+        svc = ingest_for(db)
         warm = stream(BATCH, seed=99, account="sbx-100").items
         svc.store(main, warm, None)  # the language model and the rules, before the clock
         t0 = time.perf_counter()
@@ -252,7 +252,7 @@ def gap_while_routing(n: int = 20_000) -> tuple[float, int]:
     data = stream(n, seed=23)
     with tempfile.TemporaryDirectory() as tmp:
         db, care, main = workspace(Path(tmp))
-        svc = IngestService(db)
+        svc = ingest_for(db)
         svc.store(main, stream(BATCH, seed=98, account="sbx-100").items, None)
         gap, stored = max_gap_during_ingest(svc, care, data.items)
         db.close()

@@ -272,9 +272,9 @@ def ingest_rates(server: BenchServer, n: int) -> tuple[float, float, float, int,
     """
     from sqlalchemy import insert
 
+    from app.bootstrap import ingest_for
     from app.connectors.x import normalize_tweet
     from app.models import Account, Unit
-    from app.services.ingest import IngestService
     from app.storage.workspace import open_database
     from benchmarks.ingest import BATCH, ME, raw_batches, tweets
 
@@ -300,7 +300,7 @@ def ingest_rates(server: BenchServer, n: int) -> tuple[float, float, float, int,
     batches = raw_batches(payloads)  # prepared before any clock starts
     try:
         db = open_database(server.url(INGEST_DB))
-        svc = IngestService(db)
+        svc = ingest_for(db)
         with (
             RawWriter(server.url(RAW_DB), copy=False) as raw,
             RawWriter(server.url(COPY_DB), copy=True) as copy,

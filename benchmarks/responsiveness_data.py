@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from app.bootstrap import ingest_for
 from app.domain.items import InboundItem
 from app.models import Account, Unit
 from app.services.ingest import IngestService
@@ -53,4 +54,4 @@ def gap_workspace(
         )
         for i in range(n)
     ]
-    return IngestService(db), lambda run: run + 1, items
+    return ingest_for(db), lambda run: run + 1, items
