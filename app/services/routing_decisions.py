@@ -157,22 +157,55 @@ def evaluate(
     else:
         language, feeling = signals(first.text, context.detector, given=first.language)
     decision = context.rules.evaluate(
-        RoutingInput(
+        routing_input(
             account_id=first.account_id,
-            network=_network(first.network),
-            kind=_kind(first.kind),
+            network=first.network,
+            kind=first.kind,
             text=first.text,
             language=language,
             sentiment=feeling,
             author_external_id=first.author_external_id,
             author_handle=first.author_handle,
-            author_followers=first.followers,
-            author_first_seen=first.first_seen,
+            followers=first.followers,
+            first_seen=first.first_seen,
             created_at=first.created_at,
         ),
         owner_unit_id,
     )
     return decision, language, feeling
+
+
+def routing_input(
+    *,
+    account_id: int,
+    network: str,
+    kind: str,
+    text: str,
+    language: str | None,
+    sentiment: float | None,
+    author_external_id: str,
+    author_handle: str,
+    followers: int | None,
+    first_seen: bool,
+    created_at: datetime,
+) -> RoutingInput:
+    """What the rules read of a message, as ingest and the rules editor's preview build it.
+
+    A network or kind this version does not know reads as Sandbox / mention.
+    """
+    return RoutingInput(
+        account_id=account_id,
+        network=_network(network),
+        kind=_kind(kind),
+        text=text,
+        language=language,
+        sentiment=sentiment,
+        author_external_id=author_external_id,
+        author_handle=author_handle,
+        author_followers=followers,
+        author_first_seen=first_seen,
+        created_at=created_at,
+    )
 
 
 def due_in(context: RoutingContext, unit_id: int, since: datetime) -> int | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from app.domain.enums import MessageKind, Network
 from app.domain.routing import (
     AccountIn,
     AddTags,
@@ -34,7 +33,8 @@ from app.domain.routing import (
     SetPriority,
     Words,
 )
-from app.domain.text_signals import LanguageDetector, signals
+from app.domain.text_signals import LanguageDetector, signals_many
+from app.services.routing_decisions import routing_input
 from app.storage.rule_store import SampleMessage
 from app.storage.rules import RuleRecord
 
@@ -143,24 +143,27 @@ def match_row(
     )
 
 
-def routing_input(m: SampleMessage, detector: LanguageDetector) -> RoutingInput:
-    try:
-        language, score = signals(m.text, detector)
-    except ValueError:  # a unit language py3langid does not know: no language, no sentiment
-        language, score = None, None
-    return RoutingInput(
-        account_id=m.account_id,
-        network=Network(m.network),
-        kind=MessageKind(m.kind),
-        text=m.text,
-        language=language,
-        sentiment=score,
-        author_external_id=m.author_external_id,
-        author_handle=m.author_handle,
-        author_followers=m.author_followers,
-        author_first_seen=m.author_first_seen,
-        created_at=m.created_at,
-    )
+def routing_inputs(
+    messages: Sequence[SampleMessage], detector: LanguageDetector
+) -> list[RoutingInput]:
+    """What the rules read of each sampled message: its signals worked out as ingest does."""
+    found = signals_many([m.text for m in messages], detector, [None] * len(messages))
+    return [
+        routing_input(
+            account_id=m.account_id,
+            network=m.network,
+            kind=m.kind,
+            text=m.text,
+            language=language,
+            sentiment=score,
+            author_external_id=m.author_external_id,
+            author_handle=m.author_handle,
+            followers=m.author_followers,
+            first_seen=m.author_first_seen,
+            created_at=m.created_at,
+        )
+        for m, (language, score) in zip(messages, found, strict=True)
+    ]
 
 
 # -- a rule in words --------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from app.domain.rule_codec import actions_to_json, conditions_to_json, rule_from
 from app.domain.text_signals import LanguageDetector
 from app.services.access import NotAllowed, decide_in, require_in
 from app.services.auditing import record_change
-from app.services.routing_decisions import rule_of
+from app.services.routing_decisions import DEFAULT_LANGUAGES, rule_of
 from app.services.rule_views import (
     PreviewMatch,
     RulePreview,
@@ -53,7 +53,7 @@ from app.services.rule_views import (
     describe,
     match_row,
     placed,
-    routing_input,
+    routing_inputs,
 )
 from app.storage.ports import Storage, StorageUnitOfWork
 from app.storage.rule_store import NewRule
@@ -472,8 +472,8 @@ class RulesService:
                 return cached
         with self._db.uow() as uow:
             messages = uow.rule_store.sample(size)
-        detector = LanguageDetector(languages)
-        rows = tuple((m, routing_input(m, detector)) for m in messages)
+        detector = LanguageDetector(languages, fallback=DEFAULT_LANGUAGES)
+        rows = tuple(zip(messages, routing_inputs(messages, detector), strict=True))
         fresh = Sample(self._monotonic(), size, rows)
         with self._lock:
             self._sample = fresh

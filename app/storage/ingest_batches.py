@@ -6,18 +6,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.items import InboundItem
 from app.domain.spam import Sighting
 from app.models import Account, Author, Conversation, ConversationTag, Tag, TextSighting, Unit
+from app.models.base import from_epoch_ms, to_epoch_ms
 from app.storage.ingest import (
     CHUNK,
     NewThread,
     Router,
     StoredBatch,
     _conversation_ids,
+    _executemany,
     _insert_ignore,
     _rows_in,
     fit,
@@ -118,9 +120,12 @@ class SqlIngestBatches:
         )
         store_tags(conn, stored.new_threads)
         if sightings:
-            conn.execute(
-                insert(TextSighting),
-                [{"fingerprint": s.fingerprint, "author": s.author, "at": s.at} for s in sightings],
+            _executemany(
+                conn,
+                "text_sightings",
+                lambda: insert(TextSighting),
+                ("fingerprint", "author", "at"),
+                [(s.fingerprint, s.author, to_epoch_ms(s.at)) for s in sightings],
             )
         return stored
 
@@ -176,30 +181,29 @@ def batch_facts(
 def recent_sightings(
     conn: Connection, fingerprints: Sequence[str], since: datetime, *, per_text: int = 16
 ) -> dict[str, list[Sighting]]:
-    """The newest ``per_text`` sightings of each fingerprint at or after ``since``.
+    """The newest ``per_text`` sightings of each fingerprint at or after ``since``, newest first.
 
     A campaign repeated by thousands of authors needs only a handful of them to count as "the
-    same text from several authors"; capping here keeps the read small whatever the table holds.
+    same text from several authors"; capping keeps what routing holds small. Ingest writes at
+    most a few rows per text and hour (``app.services.routing``), so the rows read per text
+    stay few too: they are read by the fingerprint index and capped here.
     """
+    floor = to_epoch_ms(since)
+    found: dict[str, list[tuple[int, str]]] = {}
+    for fp, author, at in _rows_in(
+        conn,
+        TextSighting.__table__,
+        ("fingerprint", "author", "at"),
+        {},
+        "fingerprint",
+        sorted(set(fingerprints)),
+    ):
+        if at >= floor:
+            found.setdefault(fp, []).append((at, author))
     seen: dict[str, list[Sighting]] = {}
-    prints = sorted(set(fingerprints))
-    for i in range(0, len(prints), CHUNK):
-        ranked = (
-            select(
-                TextSighting.fingerprint,
-                TextSighting.author,
-                TextSighting.at,
-                func.row_number()
-                .over(partition_by=TextSighting.fingerprint, order_by=TextSighting.at.desc())
-                .label("n"),
-            )
-            .where(TextSighting.fingerprint.in_(prints[i : i + CHUNK]), TextSighting.at >= since)
-            .subquery()
-        )
-        for fp, author, at in conn.execute(
-            select(ranked.c.fingerprint, ranked.c.author, ranked.c.at).where(ranked.c.n <= per_text)
-        ).tuples():
-            seen.setdefault(fp, []).append(Sighting(author, at))
+    for fp, rows in found.items():
+        rows.sort(key=lambda r: r[0], reverse=True)
+        seen[fp] = [Sighting(author, from_epoch_ms(at)) for at, author in rows[:per_text]]
     return seen
 
 
