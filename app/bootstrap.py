@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from app.config import default_paths
 from app.connectors.base import AuthExpired, Connector
+from app.connectors.sandbox_network import SandboxNetwork, network_file_beside
 from app.domain.enums import Network
 from app.services.access import AccessService
 from app.services.accounts import AccountsService
@@ -59,7 +61,9 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
     polling = PollingService(
         db,
         ingest,
-        connector_factory(tokens, sandbox_pace_s=sandbox_pace_s),
+        connector_factory(
+            tokens, sandbox_pace_s=sandbox_pace_s, sandbox_network=sandbox_network_for(db)
+        ),
         refresh=lambda ref: ref.network == Network.X and accounts.refresh_x(ref),
         threads=threads,
     )
@@ -88,11 +92,26 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
 # -- connectors -------------------------------------------------------------------------------
 
 
+def sandbox_network_for(db: Database) -> SandboxNetwork:
+    """The Sandbox network of a workspace, in its own file.
+
+    Beside a workspace file; for a workspace on a server, one per server and database in this
+    computer's data folder.
+    """
+    if db.path is not None:
+        return SandboxNetwork(network_file_beside(db.path))
+    url = db.url
+    name = f"{url.host or 'local'}-{url.port or 5432}-{url.database or 'quiver'}"
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
+    return SandboxNetwork(default_paths().data_dir / "sandbox" / f"{safe}.sandbox")
+
+
 def connector_factory(
     tokens: TokenStore,
     *,
     sandbox_pace_s: float = 20.0,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sandbox_network: SandboxNetwork | None = None,
 ) -> ConnectorFactory:
     """Builds an account's connector: Sandbox directly, X and Facebook from keyring tokens."""
 
@@ -106,6 +125,7 @@ def connector_factory(
                 seed=ref.id,
                 pace_s=sandbox_pace_s,
                 clock=clock,
+                network=sandbox_network,
             )
         if ref.network == Network.X:
             token = tokens.get(Network.X, ref.uuid, "access_token")

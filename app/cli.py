@@ -59,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="upgrade a workspace to this version's schema")
     migrate.add_argument("--workspace", dest="migrate_workspace", metavar="URL", required=True)
 
+    sandbox = sub.add_parser("sandbox", help="what the Sandbox network received")
+    sandbox_actions = sandbox.add_subparsers(
+        dest="sandbox_command", metavar="ACTION", required=True
+    )
+    received = sandbox_actions.add_parser(
+        "received",
+        help="print every post, reply and message the Sandbox network received, as JSON lines",
+    )
+    received.add_argument("--workspace", dest="sandbox_workspace", metavar="URL", required=True)
+    received.add_argument("--account", metavar="HANDLE", help="only what this account wrote")
+
     workspace = sub.add_parser("workspace", help="manage workspaces (copy one to another URL)")
     actions = workspace.add_subparsers(dest="workspace_command", metavar="ACTION", required=True)
     copy = actions.add_parser(
@@ -110,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _poll(args)
     if args.command == "workspace":
         return _workspace_copy(args)
+    if args.command == "sandbox":
+        return _sandbox_received(args)
     from app.bootstrap import build_services
     from app.config import GuiOptions
     from app.ui.app import run_gui  # late: only the GUI pulls in PySide6
@@ -157,6 +170,28 @@ def _demo(args: argparse.Namespace) -> int:
         f"messages in {time.monotonic() - started:.1f} s.",
         file=sys.stderr,
     )
+    return 0
+
+
+def _sandbox_received(args: argparse.Namespace) -> int:
+    """``quiver sandbox received``: one JSON line per write the Sandbox network received."""
+    from app.bootstrap import sandbox_network_for
+    from app.connectors.sandbox_network import SandboxNetworkError
+    from app.storage.workspace import WorkspaceError, open_database
+
+    try:
+        db = open_database(args.sandbox_workspace)
+    except WorkspaceError as exc:
+        print(f"quiver sandbox received: {exc}", file=sys.stderr)
+        return 2
+    try:
+        for write in sandbox_network_for(db).received(args.account):
+            print(write.as_json(), flush=True)
+    except SandboxNetworkError as exc:
+        print(f"quiver sandbox received: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
     return 0
 
 

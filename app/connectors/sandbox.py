@@ -1,8 +1,11 @@
 """The Sandbox network: Quiver's demo network, a real connector behind the same interface.
 
 It streams realistic new conversations (and follow-ups on them) at a steady pace, derived from
-a seed and its cursor, so the same cursor always yields the same items; publishing to it works
-and what it published is remembered, so ``find_published`` can answer from it.
+a seed and its cursor, so the same cursor always yields the same items; publishing to it works,
+and what it received is kept by the network (:mod:`app.connectors.sandbox_network`, a file
+beside the workspace), so ``find_published`` answers from it after a crash or in another
+process, as X or Facebook would. A connector made without a network keeps what it received in
+memory only (tests of the connector alone).
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,11 +20,14 @@ from app.connectors.base import (
     Capabilities,
     FetchResult,
     InboundItem,
+    MaybePublished,
     PublishResult,
+    TransientError,
     check_find_published_args,
     published_at_or_after,
     texts_match,
 )
+from app.connectors.sandbox_network import SandboxNetwork, SandboxNetworkError, SandboxWrite
 from app.domain.demo_text import TOPICS, TextFactory
 from app.domain.polling import poll_floor_s
 
@@ -38,18 +43,6 @@ _TOPIC_WEIGHTS = (26, 23, 12, 6, 3, 2, 8, 4, 3)
 _LANGS = ("en",) * 7 + ("de", "es")
 _texts: TextFactory | None = None
 _texts_lock = threading.Lock()
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxWrite:
-    """One write the Sandbox network accepted, as ``find_published`` looks it up."""
-
-    result: PublishResult
-    text: str
-    kind: str  # post | reply | dm
-    in_reply_to: str | None  # the item replied to (reply only)
-    thread_external_id: str | None  # the thread given to reply / send_dm
-    at: datetime  # aware UTC, from the connector's clock
 
 
 def _factory() -> TextFactory:
@@ -71,7 +64,9 @@ class SandboxConnector:
         seed: int = 1,
         pace_s: float = DEFAULT_PACE_S,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        network: SandboxNetwork | None = None,
     ) -> None:
+        self._network = network
         self._handle = account_handle
         self._me = account_external_id
         self._seed = seed
@@ -203,7 +198,9 @@ class SandboxConnector:
 
     @property
     def published(self) -> tuple[SandboxWrite, ...]:
-        """Every write this connector accepted, oldest first."""
+        """Every write the network received from this account, oldest first."""
+        if self._network is not None:
+            return tuple(self._network.received(self._handle))
         with self._writes_lock:
             return tuple(self._writes)
 
@@ -219,14 +216,18 @@ class SandboxConnector:
         """The write of ``text`` this connector accepted at or after ``since``, if any.
 
         Matches ``kind``, the text (as by ``texts_match``), for a reply ``in_reply_to`` and for
-        a DM ``thread_external_id``; the newest such write wins. Sandbox writes live in memory:
-        a new connector remembers none.
+        a DM ``thread_external_id``; the newest such write wins. It asks the network's file:
+        a new connector, in this process or another, finds what an earlier one wrote.
 
         Raises:
             ValueError: arguments that cannot describe a write (``check_find_published_args``).
         """
         check_find_published_args(kind, in_reply_to, thread_external_id)
-        for write in reversed(self.published):
+        try:
+            writes = self.published
+        except SandboxNetworkError as exc:  # never taken as "not published"
+            raise TransientError(str(exc)) from exc
+        for write in reversed(writes):
             if (
                 write.kind == kind
                 and published_at_or_after(write.at, since)
@@ -241,6 +242,13 @@ class SandboxConnector:
         self, text: str, kind: str, thread: str | None = None, in_reply_to: str | None = None
     ) -> PublishResult:
         at = self._clock()
+        if self._network is not None:
+            try:
+                return self._network.receive(
+                    self._handle, kind, text, at, thread=thread, in_reply_to=in_reply_to
+                ).result
+            except SandboxNetworkError as exc:  # like a network that did not answer
+                raise MaybePublished(str(exc)) from exc
         with self._writes_lock:
             self._published += 1
             stamp = int(at.timestamp() * 1000)
@@ -258,6 +266,7 @@ class SandboxConnector:
                     in_reply_to=in_reply_to,
                     thread_external_id=thread,
                     at=at if at.tzinfo else at.replace(tzinfo=UTC),
+                    account=self._handle,
                 )
             )
         return result
