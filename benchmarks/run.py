@@ -271,6 +271,11 @@ def main() -> int:
 
     people_import(rows)
 
+    # Policy: a 2,000-character draft against 1,000 policy terms (target < 5 ms).
+    from benchmarks.policy import policy_check
+
+    policy_check(rows)
+
     # Every filter combination with and without search text, through the inbox service.
     from benchmarks import search as search_bench
 

@@ -13,7 +13,7 @@ and actions. Conditions:
   ``_`` must meet a non-word character or the end of the text; an edge that is punctuation
   (``#fail``, ``:(``) needs no boundary, and neither do scripts written without spaces (Chinese,
   Japanese, Thai). Every rule's terms are matched in one pass of one Aho-Corasick automaton,
-  built once per :class:`RuleSet`.
+  built once per :class:`RuleSet` (:mod:`app.domain.text_match`, shared with the policy).
 - :class:`Regex`: a regular expression run by RE2 (linear time) on the original text,
   case-insensitive unless ``case_sensitive``. A pattern RE2 cannot run (backreferences,
   lookarounds, syntax errors) is refused when the rule is built, with RE2's reason, as a
@@ -54,18 +54,17 @@ What several matching rules do:
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Literal, TypeAlias
 from zoneinfo import ZoneInfo
 
-import ahocorasick
 import re2
 
 from app.domain.enums import MessageKind, Network, Priority
 from app.domain.hours import WEEKDAYS
+from app.domain.text_match import TermIndex, normalize_text
 
 # -- errors ----------------------------------------------------------------------------------
 
@@ -368,44 +367,6 @@ class RoutingDecision:
     reason: str
 
 
-# -- text ------------------------------------------------------------------------------------
-
-
-def normalize_text(text: str) -> str:
-    """Casefolded, accents stripped (NFKD minus combining marks), white space collapsed."""
-    if text.isascii():
-        return " ".join(text.lower().split())
-    folded = unicodedata.normalize("NFKD", text).casefold()
-    marks = [c for c in set(folded) if unicodedata.combining(c)]
-    if marks:
-        folded = folded.translate(dict.fromkeys(map(ord, marks)))
-    return " ".join(folded.split())
-
-
-def _no_space_script(c: str) -> bool:
-    o = ord(c)
-    return (
-        0x0E00 <= o <= 0x0EFF  # Thai, Lao
-        or 0x3040 <= o <= 0x30FF  # kana
-        or 0x3400 <= o <= 0x9FFF  # CJK ideographs
-        or 0xF900 <= o <= 0xFAFF
-        or 0xFF66 <= o <= 0xFF9F  # half-width kana
-        or 0x20000 <= o <= 0x3FFFF
-    )
-
-
-def _is_word_char(c: str) -> bool:
-    if c.isascii():
-        return c.isalnum() or c == "_"
-    if _no_space_script(c):
-        return False
-    return c.isalnum() or unicodedata.category(c)[0] == "M"
-
-
-def _edge_needs_boundary(c: str) -> bool:
-    return _is_word_char(c)
-
-
 # -- the compiled rule set -------------------------------------------------------------------
 
 _Check = Callable[[RoutingInput, set[int], frozenset[int]], bool]
@@ -440,7 +401,7 @@ class RuleSet:
         self,
         compiled: list[_Compiled],
         index: _Index,
-        automaton: ahocorasick.Automaton | None,
+        terms: TermIndex | None,
         regex_set: re2.Set | None,
         unit_names: Mapping[int, str],
         person_names: Mapping[int, str],
@@ -448,7 +409,7 @@ class RuleSet:
     ) -> None:
         self._compiled = compiled
         self._index = index
-        self._automaton = automaton
+        self._terms = terms
         self._regex_set = regex_set
         self._units = dict(unit_names)
         self._people = dict(person_names)
@@ -502,15 +463,7 @@ class RuleSet:
                 index.by_regex.setdefault(key.regex, []).append(pos)
             for lang in key.languages if key else ():
                 index.by_language.setdefault(lang, []).append(pos)
-        automaton: ahocorasick.Automaton | None = None
-        if terms:
-            automaton = ahocorasick.Automaton()
-            for term, tid in terms.items():
-                automaton.add_word(
-                    term,
-                    (tid, len(term), _edge_needs_boundary(term[0]), _edge_needs_boundary(term[-1])),
-                )
-            automaton.make_automaton()
+        term_index = TermIndex(terms) if terms else None
         regex_set: re2.Set | None = None
         if patterns:
             regex_set = re2.Set.SearchSet(_re2_options())
@@ -518,7 +471,7 @@ class RuleSet:
                 regex_set.Add(pattern)
             regex_set.Compile()
         return cls(
-            compiled, index, automaton, regex_set, unit_names, person_names or {}, triage_unit_id
+            compiled, index, term_index, regex_set, unit_names, person_names or {}, triage_unit_id
         )
 
     @property
@@ -530,20 +483,9 @@ class RuleSet:
 
     def matching_terms(self, text: str) -> set[int]:
         """Ids of the terms found in ``text`` as whole words (one automaton pass)."""
-        automaton = self._automaton
-        found: set[int] = set()
-        if automaton is None:
-            return found
-        norm = normalize_text(text)
-        last = len(norm) - 1
-        for end, (tid, length, need_start, need_end) in automaton.iter(norm):
-            start = end - length + 1
-            if need_start and start > 0 and _is_word_char(norm[start - 1]):
-                continue
-            if need_end and end < last and _is_word_char(norm[end + 1]):
-                continue
-            found.add(tid)
-        return found
+        if self._terms is None:
+            return set()
+        return self._terms.ids_in(normalize_text(text))
 
     def _regex_hits(self, text: str) -> frozenset[int]:
         regex_set = self._regex_set
