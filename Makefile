@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint unit bench syslibs clean
+.PHONY: run test lint unit bench bench-gui syslibs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Quiver needs Python 3.11 or newer (found %s); set PYTHON=/path/to/python3.11" % sys.version.split()[0])'
@@ -37,6 +37,10 @@ test: $(STAMP) syslibs lint
 
 bench: $(STAMP) syslibs
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks.run
+
+# The inbox figures alone (first paint, unit switch, next page, scroll to the end), printed only.
+bench-gui: $(STAMP) syslibs
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks.gui
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

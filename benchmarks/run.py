@@ -23,7 +23,6 @@ from benchmarks import feed_queries
 from benchmarks.workspace import bench_workspace
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-CARE = "Customer Care"
 
 
 def record(
@@ -118,75 +117,10 @@ def main() -> int:
     record(rows, "feed.page_query_ms", ours, "ms", base, f"next page of {leaf.name}")
 
     # (b)-(d) in the real main window, offscreen.
-    from PySide6.QtWidgets import QApplication
+    from benchmarks.gui import window_figures
 
-    from app.config import LocalPrefs
-    from app.ui.main_window import MainWindow
-    from benchmarks.gui import InboxDriver
-
-    app = QApplication.instance() or QApplication([])
     qInstallMessageHandler(_quiet_offscreen)
-    with tempfile.TemporaryDirectory() as home:
-        window = MainWindow(services, operator, LocalPrefs(Path(home) / "prefs.json"))
-        window.resize(1400, 860)
-        window.show()
-        app.processEvents()
-        driver = InboxDriver(window)
-        # Every status, as the raw baselines read them.
-        window.inbox.status_filter.setCurrentText("All statuses")
-
-        switch = driver.switch_unit_ms([leaf.name, "Marketing", CARE, "Acme Deutschland"])
-        raw_switch = feed_queries.raw_first_page_ms(path, leaf.id)
-        record(
-            rows,
-            "feed.unit_switch_ms",
-            statistics.median(switch),
-            "ms",
-            raw_switch,
-            f"worst {max(switch):.1f} ms over {len(switch)} clicks",
-        )
-
-        driver.switch_unit_ms([leaf.name], rounds=1)
-        after = driver.model.index(driver.model.rowCount() - 1, 0)
-        last = driver.model.row_at(after.row()) if hasattr(driver.model, "row_at") else None
-        nxt = driver.next_page_ms()
-        raw_next = (
-            feed_queries.raw_next_page_ms(path, leaf.id, last.key) if last is not None else None
-        )
-        record(
-            rows,
-            "feed.next_page_ms",
-            statistics.median(nxt),
-            "ms",
-            raw_next,
-            f"worst {max(nxt):.1f} ms over {len(nxt)} pages",
-        )
-
-        driver.switch_unit_ms([leaf.name], rounds=1)
-        end_ms, count = driver.scroll_to_end_ms()
-        # The GUI process's peak, before the raw baseline below reads its own copy of the rows.
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        raw_end, raw_count = feed_queries.raw_scroll_end_ms(path, leaf.id)
-        assert count == raw_count, f"the view holds {count} rows, the unit has {raw_count}"
-        assert count >= 100_000, f"{leaf.name} has only {count} conversations"
-        record(
-            rows,
-            "feed.scroll_end_ms",
-            end_ms,
-            "ms",
-            raw_end,
-            f"{count:,} conversations of {leaf.name}",
-        )
-        record(
-            rows,
-            "feed.peak_rss_mb",
-            max(peak, paint_rss),
-            "MB",
-            None,
-            f"GUI process with {count:,} rows loaded; first-paint process {paint_rss:.0f} MB",
-        )
-        window.close()
-        app.processEvents()
+    window_figures(rows, path, services, operator, leaf.name, paint_rss)
     services.close()
 
     # Triage: a claim or a resolve from its key to the list row repainted.

@@ -117,3 +117,16 @@ class TaskRunner(QObject):
 
     def wait(self, msecs: int = 2000) -> bool:
         return self._pool.waitForDone(msecs)
+
+
+class SerialTaskRunner(TaskRunner):
+    """A :class:`TaskRunner` on a pool of one thread: jobs run one at a time, in order.
+
+    Its own pool, so its jobs never queue behind other work (counts, exports) on the global one.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._pool.setExpiryTimeout(-1)  # keep the thread: the next job starts at once

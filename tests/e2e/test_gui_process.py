@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from app.config import LocalPrefs
 from app.services.container import Services
 from app.ui.main_window import MainWindow
+from tests.ui.feed import listed
 
 TOM = "tom.becker@acme-mobility.example"
 
@@ -110,20 +111,24 @@ def test_a_community_manager_works_through_the_inbox(
     assert inbox.title.text() == "Orders & Delivery"
     inbox.status_filter.setCurrentText("All statuses")
     total = inbox.counts[orders.id].total
+    listed(qtbot, inbox.model)
     inbox.model.fetch_to_end()
     assert inbox.model.rowCount() == total
 
     # 2. Only what is still new.
     inbox.status_filter.setCurrentText("New")
+    listed(qtbot, inbox.model)
     rows = [inbox.model.row_at(i) for i in range(inbox.model.rowCount())]
     assert rows
     assert all(r.status == "new" and r.unit_id == orders.id for r in rows)
 
-    # 3. Back to everything; open the first one with the keyboard and read it.
+    # 3. Back to everything; open the first one with the keyboard (typed before the rows are
+    # in: done on them once they are) and read it.
     inbox.status_filter.setCurrentText("All statuses")
-    assert inbox.model.rowCount() > 2
     inbox.view.setFocus()
     qtbot.keyClick(inbox.view, Qt.Key.Key_J)
+    listed(qtbot, inbox.model)
+    assert inbox.model.rowCount() > 2
     first = inbox.model.row_at(0)
     thread = demo_services.inbox.thread(first.id)
     assert thread is not None
@@ -145,6 +150,8 @@ def test_a_community_manager_works_through_the_inbox(
     inbox.counts = {}
     inbox.refresh()
     qtbot.waitUntil(lambda: bool(inbox.counts), timeout=5000)
+    listed(qtbot, inbox.model)
+    assert inbox.view.currentIndex().row() == 1  # the conversation open stays open
     assert inbox.counts[orders.id].total == total
     assert inbox.model.rowCount() == min(total, 200)
     assert inbox.model.canFetchMore(QModelIndex()) == (total > 200)

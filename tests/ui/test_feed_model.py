@@ -9,6 +9,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from app.domain.rows import FeedFilter
 from app.services.container import Services
 from app.ui.inbox.feed_model import COL_FROM, COL_PREVIEW, ROW_ROLE, ConversationFeedModel
+from tests.ui.feed import set_filter
 
 
 def _all(services: Services, query: FeedFilter) -> list[int]:
@@ -26,9 +27,11 @@ def _ids(model: ConversationFeedModel) -> list[int]:
     return [model.row_at(i).id for i in range(model.rowCount())]
 
 
-def test_rows_arrive_a_page_at_a_time(demo_services: Services, qtmodeltester: Any) -> None:
+def test_rows_arrive_a_page_at_a_time(
+    qtbot: Any, demo_services: Services, qtmodeltester: Any
+) -> None:
     model = ConversationFeedModel(demo_services.inbox)
-    model.set_filter(FeedFilter())
+    set_filter(qtbot, model, FeedFilter())
     assert model.rowCount() == 200
     assert model.canFetchMore(QModelIndex())
     model.fetchMore(QModelIndex())
@@ -40,19 +43,21 @@ def test_rows_arrive_a_page_at_a_time(demo_services: Services, qtmodeltester: An
     qtmodeltester.check(model)
 
 
-def test_fetch_to_end_holds_exactly_the_filtered_conversations(demo_services: Services) -> None:
+def test_fetch_to_end_holds_exactly_the_filtered_conversations(
+    qtbot: Any, demo_services: Services
+) -> None:
     model = ConversationFeedModel(demo_services.inbox)
     query = FeedFilter(statuses=("resolved",))
-    model.set_filter(query)
+    set_filter(qtbot, model, query)
     model.fetch_to_end()
     assert not model.canFetchMore(QModelIndex())
     assert _ids(model) == _all(demo_services, query)
 
 
-def test_unit_filter_includes_sub_units(demo_services: Services) -> None:
+def test_unit_filter_includes_sub_units(qtbot: Any, demo_services: Services) -> None:
     care = next(u for u in demo_services.inbox.units() if u.name == "Customer Care")
     model = ConversationFeedModel(demo_services.inbox)
-    model.set_filter(FeedFilter(unit_id=care.id))
+    set_filter(qtbot, model, FeedFilter(unit_id=care.id))
     model.fetch_to_end()
     units = {model.row_at(i).unit_id for i in range(model.rowCount())}
     subtree = set(demo_services.inbox.subtree(care.id))
@@ -62,9 +67,9 @@ def test_unit_filter_includes_sub_units(demo_services: Services) -> None:
     assert model.rowCount() == len(_all(demo_services, FeedFilter(unit_id=care.id)))
 
 
-def test_network_and_status_filters(demo_services: Services) -> None:
+def test_network_and_status_filters(qtbot: Any, demo_services: Services) -> None:
     model = ConversationFeedModel(demo_services.inbox)
-    model.set_filter(FeedFilter(networks=("x",), statuses=("new", "open")))
+    set_filter(qtbot, model, FeedFilter(networks=("x",), statuses=("new", "open")))
     model.fetch_to_end()
     assert model.rowCount() > 0
     for i in range(model.rowCount()):
@@ -73,9 +78,9 @@ def test_network_and_status_filters(demo_services: Services) -> None:
         assert row.status in ("new", "open")
 
 
-def test_cells_show_plain_strings(demo_services: Services) -> None:
+def test_cells_show_plain_strings(qtbot: Any, demo_services: Services) -> None:
     model = ConversationFeedModel(demo_services.inbox)
-    model.set_filter(FeedFilter())
+    set_filter(qtbot, model, FeedFilter())
     row = model.data(model.index(0, 0), ROW_ROLE)
     assert model.data(model.index(0, COL_PREVIEW)) == row.preview.replace("\n", " ")
     assert row.author_name in model.data(model.index(0, COL_FROM))
@@ -83,10 +88,10 @@ def test_cells_show_plain_strings(demo_services: Services) -> None:
 
 
 def test_jumping_to_the_end_loads_rows_only_where_looked_at(
-    demo_services: Services, qtmodeltester: Any
+    qtbot: Any, demo_services: Services, qtmodeltester: Any
 ) -> None:
     model = ConversationFeedModel(demo_services.inbox)
-    model.set_filter(FeedFilter())
+    set_filter(qtbot, model, FeedFilter())
     model.fetch_to_end()
     total = len(_all(demo_services, FeedFilter()))
     assert model.rowCount() == total
@@ -98,13 +103,13 @@ def test_jumping_to_the_end_loads_rows_only_where_looked_at(
     qtmodeltester.check(model)
 
 
-def test_a_row_deleted_meanwhile_reads_as_gone(demo_services: Services) -> None:
+def test_a_row_deleted_meanwhile_reads_as_gone(qtbot: Any, demo_services: Services) -> None:
     from sqlalchemy import delete
 
     from app.models import Conversation
 
     model = ConversationFeedModel(demo_services.inbox)
-    model.set_filter(FeedFilter())
+    set_filter(qtbot, model, FeedFilter())
     model.fetch_to_end()
     victim = model._keys[-1][1]
     with demo_services.db.engine.begin() as conn:

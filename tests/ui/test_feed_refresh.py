@@ -7,14 +7,15 @@ from typing import Any
 from app.domain.rows import FeedFilter
 from app.services.container import Services
 from app.ui.inbox.feed_model import COL_STATUS, ConversationFeedModel
+from tests.ui.feed import set_filter
 
 
 def test_refresh_rows_repaints_only_the_changed_row(
-    demo_services: Services, qtmodeltester: Any
+    qtbot: Any, demo_services: Services, qtmodeltester: Any
 ) -> None:
     s = demo_services
     model = ConversationFeedModel(s.inbox)
-    model.set_filter(FeedFilter(statuses=("new", "open", "waiting")))
+    set_filter(qtbot, model, FeedFilter(statuses=("new", "open", "waiting")))
     target = model.row_at(3)
     ingrid = s.directory.person_by_email("ingrid.solberg@acme-mobility.example")
     assert ingrid is not None

@@ -21,6 +21,7 @@ from app.ui.inbox.feed_model import COL_FROM, COL_PREVIEW
 from app.ui.inbox.thread_view import breakable
 from app.ui.labels import author_line, isolated
 from app.ui.main_window import MainWindow
+from tests.ui.feed import listed
 
 MARKUP = (
     '<b>bold</b><img src="https://evil.example/x.png"> <a href="https://evil.example">click</a>'
@@ -78,6 +79,7 @@ def test_hostile_text_reads_as_typed_everywhere(
     qtbot.addWidget(window)
     window.show()
     inbox = window.inbox
+    listed(qtbot, inbox.model)
     row = inbox.model.row_of(cid)
     assert row == 0
     # The list: the model hands the text as it is; the view paints DisplayRole as plain text.
@@ -144,6 +146,7 @@ def test_the_permalink_opens_only_on_click_and_only_a_web_link(
     window = MainWindow(s, ingrid, LocalPrefs(tmp_path / "prefs.json"))
     qtbot.addWidget(window)
     window.show()
+    listed(qtbot, window.inbox.model)
     window.inbox.view.move_selection(0)
     pane = window.inbox.thread_pane
     assert pane.shown_thread is not None

@@ -16,6 +16,7 @@ from app.domain.rows import ASSIGNEE_ME, SORT_DUE, ConversationRow
 from app.services.container import Services
 from app.ui.inbox.feed_model import COL_SLA, duration, sla_text
 from app.ui.main_window import MainWindow
+from tests.ui.feed import listed
 
 SHOTS = Path("/tmp/shots-filters")
 
@@ -32,13 +33,16 @@ def _window(qtbot: Any, services: Services, tmp_path: Path, name: str = "Tom Bec
 
 def _shot(window: Any, name: str, engine_name: str) -> None:
     if engine_name == "sqlite" and os.environ.get("QUIVER_SHOTS", "1") == "1":
+        assert not window.inbox.model.loading  # the rows asked for, not the previous ones
         SHOTS.mkdir(exist_ok=True)
         QApplication.processEvents()
         window.grab().save(str(SHOTS / f"{name}.png"))
 
 
-def _rows(window: MainWindow) -> list[ConversationRow]:
+def _rows(qtbot: Any, window: MainWindow) -> list[ConversationRow]:
+    """The rows listed, once the filter asked for last is."""
     model = window.inbox.model
+    listed(qtbot, model)
     return [model.row_at(i) for i in range(model.rowCount())]
 
 
@@ -61,14 +65,16 @@ def test_every_drop_down_reaches_the_list(
     assert (f.kinds, f.sentiments, f.languages, f.statuses) == (("dm",), ("negative",), ("en",), ())
     expected = [r.id for r in demo_services.inbox.page(f, me=window.operator.id)]
     assert expected
-    assert [r.id for r in _rows(window)] == expected
+    assert [r.id for r in _rows(qtbot, window)] == expected
     assert all(
-        r.kind == "dm" and r.sentiment is not None and r.sentiment < -0.05 for r in _rows(window)
+        r.kind == "dm" and r.sentiment is not None and r.sentiment < -0.05
+        for r in _rows(qtbot, window)
     )
     _choose(bar.assignee, "Assigned to me")
     assert window.inbox.model.filter.assignee == ASSIGNEE_ME
     _choose(bar.sort, "First response due")
     assert window.inbox.model.filter.sort == SORT_DUE
+    listed(qtbot, window.inbox.model)
     _shot(window, "filters-dm-negative", engine_name)
 
 
@@ -85,7 +91,7 @@ def test_slash_focuses_the_search_and_the_search_combines_with_filters(
     f = window.inbox.model.filter
     assert f.text == "order"
     assert f.statuses == ("new", "open", "waiting")  # the status filter still applies
-    rows = _rows(window)
+    rows = _rows(qtbot, window)
     assert rows
     assert [r.id for r in rows] == [r.id for r in demo_services.inbox.page(f)]
     assert all(r.status in f.statuses for r in rows)
@@ -105,7 +111,7 @@ def test_clicking_an_account_filters_by_it_in_every_query(
     account_id = item.data(Qt.ItemDataRole.UserRole + 1)
     assert inbox.model.filter.account_ids == (account_id,)
     assert item.font().bold()
-    assert all(r.account_id == account_id for r in _rows(window))
+    assert all(r.account_id == account_id for r in _rows(qtbot, window))
     inbox.jump_to_oldest()  # the keys for the oldest keep the account too
     model = inbox.model
     assert all(
@@ -142,6 +148,7 @@ def test_saved_views_list_count_apply_save_rename_delete(
     assert window.inbox.model.filter == chosen
     assert window.inbox.filter_bar.status.currentText() == "New, Open"
     assert window.inbox.title.text() == "Orders & Delivery"
+    listed(qtbot, window.inbox.model)
     _shot(window, "saved-view-chosen", engine_name)
 
     # Save the current filter under a name (hostile text stays text).

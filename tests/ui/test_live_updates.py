@@ -9,6 +9,7 @@ from typing import Any
 from app.config import LocalPrefs
 from app.services.container import Services
 from app.ui.main_window import MainWindow
+from tests.ui.feed import listed
 
 
 def test_sandbox_conversations_arrive_live_and_selection_stays(
@@ -21,6 +22,7 @@ def test_sandbox_conversations_arrive_live_and_selection_stays(
     window.show()
     inbox = window.inbox
     inbox.status_filter.setCurrentText("All statuses")
+    listed(qtbot, inbox.model)
     inbox.view.selectRow(5)
     chosen = inbox.model.row_at(5).id
     before = {inbox.model.row_at(i).id for i in range(inbox.model.rowCount())}
@@ -56,6 +58,7 @@ def test_arrivals_keep_the_scroll_position_of_a_person_reading_further_down(
     window.show()
     inbox = window.inbox
     inbox.status_filter.setCurrentText("All statuses")
+    listed(qtbot, inbox.model)
     view = inbox.view
     view.scrollTo(inbox.model.index(120, 0), QAbstractItemView.ScrollHint.PositionAtTop)
     qtbot.wait(50)

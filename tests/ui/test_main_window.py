@@ -14,6 +14,7 @@ from app.domain.rows import FeedFilter
 from app.models import Conversation, Message
 from app.services.container import Services
 from app.ui.main_window import SCREEN_NAMES, MainWindow
+from tests.ui.feed import listed
 
 MARKUP = '<b>bold</b><img src=x onerror=alert(1)> <a href="https://evil.example">click</a>'
 
@@ -66,6 +67,7 @@ def test_choosing_a_unit_lists_its_sub_tree(
     window.inbox.status_filter.setCurrentText("All statuses")
     window.inbox.unit_tree.select_unit(care.id)
     model = window.inbox.model
+    listed(qtbot, model)
     model.fetch_to_end()
     assert window.inbox.title.text() == "Customer Care"
     subtree = set(demo_services.inbox.subtree(care.id))
@@ -78,6 +80,7 @@ def test_selecting_a_row_shows_its_messages(
 ) -> None:
     window = _window(qtbot, demo_services, tmp_path)
     window.show()
+    listed(qtbot, window.inbox.model)
     window.inbox.view.selectRow(3)
     row = window.inbox.model.row_at(3)
     thread = demo_services.inbox.thread(row.id)
@@ -123,6 +126,7 @@ def test_markup_in_a_message_is_shown_literally(
     window = _window(qtbot, demo_services, tmp_path)
     window.show()
     window.inbox.status_filter.setCurrentText("New")
+    listed(qtbot, window.inbox.model)
     assert window.inbox.model.row_at(0).preview == MARKUP
     window.inbox.view.selectRow(0)
     [bubble] = window.inbox.thread_pane.bubbles

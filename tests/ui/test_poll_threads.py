@@ -101,6 +101,7 @@ def test_opening_an_x_thread_brings_the_rest_of_it_into_the_pane(
 ) -> None:
     from app.bootstrap import services_for
     from app.ui.inbox.inbox_page import InboxPage
+    from tests.ui.feed import listed
 
     TokenStore().set("x", "u-x", "access_token", TOKEN)
     services = services_for(accounts)
@@ -118,6 +119,7 @@ def test_opening_an_x_thread_brings_the_rest_of_it_into_the_pane(
     qtbot.addWidget(page)
     page.show()
     page.status_filter.setCurrentText("All statuses")
+    listed(qtbot, page.model)
     row = next(i for i in range(page.model.rowCount()) if page.model.row_at(i).network == "x")
     page.view.selectRow(row)
     assert page.thread_pane.texts() == ["@AcmeHelp hi 81"]

@@ -10,6 +10,7 @@ from app.services.container import Services
 from app.services.rules import RuleDraft
 from app.ui.inbox.reroute_dialog import RerouteDialog
 from app.ui.main_window import MainWindow
+from tests.ui.feed import listed
 
 DOMAIN = "acme-mobility.example"
 
@@ -73,8 +74,9 @@ def test_a_supervisor_previews_then_applies_and_the_list_follows(
     assert {s.inbox.rows(moving)[c].unit_id for c in moving} == {legal}
     events = [e.event.kind for e in s.triage.history(moving[0])]
     assert events[-1] == "routed"
-    listed = {inbox.model.row_at(i).id for i in range(inbox.model.rowCount())}
-    assert not listed & set(moving)  # the Care list no longer shows them
+    listed(qtbot, inbox.model)  # the list is read again
+    shown = {inbox.model.row_at(i).id for i in range(inbox.model.rowCount())}
+    assert not shown & set(moving)  # the Care list no longer shows them
 
 
 def test_an_agent_is_told_what_is_missing(

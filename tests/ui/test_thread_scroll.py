@@ -8,6 +8,7 @@ from typing import Any
 from app.config import LocalPrefs
 from app.services.container import Services
 from app.ui.main_window import MainWindow
+from tests.ui.feed import listed
 
 
 def test_a_long_thread_opens_on_its_newest_message_and_activity(
@@ -23,6 +24,7 @@ def test_a_long_thread_opens_on_its_newest_message_and_activity(
     qtbot.waitExposed(window)
     inbox = window.inbox
     model = inbox.model
+    listed(qtbot, model)
     place = max(range(min(model.rowCount(), 100)), key=lambda i: model.row_at(i).message_count)
     longest = model.row_at(place).id
     s.triage.add_note(admin.id, longest, "Checked with the warehouse.")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -31,21 +31,11 @@ from app.ui.inbox.hand_over_dialog import HandOverDialog
 from app.ui.inbox.note_dialog import NoteDialog
 from app.ui.inbox.tag_picker import TagPicker
 from app.ui.operator import OperatorBinding
-from app.ui.tasks import TaskRunner
+from app.ui.tasks import SerialTaskRunner
 
 log = logging.getLogger("quiver.ui.inbox")
 
 NOTHING_OPEN = "Open a conversation first (j / k move, Enter opens)."
-
-
-class SerialTaskRunner(TaskRunner):
-    """A :class:`TaskRunner` on a pool of one thread: jobs run one at a time, in order."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._pool.setExpiryTimeout(-1)  # keep the thread: the next action starts at once
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,10 @@
-"""The conversation list's model: keyset pages from SQL, loaded as the view scrolls."""
+"""The conversation list's model: keyset pages from SQL, loaded as the view scrolls.
+
+The first page of a filter is read in a worker: the GUI thread never waits on it (a search
+with filters can take a few hundred milliseconds on a large workspace). The next pages, the
+rows of a window, arrivals and refreshed rows are single indexed reads (keyset, ~20 ms) and stay
+on the GUI thread, after the first page is in.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
 from app.domain.enums import ConversationStatus, Priority
@@ -15,6 +21,7 @@ from app.domain.sla import SlaClock, SlaState, sla_state
 from app.services.inbox import InboxService
 from app.ui.formatting import KIND_LABELS, NETWORK_LABELS, STATUS_LABELS, long_time, short_time
 from app.ui.labels import author_line
+from app.ui.tasks import SerialTaskRunner
 
 COLUMNS = (
     "",
@@ -52,6 +59,12 @@ _Index = QModelIndex | QPersistentModelIndex
 class ConversationFeedModel(QAbstractTableModel):
     """Holds the rows fetched so far; ``fetchMore`` asks the service for the next page.
 
+    :meth:`set_filter` returns at once: the filter's first page is read in a worker and replaces
+    the rows (one reset) when it arrives, then ``loaded`` is emitted. Until then the previous
+    rows stay listed and nothing else pages (no ``fetchMore``, no jump to the end). A page read
+    for a filter that was replaced meanwhile is dropped, never shown; at most one first page is
+    read at a time, and of the filters asked for meanwhile only the last one is read next.
+
     Jumping to the end loads only the remaining keys (two integers each); their rows are read
     from SQL for the part of the list that is looked at, a window at a time (Anki's shape).
     """
@@ -59,10 +72,18 @@ class ConversationFeedModel(QAbstractTableModel):
     PAGE = 200
     WINDOW = 200  # rows loaded around a row the view asks for
 
+    #: A first page is being read (True), or it arrived or failed (False).
+    loading_changed = Signal(bool)
+    #: The first page of the filter asked for last is listed.
+    loaded = Signal()
+    #: That page could not be read: why, in words for the person (``error`` holds it too).
+    load_failed = Signal(str)
+
     def __init__(self, inbox: InboxService, parent: Any = None) -> None:
         super().__init__(parent)
         self._inbox = inbox
-        self._filter = FeedFilter()
+        self._filter = FeedFilter()  # the filter of the rows listed
+        self._wanted = FeedFilter()  # the filter asked for last (listed once its page is in)
         self._rows: list[ConversationRow | None] = []  # None: not loaded yet
         self._keys: list[tuple[int, int]] = []  # (last_activity_ms, id) of every row
         self._done = True
@@ -71,28 +92,116 @@ class ConversationFeedModel(QAbstractTableModel):
         self._bold.setBold(True)
         self.me: int | None = None  # the person reading the list: what "assigned to me" means
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        # Why the last first page could not be read (its first line: no SQL); "" once one was.
+        self.error = ""
+        # One first page at a time, on a thread of its own: never queued behind counts.
+        self._tasks = SerialTaskRunner(self)
+        self._generation = 0  # counts the filters asked for: a page of an older one is stale
+        self._loading = False  # a filter asked for is not listed yet
+        self._reading = False  # a first page is being read in the worker
+        # What changed while a first page was read (it may have read before): done again on it.
+        self._arrived = False
+        self._touched: set[int] = set()
 
     # -- state --------------------------------------------------------------------------------
 
     @property
     def filter(self) -> FeedFilter:
+        """The filter asked for last: listed, or listed once its first page is in."""
+        return self._wanted
+
+    @property
+    def listed_filter(self) -> FeedFilter:
+        """The filter of the rows listed now."""
         return self._filter
+
+    @property
+    def loading(self) -> bool:
+        """True from :meth:`set_filter` until its first page is listed (or failed)."""
+        return self._loading
 
     def set_unit_colours(self, colours: Mapping[int, str]) -> None:
         self._colours = {uid: QColor(c) for uid, c in colours.items()}
 
     def set_filter(self, new: FeedFilter) -> None:
-        """Show what ``new`` selects, starting over with its first page."""
-        first = self._inbox.page(new, limit=self.PAGE, me=self.me)
-        self.beginResetModel()
-        self._filter = new
-        self._rows = list(first)
-        self._keys = [r.key_for(new.sort) for r in first]
-        self._done = len(first) < self.PAGE
-        self.endResetModel()
+        """List what ``new`` selects, from its first page, read in a worker.
+
+        Returns at once; ``loaded`` (or ``load_failed``) follows. The rows listed now stay until
+        the page arrives.
+        """
+        self._wanted = new
+        self._generation += 1
+        if not self._loading:
+            self._loading = True
+            self.loading_changed.emit(True)
+        if not self._reading:  # else it is read once the page being read now has come back
+            self._read_first_page()
 
     def reload(self) -> None:
-        self.set_filter(self._filter)
+        """Read the list again from its first page (in a worker, like :meth:`set_filter`)."""
+        self.set_filter(self._wanted)
+
+    def _read_first_page(self) -> None:
+        generation, query, me, inbox, limit = (
+            self._generation,
+            self._wanted,
+            self.me,
+            self._inbox,
+            self.PAGE,
+        )
+        self._reading = True
+        self._arrived = False
+        self._touched.clear()
+        self._tasks.submit(
+            lambda: inbox.page(query, limit=limit, me=me),  # in the worker: touches no Qt object
+            lambda page: self._on_first_page_read(generation, query, page),
+            lambda message: self._on_first_page_failed(generation, message),
+        )
+
+    def wait(self, msecs: int = 2000) -> bool:
+        """Wait for a first page being read (closing the window)."""
+        return self._tasks.wait(msecs)
+
+    def _on_first_page_read(
+        self, generation: int, query: FeedFilter, first: list[ConversationRow]
+    ) -> None:
+        self._reading = False
+        if generation != self._generation:  # the filter changed meanwhile: read the new one
+            self._read_first_page()
+            return
+        self.beginResetModel()
+        self._filter = query
+        self._rows = list(first)
+        self._keys = [r.key_for(query.sort) for r in first]
+        self._done = len(first) < self.PAGE
+        self.endResetModel()
+        self.error = ""
+        self._loading = False
+        self.loading_changed.emit(False)
+        # Arrivals and triage changes that came while the page was read (it may predate them).
+        touched, self._touched = self._touched, set()
+        if touched:
+            self.refresh_rows(touched)
+        if self._arrived:
+            self._arrived = False
+            self.merge_newer()
+        self.loaded.emit()
+
+    def _on_first_page_failed(self, generation: int, message: str) -> None:
+        self._reading = False
+        if generation != self._generation:
+            self._read_first_page()
+            return
+        if self._wanted != self._filter:
+            # The rows listed are another filter's: list nothing rather than the wrong rows.
+            self.beginResetModel()
+            self._filter = self._wanted
+            self._rows, self._keys, self._done = [], [], True
+            self.endResetModel()
+        self.error = message.splitlines()[0] if message else "unknown error"
+        self._loading = False
+        self.loading_changed.emit(False)
+        self.load_failed.emit(self.error)
 
     def row_at(self, row: int) -> ConversationRow:
         found = self._rows[row]
@@ -112,6 +221,8 @@ class ConversationFeedModel(QAbstractTableModel):
         longer in the list are skipped. Returns how many rows were refreshed.
         """
         wanted = set(conversation_ids)
+        if self._reading:  # the page being read may have been read before the change
+            self._touched |= wanted
         places = {cid: i for i, (_, cid) in enumerate(self._keys) if cid in wanted}
         found = self._inbox.rows(list(places)) if places else {}
         for cid, i in places.items():
@@ -149,19 +260,21 @@ class ConversationFeedModel(QAbstractTableModel):
         return None
 
     def canFetchMore(self, parent: _Index) -> bool:
-        return not parent.isValid() and not self._done
+        # While a new first page is read, the rows listed are not the ones to page on.
+        return not parent.isValid() and not self._done and not self._loading
 
     def fetchMore(self, parent: _Index) -> None:
-        if parent.isValid() or self._done:
+        if parent.isValid() or self._done or self._loading:
             return
         self._append(self.PAGE)
 
     def fetch_to_end(self) -> None:
         """Take every remaining row into the list at once ("jump to the oldest").
 
-        Only their keys are read now; rows load when looked at.
+        Only their keys are read now; rows load when looked at. Nothing happens while a first
+        page is being read.
         """
-        if self._done:
+        if self._done or self._loading:
             return
         keys = self._inbox.keys(
             self._filter, after=self._keys[-1] if self._keys else None, me=self.me
@@ -180,14 +293,20 @@ class ConversationFeedModel(QAbstractTableModel):
         Rows that moved up (a new message in an older conversation) leave their old place, so
         no conversation is listed twice; selection and persistent indexes follow their rows.
 
+        While a first page is read, this waits for it: once listed, it is checked for newer
+        rows (in the due-time order, read again).
+
         Returns:
-            How many rows were added at the top.
+            How many rows were added at the top (in the due-time order, or while a first page
+            is read: none yet).
         """
+        if self._loading:
+            self._arrived = True
+            return 0
         if not self._rows or self._filter.sort == SORT_DUE:
             # In the due-time order an arrival belongs anywhere (or nowhere): read it again.
-            before = self.rowCount()
             self.reload()
-            return max(0, self.rowCount() - before)
+            return 0
         newer = self._inbox.newer(self._filter, than=self._keys[0], me=self.me)
         if not newer:
             return 0

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -25,26 +23,10 @@ from app.domain.rows import AccountRow, ConversationRow, FeedFilter, PersonRow, 
 from app.services.container import Services
 from app.services.threads import ThreadSearchOutcome
 from app.services.triage import TriageDetails
-from app.ui.formatting import (
-    KIND_LABELS,
-    NETWORK_LABELS,
-    STATE_LABELS,
-    STATUS_LABELS,
-    account_detail,
-)
+from app.ui.formatting import NETWORK_LABELS, STATE_LABELS, account_detail
 from app.ui.inbox.actions import TriageActions
-from app.ui.inbox.feed_model import (
-    COL_COUNT,
-    COL_FROM,
-    COL_KIND,
-    COL_MARK,
-    COL_NETWORK,
-    COL_PREVIEW,
-    COL_SLA,
-    COL_STATUS,
-    COL_TIME,
-    ConversationFeedModel,
-)
+from app.ui.inbox.feed_model import ConversationFeedModel
+from app.ui.inbox.feed_view import OPEN, FeedView, fit_columns
 from app.ui.inbox.filter_bar import BACKLOG_LABEL, NETWORK_CHOICES, STATUS_CHOICES, FilterBar
 from app.ui.inbox.reroute_dialog import RerouteDialog
 from app.ui.inbox.saved_views import SavedViewsPanel
@@ -59,64 +41,7 @@ ACCOUNT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 log = logging.getLogger("quiver.ui.inbox")
 
-ROW_HEIGHT = 30
 COUNTS_THROTTLE_MS = 3000  # recount at most this often while conversations stream in
-
-
-class FeedView(QTableView):
-    """The conversation list: fixed row heights, whole-row selection, j/k navigation."""
-
-    painted = Signal()
-    open_requested = Signal()  # Enter on the list
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("feedView")
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setShowGrid(False)
-        self.setWordWrap(False)
-        self.setAlternatingRowColors(True)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        vertical = self.verticalHeader()
-        vertical.setVisible(False)
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(ROW_HEIGHT)
-        vertical.setMinimumSectionSize(ROW_HEIGHT)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        model = self.model()
-        if model is not None and model.rowCount() > 0:
-            self.painted.emit()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key in (Qt.Key.Key_J, Qt.Key.Key_K) and not event.modifiers():
-            self.move_selection(1 if key == Qt.Key.Key_J else -1)
-            return
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
-            self.open_requested.emit()
-            return
-        super().keyPressEvent(event)
-
-    def move_selection(self, step: int) -> None:
-        model = self.model()
-        if model is None or model.rowCount() == 0:
-            return
-        current = self.currentIndex().row()
-        if current < 0 or not self.selectionModel().hasSelection():
-            target = max(current, 0)  # nothing open yet: open the row under the cursor
-        else:
-            target = max(0, min(model.rowCount() - 1, current + step))
-        if target == model.rowCount() - 1 and model.canFetchMore(QModelIndex()):
-            model.fetchMore(QModelIndex())
-        index = model.index(target, 0)
-        self.setCurrentIndex(index)  # selects the whole row (SelectRows) and moves the cursor
-        self.scrollTo(index)
-
 
 EMPTY_FILTERED = "No conversations match these filters."
 SEARCH_CAPPED = "the newest matches of this search: add words or filters to see older ones"
@@ -126,6 +51,7 @@ EMPTY_NO_ACCOUNTS = (
     "streams practice conversations at once; X and Facebook Pages connect through your "
     "organization's apps."
 )
+LOAD_FAILED = "The conversations could not be read ({error}). F5 tries again."
 
 
 class InboxPage(QWidget):
@@ -149,6 +75,10 @@ class InboxPage(QWidget):
         self._open_id: int | None = None
         self._tasks = TaskRunner(self)
         self._painted_once = False
+        # Asked for while a first page loads; done when it is listed.
+        self._first_row_wanted = False  # Enter in the search box: go to the first result
+        self._oldest_wanted = False  # Ctrl+End: jump to the oldest
+        self._keeping_open = False  # re-selecting the open conversation in the new rows
         self._counts_pending = False
         self.counts: dict[int, UnitCount] = {}
         self._unit_names: dict[int, str] = {}
@@ -205,11 +135,18 @@ class InboxPage(QWidget):
         self.empty_note.setWordWrap(True)
         self.empty_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_note.hide()
+        # Why the list could not be read (the rows shown, if any, are the previous ones).
+        self.feed_error = QLabel()
+        self.feed_error.setObjectName("feedError")
+        self.feed_error.setTextFormat(Qt.TextFormat.PlainText)
+        self.feed_error.setWordWrap(True)
+        self.feed_error.hide()
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(8, 12, 8, 8)
         centre_layout.addWidget(self.title)
         centre_layout.addWidget(self.filter_bar)
+        centre_layout.addWidget(self.feed_error)
         centre_layout.addWidget(self.view, 1)
         centre_layout.addWidget(self.empty_note)
 
@@ -251,7 +188,9 @@ class InboxPage(QWidget):
         search_key = QShortcut(QKeySequence("/"), self, self.filter_bar.focus_search)
         search_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
-        self.model.modelReset.connect(self._on_model_reset)
+        self.model.loading_changed.connect(self._on_model_loading_changed)
+        self.model.loaded.connect(self._on_model_loaded)
+        self.model.load_failed.connect(self._on_model_load_failed)
         self.view.painted.connect(self._on_view_painted)
         self.view.open_requested.connect(self.open_current)
         QShortcut(QKeySequence("Ctrl+End"), self.view, self.jump_to_oldest)
@@ -286,10 +225,10 @@ class InboxPage(QWidget):
         self._apply(query)
 
     def _apply(self, query: FeedFilter) -> None:
+        """List ``query``: its first page loads in a worker (see :meth:`_on_model_loaded`)."""
         self.model.set_filter(query)
         name = self._unit_names.get(query.unit_id or -1, "All units")
         self.title.setText(name)
-        self.empty_note.setVisible(self.model.rowCount() == 0)
         self._mark_account(query.account_ids)
         if query.text:  # does the search list everything it found? (asked in a worker)
             me = self.model.me
@@ -335,9 +274,14 @@ class InboxPage(QWidget):
         self.refresh_counts()
 
     def _on_filter_bar_submitted(self) -> None:
-        """From the search box to its results: the list takes the keyboard, on the first row."""
+        """From the search box to its results: the list takes the keyboard, on the first row.
+
+        While the results load, the first row is chosen once they are listed.
+        """
         self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        if self.model.rowCount() and not self.view.selectionModel().hasSelection():
+        if self.model.loading:
+            self._first_row_wanted = True
+        elif self.model.rowCount() and not self.view.selectionModel().hasSelection():
             self.view.setCurrentIndex(self.model.index(0, 0))
 
     def _on_saved_views_view_chosen(self, query: FeedFilter) -> None:
@@ -362,13 +306,60 @@ class InboxPage(QWidget):
             self.saved_views.reload()
         self._apply(self.current_filter())
 
-    def _on_model_reset(self) -> None:
+    def _on_model_loading_changed(self, loading: bool) -> None:
+        self.view.show_loading(loading)
+        self._show_empty_note()
+
+    def _on_model_loaded(self) -> None:
+        """A new first page is listed: keep the open conversation if it is still there."""
+        self.feed_error.hide()
+        self._show_empty_note()
+        place = self.model.row_of(self._open_id) if self._open_id is not None else None
+        if place is not None:
+            self._keeping_open = True  # the thread is on screen already: not read again
+            try:
+                self.view.setCurrentIndex(self.model.index(place, 0))
+            finally:
+                self._keeping_open = False
+            if self.triage_actions is not None:
+                self.triage_actions.follow(self.open_row())
+        else:
+            self._close_conversation()
+            if self._first_row_wanted and self.model.rowCount():
+                self.view.setCurrentIndex(self.model.index(0, 0))
+        self._first_row_wanted = False
+        self.view.replay_held()  # j/k/Enter pressed while the rows loaded
+        if self._oldest_wanted:
+            self._oldest_wanted = False
+            self.jump_to_oldest()
+
+    def _on_model_load_failed(self, message: str) -> None:
+        self._first_row_wanted = self._oldest_wanted = False
+        self.view.drop_held()
+        if self.model.rowCount() == 0:
+            self._close_conversation()
+        self.feed_error.setText(LOAD_FAILED.format(error=message))
+        self.feed_error.show()
+        self._show_empty_note()
+        self.status_message.emit(f"The conversations could not be read: {message}")
+
+    def _close_conversation(self) -> None:
         self._open_id = None
         self.thread_pane.show_thread(None)
         if self.triage_actions is not None:
             self.triage_actions.follow(None)
 
+    def _show_empty_note(self) -> None:
+        """The "nothing matches" note, only when that is known (not loading, no error)."""
+        self.empty_note.setVisible(
+            self.model.rowCount() == 0 and not self.model.loading and not self.model.error
+        )
+
     def jump_to_oldest(self) -> None:
+        """Ctrl+End; while a first page loads, once it is listed."""
+        if self.model.loading:
+            self._oldest_wanted = True
+            return
         self.model.fetch_to_end()
         self.view.scrollToBottom()
 
@@ -376,7 +367,7 @@ class InboxPage(QWidget):
 
     def _on_view_selection_changed(self, selected: QItemSelection, _d: QItemSelection) -> None:
         rows = {i.row() for i in selected.indexes()}
-        if not rows:
+        if not rows or self._keeping_open:
             return
         row = self.model.row_at(min(rows))
         self._show_conversation(row.id)
@@ -422,7 +413,13 @@ class InboxPage(QWidget):
         return None if row is None else self.model.row_at(row)
 
     def open_current(self) -> None:
-        """Enter: open the conversation under the cursor (the first one if none)."""
+        """Enter: open the conversation under the cursor (the first one if none).
+
+        While a new filter's rows load, once they are listed (the palette's "Open" too).
+        """
+        if self.view.rows_pending():
+            self.view.press(OPEN)
+            return
         index = self.view.currentIndex()
         if not index.isValid() or not self.view.selectionModel().isRowSelected(index.row()):
             self.view.move_selection(0)
@@ -504,7 +501,7 @@ class InboxPage(QWidget):
             row = self.model.row_of(anchor_id)
             if row is not None:
                 view.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
-        self.empty_note.setVisible(self.model.rowCount() == 0)
+        self._show_empty_note()
         self._schedule_counts()
 
     def _schedule_counts(self) -> None:
@@ -521,6 +518,7 @@ class InboxPage(QWidget):
         self.refresh_counts()
 
     def shutdown(self) -> None:
+        self.model.wait(2000)
         self._tasks.wait(2000)
 
     # -- first paint --------------------------------------------------------------------------
@@ -529,37 +527,6 @@ class InboxPage(QWidget):
         if not self._painted_once:
             self._painted_once = True
             QTimer.singleShot(0, self, self.first_page_painted.emit)
-
-
-def fit_columns(view: QTableView) -> None:
-    """The preview stretches; every other column is as wide as the longest thing it can show.
-
-    Widths come from the labels' vocabulary and the font, not from measuring rows: a list of
-    100,000 rows is never read to lay out its header.
-    """
-    header = view.horizontalHeader()
-    metrics = view.fontMetrics()
-    # Room for the cell padding and the header's margins.
-    pad = 2 * view.style().pixelMetric(view.style().PixelMetric.PM_HeaderMargin) + 16
-
-    def fit(*texts: str) -> int:
-        return max(metrics.horizontalAdvance(t) for t in texts) + pad
-
-    widths = {
-        COL_MARK: fit("!!"),
-        COL_NETWORK: fit("Network", *NETWORK_LABELS.values()),
-        COL_KIND: fit("Kind", *KIND_LABELS.values()),
-        COL_FROM: fit("Maria Fernández"),  # longer names elide; the thread shows all
-        COL_COUNT: fit("Msgs", "999"),
-        COL_STATUS: fit("Status", *STATUS_LABELS.values()),
-        COL_SLA: fit("Reply due", "overdue 23 h 59 min"),
-        COL_TIME: fit("Last activity", "Wed 23:59", "30 Sep 2026"),
-    }
-    for col, width in widths.items():
-        header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(col, width)
-    header.setSectionResizeMode(COL_PREVIEW, QHeaderView.ResizeMode.Stretch)
-    header.setStretchLastSection(False)
 
 
 def _section(text: str) -> QLabel:
