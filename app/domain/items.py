@@ -49,9 +49,8 @@ _TEXT_FIELDS = (
 
 def has_nul(item: InboundItem) -> bool:
     """Whether a text field holds NUL (cheap: a substring test per field)."""
-    return any(
-        isinstance(value := getattr(item, name), str) and "\x00" in value for name in _TEXT_FIELDS
-    )
+    values = [getattr(item, name) for name in _TEXT_FIELDS]
+    return "\x00" in "".join(v for v in values if isinstance(v, str))
 
 
 def repair_text(item: InboundItem) -> InboundItem:

@@ -245,7 +245,7 @@ def score(item: SpamInput, config: SpamConfig) -> SpamVerdict:
     links = _URL.findall(folded) if _may_link(folded) else []
     if links:
         rest = _MENTION.sub(" ", _URL.sub(" ", folded))
-        if not any(c.isalnum() for c in rest):
+        if not any(map(str.isalnum, rest)):
             only = "a link" if len(links) == 1 else f"{len(links)} links"
             add(config.link_only_weight, f"The text is nothing but {only}.")
     if item.known_spam_author:
