@@ -376,3 +376,17 @@ def test_the_queue_walks_its_index_on_sqlite(demo_services: Services) -> None:
         captured
     )
     assert not any("TEMP B-TREE" in line for line in captured), captured  # no sort
+
+
+def test_the_demos_pending_drafts_are_in_their_approvers_queues(demo_services: Services) -> None:
+    s = demo_services
+    emma, grace, rachel = (_person(s, p) for p in ("emma.laurent", "grace.kim", "rachel.adams"))
+    (mine,) = [r for r in s.drafts.pending_for(emma) if r.author_name == "Jamal Carter"]
+    assert mine.accounts == ("@acme", "Acme Mobility")
+    (pr,) = s.drafts.pending_for(grace)
+    assert pr.missing[0].startswith("2 more approvals from a supervisor of Public Relations")
+    assert s.drafts.pending_for(rachel) == []  # hers is approved already
+    with s.db.engine.connect() as conn:
+        approved = conn.scalar(select(Draft.id).where(Draft.state == "approved"))
+    assert approved is not None
+    assert s.drafts.check_before_publish(approved, datetime.now(UTC)).ready
