@@ -20,6 +20,7 @@ from app.services.accounts import AccountsService
 from app.services.audit import AuditService
 from app.services.container import Services
 from app.services.directory import DirectoryService
+from app.services.drafts import DraftsService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
 from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthorizationFlow
@@ -86,6 +87,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         routing=routing,
         rules=RulesService(db),
         views=SavedViewsService(db, inbox),
+        drafts=DraftsService(db),
     )
 
 

@@ -1,7 +1,7 @@
 """The persistence model: SQLAlchemy 2.0 typed ORM classes (no engine, no session, no Qt)."""
 
 from app.models.base import Base, UtcDateTime
-from app.models.drafts import Approval, Draft, DraftTarget, DraftVersion
+from app.models.drafts import Approval, Draft, DraftApprover, DraftTarget, DraftVersion
 from app.models.org import Organization, Person, RoleAssignment, Unit
 from app.models.rules import ApprovalRule, PolicyRule, RoutingRule
 from app.models.social import (
@@ -29,6 +29,7 @@ __all__ = [
     "ConversationEvent",
     "ConversationTag",
     "Draft",
+    "DraftApprover",
     "DraftTarget",
     "DraftVersion",
     "Message",

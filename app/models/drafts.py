@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.enums import Decision, DraftKind, DraftState, DraftTargetState
+from app.domain.enums import Decision, DraftKind, DraftState, DraftTargetState, Role
 from app.models.base import Base, UtcDateTime, one_of, utcnow
 
 DRAFT_KINDS_SQL = one_of("kind", DraftKind)
 DRAFT_STATES_SQL = one_of("state", DraftState)
 DRAFT_TARGET_STATES_SQL = one_of("state", DraftTargetState)
 DECISIONS_SQL = one_of("decision", Decision)
+APPROVER_ROLES_SQL = one_of("role", Role)
 
 
 class Draft(Base):
@@ -28,11 +29,13 @@ class Draft(Base):
             f"kind = '{DraftKind.POST.value}' OR conversation_id IS NOT NULL",
             name="reply_needs_thread",
         ),
+        # the approvals queue: pending drafts, oldest first, keyset-paged
+        Index("ix_drafts_state_created_at_id", "state", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
-    state: Mapped[str] = mapped_column(String(20), default=DraftState.DRAFT, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=DraftState.DRAFT)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
     conversation_id: Mapped[int | None] = mapped_column(
@@ -60,6 +63,9 @@ class Draft(Base):
         cascade="all, delete-orphan", passive_deletes=True
     )
     approvals: Mapped[list[Approval]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    approvers: Mapped[list[DraftApprover]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -115,3 +121,28 @@ class Approval(Base):
     decision: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DraftApprover(Base):
+    """Who may decide a pending draft: people holding ``role`` in the unit or a unit above it.
+
+    The approvals queue's index: written whenever the service works out a waiting draft's
+    requirement (on submit, after each decision, when its approval lapses), one row per demand,
+    and dropped when the draft stops waiting, so the queue finds a supervisor's drafts without
+    evaluating every pending draft. Each draft the queue finds is checked again against the
+    rules in force before it is shown.
+    """
+
+    __tablename__ = "draft_approvers"
+    __table_args__ = (
+        CheckConstraint(APPROVER_ROLES_SQL, name="role"),
+        Index("ix_draft_approvers_role_unit_id", "role", "unit_id"),  # whose queue
+    )
+
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )

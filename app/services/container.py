@@ -8,6 +8,7 @@ from app.services.access import AccessService
 from app.services.accounts import AccountsService
 from app.services.audit import AuditService
 from app.services.directory import DirectoryService
+from app.services.drafts import DraftsService
 from app.services.inbox import InboxService
 from app.services.ingest import IngestService
 from app.services.organization import OrganizationService
@@ -44,6 +45,7 @@ class Services:
     routing: RoutingService  # routing on ingest; preview_again / apply_again
     rules: RulesService
     views: SavedViewsService
+    drafts: DraftsService  # drafts, approvals and the approvals queue
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

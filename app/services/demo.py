@@ -51,6 +51,7 @@ from app.models import (
     Unit,
 )
 from app.models.base import from_epoch_ms, to_epoch_ms
+from app.services.drafts import DraftsService
 from app.services.routing import FirstMessage, RoutingService, decide
 from app.storage.ids import sync_id_sequences
 from app.storage.ingest import REASON, NewThread, fit
@@ -405,6 +406,7 @@ def fill_demo(
             raise DemoError(f"{db.display_name} already holds an organization")
     rng = random.Random(seed)
     ids = _write_company(db, rng, reference)
+    DraftsService(db).refresh_queue()  # the pending drafts, in their approvers' queues
     generator = _ConversationWriter(db, ids, seed, reference)
     total_messages = generator.run(conversations, progress)
     with db.engine.begin() as conn:
@@ -866,7 +868,8 @@ def _write_drafts(
             "sales",
             "approved",
             "Running a delivery fleet? Our Volt S cargo bikes cut costs per drop. Ask us for a "
-            "quote: acme-mobility.example/fleet",
+            "quote: acme-mobility.example/fleet Offer subject to availability. Terms: "
+            "acme-mobility.example/terms",
             ("sbx_main",),
             "sg_leads",
             "rachel.adams",

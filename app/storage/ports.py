@@ -12,12 +12,13 @@ anything not committed is rolled back when the ``with`` block ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from app.domain.approval import Rule
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Place
 from app.domain.rows import AccountRow, ConversationRow, FeedQuery, MessageRow, UnitRow
@@ -25,6 +26,17 @@ from app.domain.setup import OrganizationRow, PlannedUnit
 from app.domain.spam import Sighting
 from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.audit import AuditQuery, AuditRow
+from app.storage.draft_records import (
+    KEEP,
+    AccountFacts,
+    ConversationFacts,
+    DecisionRecord,
+    DraftRecord,
+    Keep,
+    NewDraft,
+    PolicySource,
+    VersionRecord,
+)
 from app.storage.ingest import Router, StoredBatch
 from app.storage.rerouting import RerouteCandidate
 from app.storage.rule_store import NewRule, SampleMessage
@@ -725,6 +737,102 @@ class TriageRepository(Protocol):
     def events(self, conversation_id: int) -> list[EventRow]: ...
 
 
+class DraftsRepository(Protocol):
+    """Drafts, their versions, decisions and approvers, and what checking one reads.
+
+    ``app/storage/drafts.py``.
+    """
+
+    def get(self, draft_id: int, *, lock: bool = False) -> DraftRecord | None:
+        """The draft; ``lock``: no one else changes it until this unit of work ends."""
+        ...
+
+    def add(self, draft: NewDraft) -> int:
+        """Store a new draft (state ``draft``, version 1, its targets); returns its id."""
+        ...
+
+    def add_version(
+        self, draft_id: int, version: int, text: str, person_id: int, at: datetime
+    ) -> None:
+        """Store a new version of the text and make it the current one."""
+        ...
+
+    def rewrite(self, draft_id: int, version: int, text: str, at: datetime) -> None:
+        """Replace the text of ``version`` in place."""
+        ...
+
+    def set_state(
+        self,
+        draft_id: int,
+        *,
+        expected: str,
+        state: str,
+        at: datetime,
+        schedule_at: datetime | Keep | None = KEEP,
+        failure_reason: str | None = None,
+    ) -> bool:
+        """Compare-and-set of the state: False when the draft is no longer in ``expected``."""
+        ...
+
+    def delete(self, draft_id: int) -> None: ...
+
+    def versions(self, draft_id: int) -> list[VersionRecord]: ...
+
+    def decisions(self, draft_id: int) -> list[DecisionRecord]:
+        """Every decision on the draft, any version, in the order given."""
+        ...
+
+    def decisions_of(self, draft_ids: Sequence[int]) -> dict[int, list[DecisionRecord]]: ...
+
+    def add_decision(
+        self,
+        draft_id: int,
+        version: int,
+        person_id: int,
+        decision: str,
+        reason: str,
+        at: datetime,
+    ) -> None: ...
+
+    def set_approvers(self, draft_id: int, approvers: Iterable[tuple[str, str]]) -> None:
+        """Who may decide the draft: ``(role, unit path)`` pairs, replacing the old ones."""
+        ...
+
+    def pending(
+        self,
+        grants: Sequence[tuple[str, str]],
+        person_id: int,
+        *,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 50,
+    ) -> list[DraftRecord]:
+        """Pending drafts whose approvers ``grants`` cover, by ``(created_at, id)``.
+
+        Not those ``person_id`` wrote or decided (this version); after ``after``.
+        """
+        ...
+
+    def waiting(
+        self, *, after: tuple[datetime, int] | None = None, limit: int = 500
+    ) -> list[DraftRecord]:
+        """Every pending draft, by ``(created_at, id)`` after ``after``."""
+        ...
+
+    def accounts(self, account_ids: Sequence[int]) -> dict[int, AccountFacts]: ...
+
+    def conversation(self, conversation_id: int) -> ConversationFacts | None: ...
+
+    def conversations(self, conversation_ids: Sequence[int]) -> dict[int, ConversationFacts]: ...
+
+    def message_conversation(self, message_id: int) -> int | None: ...
+
+    def is_social_goal(self, item_id: int) -> bool: ...
+
+    def policy(self) -> PolicySource: ...
+
+    def approval_rules(self) -> list[Rule]: ...
+
+
 class RuleStore(Protocol):
     """Routing rules as Settings edits them, and the preview's sample (app.storage.rule_store)."""
 
@@ -810,6 +918,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def saved_views(self) -> SavedViewRepository: ...
+
+    @property
+    def drafts(self) -> DraftsRepository: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.storage.accounts import SqlAccounts, SqlAuditLog, SqlSettings
 from app.storage.audit import SqlAuditEntries
 from app.storage.directory import SqlDirectory
+from app.storage.drafts import SqlDrafts
 from app.storage.feed import SqlFeed
 from app.storage.ingest_batches import SqlIngestBatches
 from app.storage.organization import SqlOrganization
@@ -43,6 +44,7 @@ class _Repositories:
     rerouting: SqlRerouting
     rule_store: SqlRuleStore
     saved_views: SqlSavedViews
+    drafts: SqlDrafts
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -64,6 +66,7 @@ class _Repositories:
             rerouting=SqlRerouting(session),
             rule_store=SqlRuleStore(session),
             saved_views=SqlSavedViews(session),
+            drafts=SqlDrafts(session),
         )
 
 
@@ -153,6 +156,10 @@ class UnitOfWork:
     @property
     def saved_views(self) -> SqlSavedViews:
         return self._repositories.saved_views
+
+    @property
+    def drafts(self) -> SqlDrafts:
+        return self._repositories.drafts
 
     @property
     def _repositories(self) -> _Repositories:

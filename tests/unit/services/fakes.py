@@ -56,6 +56,7 @@ from app.storage.search import SearchResult
 from app.storage.signin import Credentials
 from app.storage.views import SavedViewRecord
 from tests.unit.services.fakes_admin import FakeAuditEntries, FakeUnits
+from tests.unit.services.fakes_drafts import FakeDrafts, FakeDraftsData
 from tests.unit.services.fakes_rules import FakeRulesData, FakeRuleStore
 from tests.unit.services.fakes_triage import FakeTriage, FakeTriageData
 from tests.unit.services.fakes_views import FakeSavedViews
@@ -158,6 +159,7 @@ class FakeData:
     routed: dict[int, NewThread] = field(default_factory=dict)  # conversation id -> decision
     rule_store: FakeRulesData = field(default_factory=FakeRulesData)  # fakes_rules.FakeRuleStore
     saved_views: list[SavedViewRecord] = field(default_factory=list)  # fakes_views
+    drafts: FakeDraftsData = field(default_factory=FakeDraftsData)  # fakes_drafts.FakeDrafts
 
     def unit_name(self, unit_id: int) -> str:
         return next(e.unit.name for e in self.units if e.unit.id == unit_id)
@@ -865,6 +867,10 @@ class FakeUnitOfWork:
     def saved_views(self) -> FakeSavedViews:
         return FakeSavedViews(self.data.saved_views)
 
+    @property
+    def drafts(self) -> FakeDrafts:
+        return FakeDrafts(self.data, self._storage.draft_locks)
+
     def __enter__(self) -> FakeUnitOfWork:
         self._work = copy.deepcopy(self._storage.data)
         return self
@@ -895,6 +901,7 @@ class FakeStorage:
         self.chunks: list[int] = []  # the size of every batch a unit of work tried to store
         self.setup_locks: list[int] = []  # one entry per lock_for_setup() call
         self.rule_calls: list[str] = []  # FakeRules: each time the rules were decoded
+        self.draft_locks: list[int] = []  # FakeDrafts: each draft read with lock=True
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
