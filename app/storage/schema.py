@@ -12,6 +12,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0003_administration",
     "0004_triage",
     "0005_routing_spam_views",
+    "0006_filtered_walks",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 
