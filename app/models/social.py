@@ -105,7 +105,8 @@ class Conversation(Base):
         # them in the index, reading no row; migration 0006).
         Index("ix_conversations_unit_activity", "unit_id", "last_activity_at", "id", *_FILTERED),
         Index("ix_conversations_activity", "last_activity_at", "id", "unit_id", *_FILTERED),
-        Index("ix_conversations_unit_status", "unit_id", "status"),
+        # The backlog's ids (and a unit's: PostgreSQL reads them from the index alone).
+        Index("ix_conversations_unit_status", "unit_id", "status", "id"),
         Index("ix_conversations_unit_due", "unit_id", "sla_due_at", "id", *_FILTERED),
         Index("ix_conversations_due", "sla_due_at", "id", "unit_id", *_FILTERED),
         Index("ix_conversations_author_activity", "author_id", "last_activity_at"),
@@ -202,13 +203,15 @@ class Tag(Base):
 
 class ConversationTag(Base):
     __tablename__ = "conversation_tags"
+    # A tag's conversations from the index alone (the inbox's tag filter reads them as a list).
+    __table_args__ = (
+        Index("ix_conversation_tags_tag_id_conversation_id", "tag_id", "conversation_id"),
+    )
 
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
     )
-    tag_id: Mapped[int] = mapped_column(
-        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Note(Base):

@@ -267,9 +267,16 @@ def matching_conversations(
             .order_by(_messages.c.id.desc())
             .limit(bindparam("n"))
         )
-        who = select(_authors.c.id).where(
-            text(f"{_PG_AUTHOR_WORDS} @@ to_tsquery('simple', quiver_fold(:aq))")
+        # The matching authors first, from their GIN index, then their conversations: left to
+        # itself the planner expects thousands of matches and walks every conversation by
+        # activity, folding each one's author name again (1.2 s at 1M messages, against 5 ms).
+        matching_authors = (
+            select(_authors.c.id)
+            .where(text(f"{_PG_AUTHOR_WORDS} @@ to_tsquery('simple', quiver_fold(:aq))"))
+            .cte("who")
+            .prefix_with("MATERIALIZED")
         )
+        who = select(matching_authors.c.id)
     elif where:
         # With filters, only the newest hits are joined to their conversations (a common word
         # in a small unit would otherwise join every hit); what that window misses is looked

@@ -700,3 +700,19 @@ def test_the_bounded_search_finds_what_it_found_before(
                 assert (result.ids, result.capped) == _bounded_search(
                     db, convs, f, service, windowed=windowed
                 ), f
+
+
+def test_no_filter_leads_to_an_index_of_its_own_on_sqlite_only() -> None:
+    """SQLite (no statistics) gets ``x + 0`` / ``x || ''``; PostgreSQL the columns as they are."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    q = FeedQuery(networks=("x",), unassigned=True, tags=("vip",))
+    stmt = select(Conversation.id).where(*feed.filter_conditions(q, {}))
+    on_sqlite = str(stmt.compile(dialect=sqlite.dialect()))
+    on_postgresql = str(stmt.compile(dialect=postgresql.dialect()))
+    assert "(conversations.network || '') IN" in on_sqlite
+    assert "(conversations.assignee_id + 0) IS NULL" in on_sqlite
+    assert "(conversations.id + 0) IN (SELECT" in on_sqlite
+    assert "conversations.network IN" in on_postgresql
+    assert "conversations.assignee_id IS NULL" in on_postgresql
+    assert "conversations.id IN (SELECT" in on_postgresql

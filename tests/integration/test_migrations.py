@@ -240,17 +240,21 @@ _WALKED = {
 _FILTERED = ["status", "assignee_id", "language", "kind", "network", "account_id", "sentiment"]
 
 
-def _conversation_indexes(url: str) -> dict[str, list[str]]:
+def _indexes(url: str, table: str) -> dict[str, list[str]]:
     engine = build_engine(url)
     try:
         from sqlalchemy import inspect
 
         return {
             str(ix["name"]): [str(c) for c in ix["column_names"]]
-            for ix in inspect(engine).get_indexes("conversations")
+            for ix in inspect(engine).get_indexes(table)
         }
     finally:
         engine.dispose()
+
+
+def _conversation_indexes(url: str) -> dict[str, list[str]]:
+    return _indexes(url, "conversations")
 
 
 def _pages(url: str) -> list[list[int]]:
@@ -288,6 +292,8 @@ def test_a_filled_workspace_at_0005_gets_the_filtered_walks_when_upgraded(
     for name, order in _WALKED.items():
         assert before[name] == (order[:2] if name == "ix_conversations_activity" else order)
     assert "ix_conversations_due" not in before
+    assert before["ix_conversations_unit_status"] == ["unit_id", "status"]
+    assert _indexes(url, "conversation_tags")["ix_conversation_tags_tag_id"] == ["tag_id"]
     pages = _pages(url)  # the same queries read the narrow indexes at 0005
     assert any(pages)
 
@@ -307,7 +313,10 @@ def test_a_filled_workspace_at_0005_gets_the_filtered_walks_when_upgraded(
     for name, order in _WALKED.items():
         assert after[name] == [*order, *_FILTERED]
     assert after["ix_conversations_due"] == ["sla_due_at", "id", "unit_id", *_FILTERED]
-    assert after["ix_conversations_unit_status"] == ["unit_id", "status"]
+    assert after["ix_conversations_unit_status"] == ["unit_id", "status", "id"]
+    tags = _indexes(url, "conversation_tags")
+    assert tags["ix_conversation_tags_tag_id_conversation_id"] == ["tag_id", "conversation_id"]
+    assert "ix_conversation_tags_tag_id" not in tags
     assert _pages(url) == pages
 
 
@@ -320,3 +329,6 @@ def test_0006_goes_back_to_the_narrow_indexes(db: Database) -> None:
     assert indexes["ix_conversations_unit_activity"] == ["unit_id", "last_activity_at", "id"]
     assert indexes["ix_conversations_unit_due"] == ["unit_id", "sla_due_at", "id"]
     assert "ix_conversations_due" not in indexes
+    assert indexes["ix_conversations_unit_status"] == ["unit_id", "status"]
+    tags = _indexes(db.url.render_as_string(hide_password=False), "conversation_tags")
+    assert tags["ix_conversation_tags_tag_id"] == ["tag_id"]

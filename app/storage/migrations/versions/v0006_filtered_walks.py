@@ -7,8 +7,16 @@ walked entry read its row from the table: a rare filter (a language, "status new
 due-time order, an agent in the units they do not work in) read hundreds of thousands of rows,
 80-300 ms at 1M messages. The same three indexes now also hold the columns the filters read
 (unit, status, assignee, language, kind, network, account, sentiment): such a walk reads the
-index alone, 20 ms for every conversation of that workspace. No index is added: each of the
-three is rebuilt wider under its name.
+index alone, 20 ms for every conversation of that workspace. Each of the three is rebuilt
+wider under its name.
+
+The due-time order across units gets its own walk, ``ix_conversations_due``: it was one walk
+per unit, merged, each walking its whole unit when the filters kept none of its conversations
+(an agent's, the German ones). A tag's conversations are read from the tag index alone
+(``ix_conversation_tags_tag_id_conversation_id`` replaces ``ix_conversation_tags_tag_id``):
+the tag filter reads them as a list several times per search. The status index gets the id:
+PostgreSQL then reads a unit's (or its backlog's) ids from it alone, which it did from the
+narrow due-time index before that grew wide.
 
 Revision ID: 0006_filtered_walks
 Revises: 0005_routing_spam_views
@@ -39,14 +47,14 @@ _WIDE = {
     "ix_conversations_activity": ["last_activity_at", "id", "unit_id", *_FILTERED],
     "ix_conversations_unit_activity": ["unit_id", "last_activity_at", "id", *_FILTERED],
     "ix_conversations_unit_due": ["unit_id", "sla_due_at", "id", *_FILTERED],
+    "ix_conversations_unit_status": ["unit_id", "status", "id"],
 }
-# The due-time order across units: it was one walk per unit, merged, each walking its whole unit
-# when the filters kept none of its conversations.
 _DUE = ["sla_due_at", "id", "unit_id", *_FILTERED]
 _NARROW = {
     "ix_conversations_activity": ["last_activity_at", "id"],
     "ix_conversations_unit_activity": ["unit_id", "last_activity_at", "id"],
     "ix_conversations_unit_due": ["unit_id", "sla_due_at", "id"],
+    "ix_conversations_unit_status": ["unit_id", "status"],
 }
 
 
@@ -54,9 +62,17 @@ def upgrade() -> None:
     _rebuild(_WIDE)
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.create_index("ix_conversations_due", _DUE, unique=False)
+    with op.batch_alter_table("conversation_tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_tags_tag_id")
+        batch_op.create_index(
+            "ix_conversation_tags_tag_id_conversation_id", ["tag_id", "conversation_id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("conversation_tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_tags_tag_id_conversation_id")
+        batch_op.create_index("ix_conversation_tags_tag_id", ["tag_id"], unique=False)
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index("ix_conversations_due")
     _rebuild(_NARROW)
