@@ -87,6 +87,10 @@ class Author(Base):
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+#: The conversation columns the inbox's filters read, carried by its walked indexes.
+_FILTERED = ("status", "assignee_id", "language", "kind", "network", "account_id", "sentiment")
+
+
 class Conversation(Base):
     """A thread (X conversation, Facebook post with its comments, a DM thread).
 
@@ -97,10 +101,14 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         UniqueConstraint("network", "account_id", "thread_type", "external_thread_id"),
-        Index("ix_conversations_unit_activity", "unit_id", "last_activity_at", "id"),
-        Index("ix_conversations_activity", "last_activity_at", "id"),
-        Index("ix_conversations_unit_status", "unit_id", "status"),
-        Index("ix_conversations_unit_due", "unit_id", "sla_due_at", "id"),
+        # The inbox's walks: each order, then every column its filters read (the walk checks
+        # them in the index, reading no row; migration 0007).
+        Index("ix_conversations_unit_activity", "unit_id", "last_activity_at", "id", *_FILTERED),
+        Index("ix_conversations_activity", "last_activity_at", "id", "unit_id", *_FILTERED),
+        # The backlog's ids (and a unit's: PostgreSQL reads them from the index alone).
+        Index("ix_conversations_unit_status", "unit_id", "status", "id"),
+        Index("ix_conversations_unit_due", "unit_id", "sla_due_at", "id", *_FILTERED),
+        Index("ix_conversations_due", "sla_due_at", "id", "unit_id", *_FILTERED),
         Index("ix_conversations_author_activity", "author_id", "last_activity_at"),
         CheckConstraint(NETWORKS_SQL, name="network"),
         CheckConstraint(KINDS_SQL, name="kind"),
@@ -195,13 +203,15 @@ class Tag(Base):
 
 class ConversationTag(Base):
     __tablename__ = "conversation_tags"
+    # A tag's conversations from the index alone (the inbox's tag filter reads them as a list).
+    __table_args__ = (
+        Index("ix_conversation_tags_tag_id_conversation_id", "tag_id", "conversation_id"),
+    )
 
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
     )
-    tag_id: Mapped[int] = mapped_column(
-        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Note(Base):

@@ -9,7 +9,6 @@ from app.domain.enums import ConversationStatus
 from app.domain.rows import (
     ASSIGNEE_ME,
     ASSIGNEE_NOBODY,
-    SORT_DUE,
     SORTS,
     ConversationRow,
     FeedFilter,
@@ -74,11 +73,6 @@ class InboxService:
         elif isinstance(query.assignee, int):
             assignee_ids = (query.assignee,)
         unit_ids = self._unit_ids(query)
-        if unit_ids is None and query.sort == SORT_DUE and not query.text.strip():
-            # The due-time order has no index across units: one walk of the (unit, due)
-            # index per unit, merged, instead of sorting every conversation (a search's
-            # conversations are few: they are sorted as they are).
-            unit_ids = tuple(u.id for u in self.units())
         return FeedQuery(
             unit_ids=unit_ids,
             networks=query.networks,

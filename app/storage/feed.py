@@ -7,18 +7,23 @@ most ``units * limit`` rows instead of sorting the whole sub-tree.
 
 Every filter of :class:`app.domain.rows.FeedQuery` is one condition (:func:`filter_conditions`)
 that the page, the arrivals (:func:`feed_newer`), the keys (:func:`feed_keys`), the counts and
-the search walk all share. The due-time order reads ``ix_conversations_unit_due`` per unit in
-two phases: rows with a due time (soonest first), then rows without one (by id), so a NULL due
-time needs no sentinel in the index. Backlog statuses combined with another filter are read
-through ``ix_conversations_unit_status`` (see :func:`_few_statuses`). Search text first finds
-the matching conversations (:mod:`app.storage.search`, within the same filters), then pages
-over them like any other filter.
+the search walk all share. The walked indexes hold every column those conditions read
+(migration 0007), so a walk past thousands of rows the filters reject reads none of them from
+the table; no filter drives a query through an index of its own. The due-time order reads
+``ix_conversations_due`` (every unit) or ``ix_conversations_unit_due`` (per unit) in two
+phases: rows with a due time (soonest first), then rows without one (by id), so a NULL due time
+needs no sentinel in the index. What a walk would go far to find is read by id and sorted
+instead: backlog statuses combined with another filter through ``ix_conversations_unit_status``
+(see :func:`_few_statuses`), a tag with few conversations through its own index (see
+:func:`few_tagged`). Search text first finds the matching conversations
+(:mod:`app.storage.search`, within the same filters), then pages over them like any other filter.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +32,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     func,
@@ -37,7 +43,9 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.domain.enums import ConversationStatus
 from app.domain.filters import (
@@ -98,52 +106,120 @@ _SENTIMENT_SQL: dict[str, Callable[[], ColumnElement[bool]]] = {
 }
 
 
+class _Unindexed(FunctionElement[Any]):
+    """A column that no index may serve on SQLite: ``x + 0`` or ``x || ''``, the same values.
+
+    SQLite has no statistics here: it takes any index a condition fits for the most selective
+    one. A filter's values are common as often as rare, so only the chosen access paths (the
+    ordered walk, the backlog's unit-status index, the ids a search found or a rare tag holds,
+    an author's conversations) may drive a feed query there; the filters are checked on the
+    way, from the walked index. PostgreSQL weighs its indexes by its statistics: the column
+    as it is.
+    """
+
+    name = "unindexed"
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _as_is(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _no_index(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    column = str(compiler.process(element.clauses, **kw))
+    return f"({column} || '')" if isinstance(element.type, String) else f"({column} + 0)"
+
+
+def _unindexed(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column``, never read through an index of its own on SQLite (see :class:`_Unindexed`)."""
+    return _Unindexed(column)
+
+
 def filter_conditions(q: FeedQuery, params: dict[str, object]) -> list[ColumnElement[bool]]:
     """Every condition of a query but the unit and the keyset, with their values in ``params``.
 
     The same conditions serve the page, the arrivals, the keys and the search walk, so every
     filter reaches every feed query. Values are bound (expanding ``IN`` lists), never inlined.
+    The walked indexes hold every column these conditions read (migration 0007), so a walk that
+    skips most rows reads no row of the table. No condition drives a query by an index of its
+    own (:func:`_unindexed`), but the statuses: ``ix_conversations_unit_status`` reads the
+    backlog (:func:`_few_statuses`) and no other index starts with the status.
     """
     where: list[ColumnElement[bool]] = []
-    for name, column, values in (
-        ("networks", conv.c.network, q.networks),
-        ("statuses", conv.c.status, q.statuses),
-        ("accounts", conv.c.account_id, q.account_ids),
-        ("kinds", conv.c.kind, q.kinds),
-        ("languages", conv.c.language, q.languages),
-    ):
+
+    def one_of(name: str, column: ColumnElement[Any], values: Sequence[object]) -> None:
         if values:
             where.append(column.in_(bindparam(name, expanding=True)))
             params[name] = list(values)
-    # ``assignee_id + 0``: an agent holds thousands of conversations; walking the ordered
-    # index finds a page of them at once, while ix_conversations_assignee_id would read and
-    # sort them all (measured: 90-150 ms for 44,000 at 1M messages, against 2 ms).
+
+    # A walk checks each entry against the conditions in this order and stops at the first
+    # that fails: the columns with the most distinct values first, the dearest checks last.
+    # An agent holds thousands of conversations, and nobody holds a third of them: walking the
+    # ordered index finds a page of them at once, while ix_conversations_assignee_id would read
+    # and sort them all (measured: 90-150 ms for 44,000 at 1M messages, against 2 ms; 160 ms
+    # for the 133,000 unassigned ones).
     assignee = conv.c.assignee_id + literal_column("0", Integer)
+    unassigned = _unindexed(conv.c.assignee_id).is_(None)
     if q.assignee_ids and q.unassigned:
-        where.append(
-            or_(
-                assignee.in_(bindparam("assignees", expanding=True)),
-                conv.c.assignee_id.is_(None),
-            )
-        )
+        where.append(or_(assignee.in_(bindparam("assignees", expanding=True)), unassigned))
         params["assignees"] = list(q.assignee_ids)
     elif q.assignee_ids:
         where.append(assignee.in_(bindparam("assignees", expanding=True)))
         params["assignees"] = list(q.assignee_ids)
     elif q.unassigned:
-        where.append(conv.c.assignee_id.is_(None))
+        where.append(unassigned)
+    one_of("languages", conv.c.language, q.languages)
+    one_of("accounts", conv.c.account_id, q.account_ids)
+    one_of("statuses", conv.c.status, q.statuses)
+    one_of("kinds", conv.c.kind, q.kinds)
     if q.sentiments:
         bands = [_SENTIMENT_SQL[b]() for b in sorted(set(q.sentiments))]
         where.append(bands[0] if len(bands) == 1 else or_(*bands))
+    # The network leads the conversations' unique key: a network's 100,000+ conversations read
+    # from that index and sorted took 100-150 ms at 1M messages.
+    one_of("networks", _unindexed(conv.c.network), q.networks)
     if q.tags:
-        tagged = (
-            select(conversation_tags.c.conversation_id)
-            .join(tags, tags.c.id == conversation_tags.c.tag_id)
-            .where(tags.c.name.in_(bindparam("tags", expanding=True)))
-        )
-        where.append(conv.c.id.in_(tagged))
+        # Checked against the walked index's ids (the tagged ids are read once). A tag with few
+        # conversations is read from its own index instead (:func:`few_tagged`).
+        where.append(_unindexed(conv.c.id).in_(_tagged()))
         params["tags"] = list(q.tags)
     return where
+
+
+def _tagged() -> Select[tuple[int]]:
+    """The ids of the conversations with one of the bound ``tags``."""
+    return (
+        select(conversation_tags.c.conversation_id)
+        .join(tags, tags.c.id == conversation_tags.c.tag_id)
+        .where(tags.c.name.in_(bindparam("tags", expanding=True)))
+    )
+
+
+#: A tag with at most this many conversations is read from its own index, not walked past.
+FEW_TAGGED = 10_000
+
+
+def few_tagged(conn: Connection, q: FeedQuery) -> bool:
+    """Whether the query's tags have few enough conversations to be read from their index.
+
+    Tags live in their own table, not in the walked index: each walked entry costs a lookup
+    among the tagged ids, and a walk past a rare tag ("vip" and negative: one conversation in
+    300) took 90-120 ms at 1M messages. Reading a tag's conversations by id and sorting them
+    costs about a microsecond each, whatever the other filters: up to 10 ms. A commoner tag is
+    met often enough in the walk, but in the units it is rare in (a unit's whole walk, 0.2 µs
+    an entry). Counted up to the bound, from the tag index alone.
+    """
+    if not q.tags:
+        return False
+    upto = _tagged().limit(FEW_TAGGED + 1).subquery("upto")
+    stmt = select(func.count()).select_from(upto)
+    return int(conn.execute(stmt, {"tags": list(q.tags)}).scalar_one()) <= FEW_TAGGED
 
 
 def _shape(q: FeedQuery) -> tuple[object, ...]:
@@ -190,13 +266,30 @@ def _few_statuses(q: FeedQuery) -> bool:
 
     Resolved and spam conversations pile up for ever; the backlog stays small. Such a page is
     read through ``ix_conversations_unit_status`` (every backlog row of the units, then sorted:
-    at 1M messages about 30,000 rows at most) rather than by walking the ordered index, which
-    for a rare combination ("new" and Japanese) would walk every conversation. The order is
-    written as an expression (``last_activity_at + 0``) so SQLite does not pick the ordered
-    index anyway.
+    at 1M messages about 30,000 rows at most, see :func:`_backlog`) rather than by walking the
+    ordered index, which for a rare combination ("new" and Japanese) would walk every
+    conversation. The order is written as an expression (``last_activity_at + 0``) so SQLite
+    does not pick the ordered index anyway.
     """
     narrowed = bool(q.networks or q.account_ids or q.kinds or q.languages or q.sentiments or q.tags)
     return narrowed and bool(q.statuses) and set(q.statuses) <= _BACKLOG
+
+
+def _backlog(unit_count: int | None) -> Select[tuple[int]]:
+    """The ids of the units' conversations in the bound ``statuses``, from the status index.
+
+    Read apart from the other filters: in a query that also reads them, SQLite prefers the
+    walked indexes (which hold them all) to the status index, and reads whole units.
+    """
+    inner = conv.alias("backlog")
+    units = (
+        inner.c.unit_id.in_(select(units_table.c.id))
+        if unit_count is None
+        else inner.c.unit_id.in_(bindparam("units", expanding=True))
+    )
+    return select(inner.c.id).where(
+        units, inner.c.status.in_(bindparam("statuses", expanding=True))
+    )
 
 
 def _arm(
@@ -208,6 +301,7 @@ def _arm(
     after: bool,
     search: bool,
     by_status: bool = False,
+    limit: str = "limit",
 ) -> Select[tuple[object, ...]]:
     """One ordered, limited scan of the feed: one unit (or all), the filters and the keyset.
 
@@ -229,12 +323,18 @@ def _arm(
             where.append(conv.c.id > bindparam("after_id"))
         else:
             where.append(_key_after(sort, "gt" if sort == SORT_DUE else "lt"))
-    # Only the id and the sort keys: a plan that sorts (a person's, a tag's, the backlog's
-    # conversations) sorts narrow rows; the page's 200 rows are read whole afterwards.
-    stmt = select(conv.c.id, _activity.label("last_activity_ms"), _due.label("sla_due_ms"))
+    # Only the id and the phase's sort key: the walked index holds them and every filtered
+    # column, so a walk reads no row of the table, and a plan that sorts (the backlog, a
+    # search's conversations) sorts narrow rows; the page's rows are read whole afterwards.
+    keys: tuple[ColumnElement[Any], ...] = (conv.c.id,)
+    if phase == "activity":
+        keys += (_activity.label("last_activity_ms"),)
+    elif phase == "due":
+        keys += (_due.label("sla_due_ms"),)
+    stmt = select(*keys)
     if where:
         stmt = stmt.where(and_(*where))
-    return stmt.order_by(*_order(sort, phase, by_status=by_status)).limit(bindparam("limit"))
+    return stmt.order_by(*_order(sort, phase, by_status=by_status)).limit(bindparam(limit))
 
 
 def _with_authors(inner: Any, order: Sequence[ColumnElement[Any]]) -> Select[tuple[object, ...]]:
@@ -259,42 +359,85 @@ def _outer_order(inner: Any, sort: str, phase: str) -> tuple[ColumnElement[Any],
     return (inner.c.last_activity_ms.desc(), inner.c.id.desc())
 
 
-def _page_statement(
-    q: FeedQuery, unit_count: int | None, *, phase: str, after: bool, search: bool
+def _ordered_ids(
+    q: FeedQuery,
+    unit_count: int | None,
+    *,
+    phase: str,
+    after: bool,
+    search: bool,
+    by_tags: bool = False,
+    limit: str = "limit",
 ) -> Select[tuple[object, ...]]:
+    """The ids (and the phase's sort key) of the query's first ``:limit`` rows, in its order.
+
+    The access path follows the filters: a search's conversations or a rare tag's by id, the
+    backlog through the status index, otherwise a walk of the ordered index (one arm per unit).
+    """
     conditions = filter_conditions(q, {})
 
     def arm(unit_param: str | None) -> Select[tuple[object, ...]]:
-        return _arm(unit_param, conditions, sort=q.sort, phase=phase, after=after, search=search)
-
-    if _few_statuses(q) or search:
-        # A search's few hundred conversations are read by id and sorted, never by walking
-        # an index that most of them are not in.
-        units = (
-            conv.c.unit_id.in_(select(units_table.c.id))
-            if unit_count is None
-            else conv.c.unit_id.in_(bindparam("units", expanding=True))
+        return _arm(
+            unit_param,
+            conditions,
+            sort=q.sort,
+            phase=phase,
+            after=after,
+            search=search,
+            limit=limit,
         )
-        inner = _arm(
+
+    if search or by_tags:
+        # A search's few hundred conversations, or a rare tag's, are read by id and sorted,
+        # never by walking an index that most of them are not in (nor by reading a unit's
+        # conversations).
+        units = (
+            []
+            if unit_count is None
+            else [_unindexed(conv.c.unit_id).in_(bindparam("units", expanding=True))]
+        )
+        if by_tags and not search:
+            units.append(conv.c.id.in_(_tagged()))
+        return _arm(
             None,
-            [units, *conditions],
+            [*units, *conditions],
             sort=q.sort,
             phase=phase,
             after=after,
             search=search,
             by_status=True,
-        ).subquery("page")
-    elif unit_count is None or unit_count == 1:
-        inner = arm(None if unit_count is None else "u0").subquery("page")
-    else:
-        arms = [select(arm(f"u{i}").subquery(f"arm{i}")) for i in range(unit_count)]
-        merged = union_all(*arms).subquery("merged")
-        inner = (
-            select(merged)
-            .order_by(*_outer_order(merged, q.sort, phase))
-            .limit(bindparam("limit"))
-            .subquery("page")
+            limit=limit,
         )
+    if _few_statuses(q):
+        return _arm(
+            None,
+            [conv.c.id.in_(_backlog(unit_count)), *conditions],
+            sort=q.sort,
+            phase=phase,
+            after=after,
+            search=search,
+            by_status=True,
+            limit=limit,
+        )
+    if unit_count is None or unit_count == 1:
+        return arm(None if unit_count is None else "u0")
+    arms = [select(arm(f"u{i}").subquery(f"arm{i}")) for i in range(unit_count)]
+    merged = union_all(*arms).subquery("merged")
+    return select(merged).order_by(*_outer_order(merged, q.sort, phase)).limit(bindparam(limit))
+
+
+def _page_statement(
+    q: FeedQuery,
+    unit_count: int | None,
+    *,
+    phase: str,
+    after: bool,
+    search: bool,
+    by_tags: bool = False,
+) -> Select[tuple[object, ...]]:
+    inner = _ordered_ids(
+        q, unit_count, phase=phase, after=after, search=search, by_tags=by_tags
+    ).subquery("page")
     return (
         select(*_row_columns())
         .select_from(
@@ -329,14 +472,15 @@ def feed_page(
     found = _search(conn, q)
     if found is not None and not found:
         return []
+    by_tags = found is None and few_tagged(conn, q)
     if q.sort != SORT_DUE:
-        return _read(conn, q, "activity", after, limit, found)
+        return _read(conn, q, "activity", after, limit, found, by_tags)
     rows: list[ConversationRow] = []
     if after is None or after[0] < NO_DUE_MS:
-        rows = _read(conn, q, "due", after, limit, found)
+        rows = _read(conn, q, "due", after, limit, found, by_tags)
         after = None
     if len(rows) < limit:
-        rows += _read(conn, q, "nodue", after, limit - len(rows), found)
+        rows += _read(conn, q, "nodue", after, limit - len(rows), found, by_tags)
     return rows
 
 
@@ -347,13 +491,19 @@ def _read(
     after: tuple[int, int] | None,
     limit: int,
     found: list[int] | None,
+    by_tags: bool,
 ) -> list[ConversationRow]:
     units = None if q.unit_ids is None else len(q.unit_ids)
-    shape = (units, q.sort, phase, after is not None, found is not None, *_shape(q))
+    shape = (units, q.sort, phase, after is not None, found is not None, by_tags, *_shape(q))
     stmt = _statements.get(shape)
     if stmt is None:
         stmt = _statements[shape] = _page_statement(
-            q, units, phase=phase, after=after is not None, search=found is not None
+            q,
+            units,
+            phase=phase,
+            after=after is not None,
+            search=found is not None,
+            by_tags=by_tags,
         )
     params: dict[str, object] = {"limit": limit}
     filter_conditions(q, params)
@@ -372,9 +522,25 @@ def search_filtered(conn: Connection, q: FeedQuery) -> SearchResult:
     params: dict[str, object] = {}
     where = filter_conditions(q, params)
     if q.unit_ids is not None:
-        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
+        # Checked as the hits are read, never read by unit: see matching_conversations.
+        where.append(_unindexed(conv.c.unit_id).in_(bindparam("units", expanding=True)))
         params["units"] = list(q.unit_ids)
-    return matching_conversations(conn, q.text, where, params)
+        params.update({f"u{i}": uid for i, uid in enumerate(q.unit_ids)})
+
+    def candidates() -> Select[tuple[object, ...]]:
+        """The filters' newest conversations, for the search to look among: the list's walk."""
+        newest = _ordered_ids(
+            replace(q, sort=SORT_ACTIVITY),
+            None if q.unit_ids is None else len(q.unit_ids),
+            phase="activity",
+            after=False,
+            search=False,
+            by_tags=few_tagged(conn, q),
+            limit="cands",
+        ).subquery("newest")
+        return select(newest.c.id)
+
+    return matching_conversations(conn, q.text, where, params, candidates=candidates)
 
 
 def feed_count(conn: Connection, q: FeedQuery) -> tuple[int, bool]:
@@ -391,9 +557,13 @@ def feed_count(conn: Connection, q: FeedQuery) -> tuple[int, bool]:
         return len(found.ids), found.capped
     params: dict[str, object] = {}
     where = filter_conditions(q, params)
+    by_tags = few_tagged(conn, q)
     if q.unit_ids is not None:
-        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
+        unit = _unindexed(conv.c.unit_id) if by_tags else conv.c.unit_id
+        where.append(unit.in_(bindparam("units", expanding=True)))
         params["units"] = list(q.unit_ids)
+    if by_tags:
+        where.append(conv.c.id.in_(_tagged()))
     stmt = select(func.count()).select_from(conv)
     if where:
         stmt = stmt.where(and_(*where))
@@ -545,13 +715,14 @@ def feed_keys(
     found = _search(conn, q)
     if found is not None and not found:
         return []
+    by_tags = found is None and few_tagged(conn, q)
     if q.sort != SORT_DUE:
-        return _keys(conn, q, "activity", after, found)
+        return _keys(conn, q, "activity", after, found, by_tags)
     keys: list[tuple[int, int]] = []
     if after is None or after[0] < NO_DUE_MS:
-        keys = _keys(conn, q, "due", after, found)
+        keys = _keys(conn, q, "due", after, found, by_tags)
         after = None
-    return keys + _keys(conn, q, "nodue", after, found)
+    return keys + _keys(conn, q, "nodue", after, found, by_tags)
 
 
 def _keys(
@@ -560,15 +731,21 @@ def _keys(
     phase: str,
     after: tuple[int, int] | None,
     found: list[int] | None,
+    by_tags: bool,
 ) -> list[tuple[int, int]]:
     params: dict[str, object] = {}
     where = filter_conditions(q, params)
+    # A search's conversations, or a rare tag's, are read by id and sorted (as a page reads them).
+    by_ids = found is not None or by_tags
     if q.unit_ids is not None:
-        where.append(conv.c.unit_id.in_(bindparam("units", expanding=True)))
+        unit = _unindexed(conv.c.unit_id) if by_ids else conv.c.unit_id
+        where.append(unit.in_(bindparam("units", expanding=True)))
         params["units"] = list(q.unit_ids)
     if found is not None:
         where.append(conv.c.id.in_(bindparam("found", expanding=True)))
         params["found"] = found
+    elif by_tags:
+        where.append(conv.c.id.in_(_tagged()))
     if phase == "due":
         where.append(conv.c.sla_due_at.is_not(None))
     elif phase == "nodue":
@@ -583,7 +760,7 @@ def _keys(
     stmt = select(first, conv.c.id)
     if where:
         stmt = stmt.where(and_(*where))
-    stmt = stmt.order_by(*_order(q.sort, phase))
+    stmt = stmt.order_by(*_order(q.sort, phase, by_status=by_ids))
     if phase == "nodue":
         return [(NO_DUE_MS, int(cid)) for _, cid in conn.execute(stmt, params).all()]
     return [(int(at), int(cid)) for at, cid in conn.execute(stmt, params).all()]

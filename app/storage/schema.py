@@ -13,6 +13,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0004_triage",
     "0005_routing_spam_views",
     "0006_drafts",
+    "0007_filtered_walks",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

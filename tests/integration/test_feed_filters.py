@@ -8,13 +8,14 @@ filter selects, in the order asked for, with nothing lost or repeated across pag
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, event, insert, select
 
 from app.domain.filters import SENTIMENTS, sentiment_band
 from app.domain.rows import (
@@ -39,7 +40,8 @@ from app.models import (
 from app.services.inbox import InboxService
 from app.storage import feed, search
 from app.storage.search import index_new_messages
-from app.storage.workspace import Database
+from app.storage.workspace import Database, open_database
+from tests.conftest import PgDatabases
 
 # 1 company > 2 care > (3 orders, 4 tech); 1 > 5 marketing.
 TREE = [(1, None), (2, 1), (3, 2), (4, 2), (5, 1)]
@@ -390,6 +392,99 @@ def test_the_due_sort_walks_the_unit_due_index(sqlite_db: Database) -> None:
         assert not any(p.startswith("SCAN conversations") for p in plan), plan
 
 
+def _plan_of(db: Database, stmt: Any, params: dict[str, Any]) -> list[str]:
+    """The plan SQLite runs for a statement with these values (``IN`` lists expanded)."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, args: Any, *_: Any) -> None:
+        sent.append((sql, args))
+
+    with db.engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", capture)
+        conn.execute(stmt, params).all()
+        event.remove(conn, "before_cursor_execute", capture)
+        [(sql, args)] = sent
+        return [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, args)]
+
+
+def test_the_due_sort_across_units_walks_one_index_and_no_table_row(sqlite_db: Database) -> None:
+    """Every unit in due-time order with filters: one walk of ix_conversations_due, the
+    filters checked in the index (it holds their columns), nothing read from the table."""
+    q = FeedQuery(sort=SORT_DUE, statuses=("resolved",), assignee_ids=(ME,), sentiments=("none",))
+    for phase in ("due", "nodue"):
+        stmt = feed._page_statement(q, None, phase=phase, after=True, search=False)
+        params = {"statuses": ["resolved"], "assignees": [ME], "after_ms": 0, "after_id": 0}
+        plan = _plan_of(sqlite_db, stmt, {**params, "limit": 200})
+        # The walk, then the page's rows read by id: no sort but that of the page's own rows.
+        assert plan[0] == "MATERIALIZE page", plan
+        assert plan[1].startswith(
+            "SEARCH conversations USING COVERING INDEX ix_conversations_due "
+        ), plan
+        assert plan.count("USE TEMP B-TREE FOR ORDER BY") == 1, plan
+
+
+@pytest.mark.parametrize(
+    ("unit_count", "index"),
+    [(None, "ix_conversations_activity"), (1, "ix_conversations_unit_activity")],
+)
+def test_a_filtered_walk_reads_its_index_alone(
+    sqlite_db: Database, unit_count: int | None, index: str
+) -> None:
+    """A rare filter walks far: every filter but the tags is checked in the walked index."""
+    q = FeedQuery(
+        unit_ids=None if unit_count is None else (3,),
+        networks=("facebook",),
+        account_ids=(2,),
+        kinds=("dm",),
+        unassigned=True,
+        sentiments=("none",),
+        languages=("de",),
+    )
+    stmt = feed._page_statement(q, unit_count, phase="activity", after=False, search=False)
+    params = {
+        "networks": ["facebook"],
+        "accounts": [2],
+        "kinds": ["dm"],
+        "languages": ["de"],
+        "u0": 3,
+        "limit": 200,
+    }
+    plan = _plan_of(sqlite_db, stmt, params)
+    assert plan[1] == f"SCAN conversations USING COVERING INDEX {index}" or plan[1].startswith(
+        f"SEARCH conversations USING COVERING INDEX {index}"
+    ), plan
+
+
+def test_the_backlog_with_a_filter_is_read_through_the_status_index(sqlite_db: Database) -> None:
+    q = FeedQuery(unit_ids=(2, 3), statuses=("new", "open"), languages=("de",))
+    stmt = feed._page_statement(q, 2, phase="activity", after=False, search=False)
+    params = {"units": [2, 3], "statuses": ["new", "open"], "languages": ["de"], "limit": 200}
+    plan = _plan_of(sqlite_db, stmt, params)
+    assert any("USING COVERING INDEX ix_conversations_unit_status" in p for p in plan), plan
+    assert any("INTEGER PRIMARY KEY" in p for p in plan), plan
+
+
+def test_a_rare_tag_is_read_by_id_and_a_common_one_walked(sqlite_db: Database) -> None:
+    convs = [
+        Conv(i, 3, 1, "dm", "new", None, None, "en", 1, i, None, (2,) if i < 3 else (), ())
+        for i in range(1, 10)
+    ]
+    _world(sqlite_db, convs)
+    q = FeedQuery(unit_ids=(3,), tags=("vip",))
+    with sqlite_db.engine.connect() as conn:
+        assert feed.few_tagged(conn, q)
+    for by_tags, walked in ((True, False), (False, True)):
+        stmt = feed._page_statement(
+            q, 1, phase="activity", after=False, search=False, by_tags=by_tags
+        )
+        plan = _plan_of(sqlite_db, stmt, {"tags": ["vip"], "units": [3], "u0": 3, "limit": 200})
+        assert any("ix_conversations_unit_activity" in p for p in plan) == walked, plan
+    assert [r.id for r in InboxService(sqlite_db).page(FeedFilter(unit_id=3, tags=("vip",)))] == [
+        2,
+        1,
+    ]
+
+
 def test_author_search_reads_the_author_index(sqlite_db: Database) -> None:
     with sqlite_db.engine.connect() as conn:
         plan = [
@@ -442,3 +537,182 @@ def test_a_bounded_search_finds_everything_or_says_it_stopped(
             assert set(result.ids) <= expected, f
             if not result.capped:
                 assert set(result.ids) == expected, f
+
+
+# The shapes the 1M-message benchmark found slowest (benchmarks/search.py), on the small world:
+# a status or a person in the due-time order across units, a language with a status, a rare tag
+# with a sentiment, a filter nothing matches; each with and without search text.
+SLOW_SHAPES = [
+    FeedFilter(statuses=("new",)),
+    FeedFilter(assignee=OTHER),
+    FeedFilter(assignee=ASSIGNEE_ME, statuses=("open",)),
+    FeedFilter(assignee=ASSIGNEE_NOBODY),
+    FeedFilter(languages=("de",)),
+    FeedFilter(statuses=("new",), languages=("de",)),
+    FeedFilter(kinds=("dm",), languages=("",)),
+    FeedFilter(networks=("facebook",), statuses=("new", "open")),
+    FeedFilter(networks=("facebook",)),
+    FeedFilter(tags=("vip",), sentiments=("negative",)),
+    FeedFilter(tags=("refund",)),
+    FeedFilter(sentiments=("none",)),
+    FeedFilter(sentiments=("negative",), statuses=("spam",)),
+]
+
+
+def _slow_combinations() -> list[FeedFilter]:
+    return [
+        replace(shape, unit_id=unit, sort=sort, text=text_)
+        for shape in SLOW_SHAPES
+        for unit in (None, 2, 5)
+        for sort in (SORT_ACTIVITY, SORT_DUE)
+        for text_ in ("", "order", "late o", "o", "maria")
+    ]
+
+
+@pytest.fixture
+def pg_db(pg_databases: PgDatabases, pg_template: str) -> Iterator[Database]:
+    """An empty PostgreSQL workspace beside the SQLite one of the same test."""
+    url = pg_databases.create("both", template=pg_template)
+    database = open_database(url)
+    yield database
+    database.close()
+    pg_databases.drop(url)
+
+
+@pytest.mark.parametrize("few_tagged", [0, feed.FEW_TAGGED])
+def test_the_slow_combinations_list_the_same_rows_in_the_same_order_on_both_engines(
+    sqlite_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch, few_tagged: int
+) -> None:
+    """Every page, the keys and the count of each slow combination: the same on SQLite and on
+    PostgreSQL, and what the filter selects; with tags walked past (0) or read by id."""
+    monkeypatch.setattr(feed, "FEW_TAGGED", few_tagged)
+    convs = _random_world(23, 300)
+    services = []
+    for database in (sqlite_db, pg_db):
+        _world(database, convs)
+        services.append(InboxService(database))
+    for f in _slow_combinations():
+        expected = _expected(convs, f, services[0])
+        answers = []
+        for service, database in zip(services, (sqlite_db, pg_db), strict=True):
+            pages = _all_pages(service, f, 40)
+            keys = [cid for _, cid in service.keys(f, me=ME)]
+            with database.engine.connect() as conn:
+                count, _ = feed.feed_count(conn, service.resolve(f, me=ME))
+            answers.append((pages, keys, count))
+        assert answers[0] == answers[1], f
+        assert answers[0] == (expected, expected, len(expected)), f
+
+
+def _message_hits(db: Database, user_text: str) -> list[tuple[int, int]]:
+    """``(message id, conversation id)`` of every message with the words, newest first."""
+    words = search.query_words(user_text.lower())
+    *whole, last = words
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(Message.id, Message.conversation_id, Message.text).order_by(Message.id.desc())
+        ).all()
+
+    def has(found: list[str]) -> bool:
+        return all(w in found for w in whole) and any(
+            t == last or (len(last) > 1 and t.startswith(last)) for t in found
+        )
+
+    return [(mid, cid) for mid, cid, text_ in rows if has(text_.lower().split())]
+
+
+def _bounded_search(
+    db: Database,
+    convs: list[Conv],
+    f: FeedFilter,
+    service: InboxService,
+    *,
+    windowed: bool,
+    limit: int = 200,
+) -> tuple[list[int], bool]:
+    """The search with filters as release 0005 read it, in plain Python.
+
+    SQLite (``windowed``): the newest ``_WINDOW`` hits joined to the filters; when they give
+    fewer than ``limit`` conversations, the hits among the messages of the filters' newest
+    ``_CANDIDATES`` conversations. PostgreSQL: every hit joined to the filters. Then the
+    conversations of matching authors, newest first.
+    """
+    wanted = limit * 4
+    unfiltered = replace(f, text="")
+    selected = set(_expected(convs, unfiltered, service))
+    hits = _message_hits(db, f.text)
+    window = hits[: search._WINDOW] if windowed else hits
+    text_hits = [cid for _, cid in window if cid in selected][:wanted]
+    found: dict[int, None] = {}
+    for cid in text_hits:
+        found.setdefault(cid, None)
+        if len(found) >= limit:
+            break
+    capped = len(found) >= limit or len(text_hits) >= wanted
+    if windowed and len(found) < limit:
+        newest = _expected(convs, replace(unfiltered, sort=SORT_ACTIVITY), service)
+        candidates = set(newest[: search._CANDIDATES])
+        extra = [cid for _, cid in hits if cid in candidates][:wanted]
+        for cid in extra:
+            found.setdefault(cid, None)
+            if len(found) >= limit:
+                break
+        capped = len(found) >= limit or len(extra) >= wanted or len(hits) >= search._WINDOW
+    by_author = [
+        c.id
+        for c in sorted(convs, key=lambda c: (c.at, c.id), reverse=True)
+        if c.id in selected and _author_hit(c, f.text)
+    ][:limit]
+    capped = capped or len(by_author) >= limit
+    for cid in by_author:
+        found.setdefault(cid, None)
+    return list(found), capped
+
+
+def _author_hit(c: Conv, user_text: str) -> bool:
+    *whole, last = search.query_words(user_text.lower())
+    handle, name = AUTHORS[c.author]
+    found = f"{handle or ''} {name}".lower().replace("ü", "u").split()
+    return all(w in found for w in whole) and any(
+        t == last or (len(last) > 1 and t.startswith(last)) for t in found
+    )
+
+
+@pytest.mark.parametrize(("window", "candidates"), [(5000, 3000), (2, 2), (3, 50), (50, 3), (9, 9)])
+def test_the_bounded_search_finds_what_it_found_before(
+    db: Database, monkeypatch: pytest.MonkeyPatch, window: int, candidates: int
+) -> None:
+    """The same conversations in the same order, and the same "capped", as the 0005 search:
+    counting the window with its hits, skipping the candidates when the window held every hit,
+    and walking the candidates as the list does change how it is read, not what it finds."""
+    monkeypatch.setattr(search, "_WINDOW", window)
+    monkeypatch.setattr(search, "_CANDIDATES", candidates)
+    convs = _random_world(31, 220)
+    _world(db, convs)
+    service = InboxService(db)
+    windowed = db.url.get_backend_name() == "sqlite"
+    for shape in SLOW_SHAPES:
+        for unit in (None, 2, 3):
+            for text_ in ("order", "late order", "ord", "o", "screen", "maria", "jane d"):
+                f = replace(shape, unit_id=unit, text=text_)
+                with db.engine.connect() as conn:
+                    result = feed.search_filtered(conn, service.resolve(f, me=ME))
+                assert (result.ids, result.capped) == _bounded_search(
+                    db, convs, f, service, windowed=windowed
+                ), f
+
+
+def test_no_filter_leads_to_an_index_of_its_own_on_sqlite_only() -> None:
+    """SQLite (no statistics) gets ``x + 0`` / ``x || ''``; PostgreSQL the columns as they are."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    q = FeedQuery(networks=("x",), unassigned=True, tags=("vip",))
+    stmt = select(Conversation.id).where(*feed.filter_conditions(q, {}))
+    on_sqlite = str(stmt.compile(dialect=sqlite.dialect()))
+    on_postgresql = str(stmt.compile(dialect=postgresql.dialect()))
+    assert "(conversations.network || '') IN" in on_sqlite
+    assert "(conversations.assignee_id + 0) IS NULL" in on_sqlite
+    assert "(conversations.id + 0) IN (SELECT" in on_sqlite
+    assert "conversations.network IN" in on_postgresql
+    assert "conversations.assignee_id IS NULL" in on_postgresql
+    assert "conversations.id IN (SELECT" in on_postgresql

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,105 @@ def test_a_filled_workspace_at_0001_keeps_its_search_when_upgraded(
             conn.execute(text("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')"))
     finally:
         db.close()
+
+
+_WALKED = {
+    "ix_conversations_activity": ["last_activity_at", "id", "unit_id"],
+    "ix_conversations_unit_activity": ["unit_id", "last_activity_at", "id"],
+    "ix_conversations_unit_due": ["unit_id", "sla_due_at", "id"],
+}
+_FILTERED = ["status", "assignee_id", "language", "kind", "network", "account_id", "sentiment"]
+
+
+def _indexes(url: str, table: str) -> dict[str, list[str]]:
+    engine = build_engine(url)
+    try:
+        from sqlalchemy import inspect
+
+        return {
+            str(ix["name"]): [str(c) for c in ix["column_names"]]
+            for ix in inspect(engine).get_indexes(table)
+        }
+    finally:
+        engine.dispose()
+
+
+def _conversation_indexes(url: str) -> dict[str, list[str]]:
+    return _indexes(url, "conversations")
+
+
+def _pages(url: str) -> list[list[int]]:
+    """The first page of a few lists that walk each of the rebuilt indexes."""
+    from app.domain.rows import SORT_ACTIVITY, SORT_DUE, FeedQuery
+    from app.storage.feed import feed_page
+
+    engine = build_engine(url)
+    try:
+        with engine.connect() as conn:
+            units = list(conn.execute(text("SELECT id FROM units ORDER BY id")).scalars())
+            queries = [
+                FeedQuery(unit_ids=unit_ids, sort=sort, **extra)  # type: ignore[arg-type]
+                for unit_ids in (None, tuple(units[:3]), tuple(units[2:3]))
+                for sort in (SORT_ACTIVITY, SORT_DUE)
+                for extra in ({}, {"statuses": ("new",)}, {"languages": ("de",)})
+            ]
+            return [[r.id for r in feed_page(conn, q, limit=50)] for q in queries]
+    finally:
+        engine.dispose()
+
+
+def test_a_filled_workspace_at_0005_gets_the_filtered_walks_when_upgraded(
+    workspace_url: Callable[[str], str], engine_name: str
+) -> None:
+    """0007 rebuilds the walked indexes wider and adds the due-time walk across units, on a
+    workspace with data, on each engine: same rows in every list, the schema of the models."""
+    made = workspace_url("demo")
+    url = made if engine_name == "postgresql" else f"sqlite:///{made}"
+    engine = build_engine(url, foreign_keys=False)
+    with engine.begin() as conn:  # back to 0005, data kept
+        upgrade_down(conn, "0005_routing_spam_views")
+    engine.dispose()
+    before = _conversation_indexes(url)
+    for name, order in _WALKED.items():
+        assert before[name] == (order[:2] if name == "ix_conversations_activity" else order)
+    assert "ix_conversations_due" not in before
+    assert before["ix_conversations_unit_status"] == ["unit_id", "status"]
+    assert _indexes(url, "conversation_tags")["ix_conversation_tags_tag_id"] == ["tag_id"]
+    pages = _pages(url)  # the same queries read the narrow indexes at 0005
+    assert any(pages)
+
+    db = open_database(made)
+    try:
+        if engine_name == "sqlite":
+            assert db.backup is not None  # a file workspace is copied before it is migrated
+        with db.engine.connect() as conn:
+            assert revision_of(conn) == HEAD_REVISION == "0007_filtered_walks"
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": mapped_by_models}
+            )
+            assert compare_metadata(ctx, Base.metadata) == []
+    finally:
+        db.close()
+    after = _conversation_indexes(url)
+    for name, order in _WALKED.items():
+        assert after[name] == [*order, *_FILTERED]
+    assert after["ix_conversations_due"] == ["sla_due_at", "id", "unit_id", *_FILTERED]
+    assert after["ix_conversations_unit_status"] == ["unit_id", "status", "id"]
+    tags = _indexes(url, "conversation_tags")
+    assert tags["ix_conversation_tags_tag_id_conversation_id"] == ["tag_id", "conversation_id"]
+    assert "ix_conversation_tags_tag_id" not in tags
+    assert _pages(url) == pages
+
+
+def test_0007_goes_back_to_the_narrow_indexes(db: Database) -> None:
+    with db.engine.begin() as conn:
+        upgrade_down(conn, "0005_routing_spam_views")
+        assert revision_of(conn) == "0005_routing_spam_views"
+    indexes = _conversation_indexes(db.url.render_as_string(hide_password=False))
+    assert indexes["ix_conversations_activity"] == ["last_activity_at", "id"]
+    assert indexes["ix_conversations_unit_activity"] == ["unit_id", "last_activity_at", "id"]
+    assert indexes["ix_conversations_unit_due"] == ["unit_id", "sla_due_at", "id"]
+    assert "ix_conversations_due" not in indexes
+    assert indexes["ix_conversations_unit_status"] == ["unit_id", "status"]
+    tags = _indexes(db.url.render_as_string(hide_password=False), "conversation_tags")
+    assert tags["ix_conversation_tags_tag_id"] == ["tag_id"]
