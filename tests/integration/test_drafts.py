@@ -29,18 +29,9 @@ from app.models import (
 from app.models.base import to_epoch_ms
 from app.services.container import Services
 from app.services.drafts import DraftError, NotAllowed, PolicyBlocked
+from tests.integration.demo_lookup import person_id, unit_id
 
-DOMAIN = "acme-mobility.example"
-
-
-def _person(s: Services, local: str) -> int:
-    person = s.directory.person_by_email(f"{local}@{DOMAIN}")
-    assert person is not None
-    return person.id
-
-
-def _unit(s: Services, name: str) -> int:
-    return next(u.id for u in s.inbox.units() if u.name == name)
+_person, _unit = person_id, unit_id
 
 
 def _account(s: Services, handle: str) -> int:

@@ -27,18 +27,9 @@ from app.services.container import Services
 from app.services.routing_decisions import first_response_due
 from app.services.triage import ClaimOutcome, NotAllowed, TriageError, TriageService
 from app.storage.workspace import open_database
+from tests.integration.demo_lookup import person_id, unit_id
 
-DOMAIN = "acme-mobility.example"
-
-
-def _person(s: Services, local: str) -> int:
-    person = s.directory.person_by_email(f"{local}@{DOMAIN}")
-    assert person is not None
-    return person.id
-
-
-def _unit(s: Services, name: str) -> int:
-    return next(u.id for u in s.inbox.units() if u.name == name)
+_person, _unit = person_id, unit_id
 
 
 def _conversations(s: Services, unit_id: int, n: int = 1, rule: int | None = None) -> list[int]:
