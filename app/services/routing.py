@@ -366,12 +366,13 @@ class RoutingService:
         process) while this thread reads the spam sightings and scores spam.
         """
         firsts = first_items(items)
+        written_in = _inbound_times(items)
         with self._db.uow() as uow:
             facts = uow.batches.facts(
                 account_id,
                 list(firsts),
                 sorted({i.author_external_id for i in items if i.author_external_id}),
-                inbound=sorted(_inbound_times(items)),
+                inbound=sorted(written_in),
             )
             if facts.owner is None:
                 return None
@@ -400,7 +401,7 @@ class RoutingService:
             if fps:
                 since = min(i.created_at for _k, i in fresh) - context.spam.duplicate_window
                 seen = uow.batches.sightings(sorted(set(fps.values())), since)
-        prepared = _Prepared(fresh, fps, seen, normalized, folded)
+        prepared = _Prepared(fresh, fps, seen, normalized, folded, written_in)
         return self._decide(context, facts, account_id, items, prepared, pending)
 
     def _decide(
@@ -423,7 +424,7 @@ class RoutingService:
                 if item.author_followers is not None:
                     newest[ext] = item.author_followers
         plan = BatchPlan(owner, {})
-        written_in = _inbound_times(items)  # thread -> its earliest message from outside
+        written_in = prepared.written_in
         for key, unit_id in facts.awaiting.items():
             if key in written_in:
                 due = due_in(context, unit_id, written_in[key])
@@ -495,6 +496,7 @@ class _Prepared:
     seen: dict[str, list[Sighting]]  # fingerprint -> recent sightings (grows while deciding)
     normalized: dict[str, str]
     folded: dict[str, str]
+    written_in: dict[tuple[str, str], datetime]  # thread -> its earliest message from outside
 
 
 def _inbound_times(items: Sequence[InboundItem]) -> dict[tuple[str, str], datetime]:

@@ -214,15 +214,20 @@ def due_in(context: RoutingContext, unit_id: int, since: datetime) -> int | None
     By the unit's target in its business hours; ``None`` when it has no target or no usable
     hours.
     """
-    unit = context.units.get(unit_id)
-    calendar = context.calendar(unit_id)
+    at = _due_by(context.units.get(unit_id), context.calendar(unit_id), since)
+    return to_epoch_ms(at) if at is not None else None
+
+
+def _due_by(
+    unit: RoutingUnit | None, calendar: BusinessCalendar | None, since: datetime
+) -> datetime | None:
+    """``since`` plus the unit's first-response target in its calendar's business hours."""
     if unit is None or unit.first_response_target_h is None or calendar is None:
         return None
     try:
-        at = calendar.due_at(since, unit.first_response_target_h)
+        return calendar.due_at(since, unit.first_response_target_h)
     except (NoOpenHoursError, ValueError):
         return None
-    return to_epoch_ms(at) if at is not None else None
 
 
 def _not_assignable(context: RoutingContext, person_id: int, unit_id: int) -> str:
@@ -340,13 +345,7 @@ def first_response_due(setup: RoutingSetup, unit_id: int, since: datetime) -> da
     unit = next((u for u in setup.units if u.id == unit_id), None)
     if unit is None or unit.first_response_target_h is None:
         return None
-    calendar = calendar_of(unit, setup, zone_or_utc(setup.time_zone))
-    if calendar is None:
-        return None
-    try:
-        return calendar.due_at(since, unit.first_response_target_h)
-    except (NoOpenHoursError, ValueError):
-        return None
+    return _due_by(unit, calendar_of(unit, setup, zone_or_utc(setup.time_zone)), since)
 
 
 def calendar_of(unit: RoutingUnit, setup: RoutingSetup, zone: str) -> BusinessCalendar | None:
