@@ -27,7 +27,12 @@ from app.connectors.base import (
     published_at_or_after,
     texts_match,
 )
-from app.connectors.sandbox_network import SandboxNetwork, SandboxNetworkError, SandboxWrite
+from app.connectors.sandbox_network import (
+    SandboxNetwork,
+    SandboxNetworkError,
+    SandboxWrite,
+    answer,
+)
 from app.domain.demo_text import TOPICS, TextFactory
 from app.domain.polling import poll_floor_s
 
@@ -252,11 +257,8 @@ class SandboxConnector:
         with self._writes_lock:
             self._published += 1
             stamp = int(at.timestamp() * 1000)
-            external = f"sbx-out-{self._handle}-{stamp}-{self._published}"
-            result = PublishResult(
-                external_id=external,
-                thread_external_id=thread or external,
-                permalink=f"sandbox://{self._handle}/{external}",
+            result = answer(
+                self._handle, f"sbx-out-{self._handle}-{stamp}-{self._published}", thread
             )
             self._writes.append(
                 SandboxWrite(

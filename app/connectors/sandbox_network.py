@@ -121,12 +121,7 @@ class SandboxNetwork:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM received").fetchone()
-                external = f"sbx-out-{account}-{int(top) + 1}"
-                result = PublishResult(
-                    external_id=external,
-                    thread_external_id=thread or external,
-                    permalink=f"sandbox://{account}/{external}",
-                )
+                result = answer(account, f"sbx-out-{account}-{int(top) + 1}", thread)
                 conn.execute(
                     "INSERT INTO received (account, kind, text, external_id, thread_external_id,"
                     " in_reply_to, permalink, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -134,7 +129,7 @@ class SandboxNetwork:
                         account,
                         kind,
                         text,
-                        external,
+                        result.external_id,
                         result.thread_external_id,
                         in_reply_to,
                         result.permalink,
@@ -162,6 +157,15 @@ class SandboxNetwork:
                 args = (account,)
             rows = conn.execute(sql + " ORDER BY id", args).fetchall()
         return [_write(row) for row in rows]
+
+
+def answer(account: str, external_id: str, thread: str | None) -> PublishResult:
+    """What the Sandbox network answers to a write it accepted under ``external_id``."""
+    return PublishResult(
+        external_id=external_id,
+        thread_external_id=thread or external_id,
+        permalink=f"sandbox://{account}/{external_id}",
+    )
 
 
 def _write(row: tuple[Any, ...]) -> SandboxWrite:
