@@ -27,6 +27,7 @@ from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthoriza
 from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
+from app.services.publisher import Publisher
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
 from app.services.signals import shared_worker_signals
@@ -69,6 +70,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         threads=threads,
     )
     inbox = InboxService(db)
+    drafts = DraftsService(db)
     return Services(
         db=db,
         inbox=inbox,
@@ -87,7 +89,8 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         routing=routing,
         rules=RulesService(db),
         views=SavedViewsService(db, inbox),
-        drafts=DraftsService(db),
+        drafts=drafts,
+        publisher=Publisher(db, drafts, polling.connector_for_account),
     )
 
 

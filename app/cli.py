@@ -1,4 +1,7 @@
-"""Command line: the GUI (default), ``init``, ``demo``, ``migrate``, ``poll``, ``workspace copy``.
+"""Command line: the GUI (default) and its commands (``demo``, ``publish``, ``poll``, …).
+
+The commands: ``init``, ``demo``, ``migrate``, ``poll``, ``publish``, ``people``, ``sandbox
+received``, ``workspace copy``.
 
 Only the GUI imports PySide6.
 """
@@ -55,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     from app.cli_people import add_people_parser
 
     add_people_parser(sub)
+
+    from app.cli_publish import add_publish_parser
+
+    add_publish_parser(sub)
 
     migrate = sub.add_parser("migrate", help="upgrade a workspace to this version's schema")
     migrate.add_argument("--workspace", dest="migrate_workspace", metavar="URL", required=True)
@@ -119,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_people(args)
     if args.command == "poll":
         return _poll(args)
+    if args.command == "publish":
+        from app.cli_publish import run_publish
+
+        return run_publish(args)
     if args.command == "workspace":
         return _workspace_copy(args)
     if args.command == "sandbox":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import Decision, DraftKind, DraftState, DraftTargetState, Role
@@ -85,12 +85,18 @@ class DraftVersion(Base):
 
 
 class DraftTarget(Base):
-    """One account a draft goes out to, with what the network answered."""
+    """One account a draft goes out to, with what the network answered.
+
+    The publisher claims a target (``claimed_by``, ``claimed_at``) with a conditional update
+    before it sends it, and waits until ``next_attempt_at`` after a transient error, a rate
+    limit or a write that may have gone out (``app/services/publisher.py``).
+    """
 
     __tablename__ = "draft_targets"
     __table_args__ = (
         UniqueConstraint("draft_id", "account_id"),
         CheckConstraint(DRAFT_TARGET_STATES_SQL, name="state"),
+        Index("ix_draft_targets_state_next_attempt_at", "state", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +106,12 @@ class DraftTarget(Base):
     external_id: Mapped[str | None] = mapped_column(String(100))
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str] = mapped_column(String(1000), default="")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the network could not tell whether a write went out: a person says
+    needs_person: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Approval(Base):

@@ -188,6 +188,9 @@ class Message(Base):
     in_reply_to: Mapped[str | None] = mapped_column(String(100))
     permalink: Mapped[str | None] = mapped_column(String(500))
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # who sent an outbound message through Quiver, for which unit (plain ids: kept after both)
+    sent_by_id: Mapped[int | None] = mapped_column(Integer)
+    sent_for_unit_id: Mapped[int | None] = mapped_column(Integer)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
     author: Mapped[Author | None] = relationship()

@@ -13,7 +13,9 @@ what is due short of publishing (:func:`app.services.draft_steps.settle`):
   with the findings as its reason: approving it again would not change its text.
 
 Each of those is one audit entry in the outbox's name. ``ready`` says whether the publisher may
-start publishing it now (``start_publishing`` is the publisher's step).
+start publishing it now; :meth:`PublishGate.start` does the check and ``start_publishing`` in one
+transaction, putting the targets that failed before (a retry) back in the outbox; targets
+published already stay published.
 """
 
 from __future__ import annotations
@@ -48,7 +50,21 @@ class PublishGate:
         Raises:
             app.services.draft_steps.DraftError: no such draft.
         """
-        now = now or self._clock()
+        return self._check(draft_id, now or self._clock(), start=False)
+
+    def start(self, draft_id: int, now: datetime | None = None) -> PublishCheck:
+        """The check, then ``start_publishing`` when it is ready, in the same transaction.
+
+        The draft stays locked from its check to ``publishing``: no edit, withdrawal or rule
+        read in between can slip past the check. The answer's ``state`` is ``publishing``
+        when it started.
+
+        Raises:
+            app.services.draft_steps.DraftError: no such draft.
+        """
+        return self._check(draft_id, now or self._clock(), start=True)
+
+    def _check(self, draft_id: int, now: datetime, *, start: bool) -> PublishCheck:
         with self._db.uow() as uow:
             draft = load(uow, draft_id)
             state = DraftState(draft.state)
@@ -67,7 +83,7 @@ class PublishGate:
                 )
                 action = "draft.policy_blocked"
             elif state in _WAITING:
-                events = settle(state, verdict.approved, draft.schedule_at, now)
+                events = list(settle(state, verdict.approved, draft.schedule_at, now))
                 if DraftEvent.MISSED_APPROVAL in events:
                     failure, action = missed_reason(draft), "draft.missed_approval"
                 elif DraftEvent.APPROVAL_LAPSED in events:
@@ -75,8 +91,21 @@ class PublishGate:
                 elif events:
                     action = "draft.approved" if DraftEvent.APPROVE in events else "draft.schedule"
             final = walk(state, events)
+            approved = verdict.approved and not assessment.blocked
+            ready = (
+                final in (DraftState.APPROVED, DraftState.SCHEDULED)
+                and outbox_event(final, approved=approved, schedule_at=draft.schedule_at, now=now)
+                is DraftEvent.START_PUBLISHING
+            )
+            if start and ready:
+                events.append(DraftEvent.START_PUBLISHING)
+                final = walk(final, [DraftEvent.START_PUBLISHING])
+                action = action or "draft.start_publishing"
+                failure = "" if failure is None else failure
             if events:
                 move(uow, draft, final, now, failure_reason=failure)
+                if final is DraftState.PUBLISHING:
+                    uow.outbox.reset_failed(draft.id)
                 if final is DraftState.PENDING_APPROVAL:
                     uow.drafts.set_approvers(draft.id, approver_keys(assessment.requirement))
                 record_change(
@@ -102,12 +131,6 @@ class PublishGate:
                     },
                 )
                 uow.commit()
-        approved = verdict.approved and not assessment.blocked
-        ready = (
-            final in (DraftState.APPROVED, DraftState.SCHEDULED)
-            and outbox_event(final, approved=approved, schedule_at=draft.schedule_at, now=now)
-            is DraftEvent.START_PUBLISHING
-        )
         if assessment.blocked:
             summary = "Not published: " + "; ".join(assessment.blocks)
         else:

@@ -570,6 +570,16 @@ class DraftsService:
         """
         return self._gate.check(draft_id, now)
 
+    def start_publishing(self, draft_id: int, now: datetime | None = None) -> PublishCheck:
+        """:meth:`check_before_publish`, then ``publishing`` when ready, in one transaction.
+
+        The publisher's first step (:mod:`app.services.publisher`).
+
+        Raises:
+            DraftError: no such draft.
+        """
+        return self._gate.start(draft_id, now)
+
     def refresh_queue(self, *, chunk: int = 500) -> int:
         """Work out again who may decide each pending draft, under the rules in force now.
 

@@ -38,6 +38,7 @@ from app.storage.draft_records import (
     VersionRecord,
 )
 from app.storage.ingest import Router, StoredBatch
+from app.storage.outbox import OutboxTarget
 from app.storage.rerouting import RerouteCandidate
 from app.storage.rule_store import NewRule, SampleMessage
 from app.storage.rules import Assignable, RoutingSetup, RuleRecord
@@ -737,6 +738,69 @@ class TriageRepository(Protocol):
     def events(self, conversation_id: int) -> list[EventRow]: ...
 
 
+class OutboxRepository(Protocol):
+    """What is due, the publisher's claims, what a send needs. ``app/storage/outbox.py``."""
+
+    def due_drafts(self, now: datetime, lead_until: datetime, limit: int) -> list[int]: ...
+
+    def finished_publishing(self, limit: int) -> list[int]: ...
+
+    def flagged(self, draft_id: int) -> list[OutboxTarget]: ...
+
+    def sendable(self, now: datetime, limit: int) -> list[OutboxTarget]: ...
+
+    def unsure(self, now: datetime | None, limit: int) -> list[OutboxTarget]: ...
+
+    def target(self, target_id: int) -> OutboxTarget | None: ...
+
+    def target_states(self, draft_id: int) -> list[str]: ...
+
+    def failures(self, draft_id: int) -> list[tuple[str, str]]: ...
+
+    def waiting_count(self) -> int: ...
+
+    def claim(
+        self,
+        target_id: int,
+        *,
+        by: str,
+        at: datetime,
+        state: str,
+        claimed_by: str | None,
+        claimed_at: datetime | None,
+    ) -> bool: ...
+
+    def release(
+        self,
+        target_id: int,
+        *,
+        by: str,
+        state: str,
+        error: str,
+        next_attempt_at: datetime | None = None,
+        attempts: int | None = None,
+        needs_person: bool = False,
+    ) -> bool: ...
+
+    def mark_published(
+        self, target_id: int, *, by: str, external_id: str, at: datetime
+    ) -> bool: ...
+
+    def resolve_by_person(
+        self, target_id: int, *, published: bool, external_id: str | None, at: datetime
+    ) -> bool: ...
+
+    def reset_failed(self, draft_id: int) -> int: ...
+
+    def mark_sent(
+        self, account_id: int, network: str, external_id: str, *, sent_by: int, unit_id: int
+    ) -> int | None: ...
+
+    def answered(self, conversation_id: int) -> None: ...
+
+    def pause_account(self, account_id: int, detail: str) -> None: ...
+
+
 class DraftsRepository(Protocol):
     """Drafts, their versions, decisions and approvers, and what checking one reads.
 
@@ -921,6 +985,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def drafts(self) -> DraftsRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 
