@@ -27,7 +27,7 @@ from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthoriza
 from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
-from app.services.publisher import Publisher
+from app.services.publisher import ConnectorFor, Publisher
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
 from app.services.signals import shared_worker_signals
@@ -95,6 +95,13 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
 
 
 # -- connectors -------------------------------------------------------------------------------
+
+
+def demo_connectors(db: Database) -> ConnectorFor:
+    """Each account's connector by id, as the publisher asks (for the demo's own outbox)."""
+    tokens = TokenStore()
+    factory = connector_factory(tokens, sandbox_network=sandbox_network_for(db))
+    return PollingService(db, IngestService(db), factory).connector_for_account
 
 
 def sandbox_network_for(db: Database) -> SandboxNetwork:

@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _workspace_copy(args)
     if args.command == "sandbox":
         return _sandbox_received(args)
-    from app.bootstrap import build_services
+    from app.bootstrap import build_services, demo_connectors
     from app.config import GuiOptions
     from app.ui.app import run_gui  # late: only the GUI pulls in PySide6
 
@@ -149,10 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo_seed=DEFAULT_SEED,
         ),
         open_workspace=build_services,
+        demo_connectors=demo_connectors,
     )
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from app.bootstrap import demo_connectors
     from app.services.demo import DemoError, generate_demo_workspace
     from app.storage.workspace import WorkspaceError
 
@@ -172,6 +174,7 @@ def _demo(args: argparse.Namespace) -> int:
             seed=args.seed,
             replace=args.force,
             progress=progress,
+            connectors=demo_connectors,
         )
     except (DemoError, WorkspaceError) as exc:
         print(f"\nquiver demo: {exc}", file=sys.stderr)

@@ -24,7 +24,6 @@ from app.domain.hours import standard_week
 from app.domain.spam import fingerprint
 from app.models import (
     Account,
-    Approval,
     ApprovalRule,
     AuditEntry,
     Author,
@@ -32,9 +31,6 @@ from app.models import (
     Conversation,
     ConversationEvent,
     ConversationTag,
-    Draft,
-    DraftTarget,
-    DraftVersion,
     Message,
     MetaEntry,
     Note,
@@ -51,7 +47,8 @@ from app.models import (
     Unit,
 )
 from app.models.base import from_epoch_ms, to_epoch_ms
-from app.services.drafts import DraftsService
+from app.services.demo_drafts import write_demo_drafts
+from app.services.publisher import ConnectorFor
 from app.services.routing import FirstMessage, RoutingService, decide
 from app.storage.ids import sync_id_sequences
 from app.storage.ingest import REASON, NewThread, fit
@@ -71,6 +68,8 @@ DAY_MS = 24 * HOUR_MS
 HISTORY_DAYS = 120
 
 Progress = Callable[[int, int], None]
+#: Builds a workspace's connector factory (``app.bootstrap.demo_connectors``).
+Connectors = Callable[[Database], ConnectorFor]
 
 
 class DemoError(Exception):
@@ -216,8 +215,8 @@ ACCOUNTS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
         "acmemobility",
         "Acme Mobility",
         "marketing",
-        "paused",
-        "Demo history only: connect the Page in Settings to poll Facebook.",
+        "needs_reconnect",
+        "The Page's access token expired: reconnect the Page in Settings > Accounts.",
         "104000000000001",
     ),
 )
@@ -358,6 +357,7 @@ def generate_demo_workspace(
     replace: bool = False,
     progress: Progress | None = None,
     now: datetime | None = None,
+    connectors: Connectors | None = None,
 ) -> DemoStats:
     """Create a demo workspace at ``url`` and fill it.
 
@@ -368,6 +368,8 @@ def generate_demo_workspace(
         replace: Replace an existing file.
         progress: Called with ``(done, total)`` conversations after each batch.
         now: The reference time of the history (default: the current hour).
+        connectors: Builds the workspace's connector factory; with it the outbox publishes
+            the demo's oldest drafts on the Sandbox network (``app.services.demo_drafts``).
 
     Raises:
         DemoError: the target exists (without ``replace``) or the arguments are wrong.
@@ -382,7 +384,14 @@ def generate_demo_workspace(
         remove_workspace_file(parsed)
     db = open_database(parsed, create=True)
     try:
-        return fill_demo(db, conversations=conversations, seed=seed, progress=progress, now=now)
+        return fill_demo(
+            db,
+            conversations=conversations,
+            seed=seed,
+            progress=progress,
+            now=now,
+            connectors=connectors,
+        )
     finally:
         db.close()
 
@@ -394,6 +403,7 @@ def fill_demo(
     seed: int,
     progress: Progress | None = None,
     now: datetime | None = None,
+    connectors: Connectors | None = None,
 ) -> DemoStats:
     """Fill an empty workspace with the demo company and ``conversations`` conversations.
 
@@ -406,12 +416,26 @@ def fill_demo(
             raise DemoError(f"{db.display_name} already holds an organization")
     rng = random.Random(seed)
     ids = _write_company(db, rng, reference)
-    DraftsService(db).refresh_queue()  # the pending drafts, in their approvers' queues
     generator = _ConversationWriter(db, ids, seed, reference)
     total_messages = generator.run(conversations, progress)
     with db.engine.begin() as conn:
         sync_id_sequences(conn, Base.metadata.sorted_tables)
         index_new_messages(conn)
+
+    def calm_threads(unit: int, n: int) -> list[int]:
+        with db.uow() as uow:
+            return uow.outbox.unanswered(unit, n)
+
+    write_demo_drafts(
+        db,
+        people=ids.people,
+        units=ids.units,
+        accounts=ids.accounts,
+        goals=ids.goals,
+        now=reference,
+        reply_threads=calm_threads,
+        connector_for=None if connectors is None else connectors(db),
+    )
     return DemoStats(
         conversations=conversations,
         messages=total_messages,
@@ -430,6 +454,7 @@ class _Ids:
     rules: dict[str, int]
     tags: dict[str, int]
     unit_agents: dict[int, list[int]]
+    goals: dict[str, int]
 
 
 def _uuid(rng: random.Random) -> str:
@@ -552,7 +577,6 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
                 )
         goals = _write_strategy(s, rng, units, people, now)
         s.flush()
-        _write_drafts(s, units, people, accounts, goals, now)
         s.add(MetaEntry(key="demo", value=json.dumps({"generated": True})))
         s.add(
             AuditEntry(
@@ -575,6 +599,7 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
             rules={k: r.id for k, r in rules.items()},
             tags={k: t.id for k, t in tags.items()},
             unit_agents=unit_agents,
+            goals={k: g.id for k, g in goals.items() if g.type == "social_goal"},
         )
         uow.commit()
     return ids
@@ -832,111 +857,6 @@ def _write_strategy(
         s.flush()
         s.add(StrategyLink(child_id=t.id, parent_id=items[goal].id))
     return items
-
-
-def _write_drafts(
-    s: Any,
-    units: dict[str, Unit],
-    people: dict[str, Person],
-    accounts: dict[str, Account],
-    goals: dict[str, StrategyItem],
-    now: datetime,
-) -> None:
-    specs = [
-        (
-            "jamal.carter",
-            "marketing",
-            "pending_approval",
-            "Friday owner story: Mia rides 14 km to work on her Glide 2, rain or shine. 🚲☔ "
-            "Share yours with #AcmeRiders!",
-            ("sbx_main", "fb_page"),
-            "sg_community",
-            None,
-        ),
-        (
-            "daniel.novak",
-            "pr",
-            "pending_approval",
-            "Statement: we are aware of reports about charger overheating and are investigating "
-            "with our supplier. Safety comes first.",
-            ("sbx_main",),
-            None,
-            None,
-        ),
-        (
-            "victor.ortiz",
-            "sales",
-            "approved",
-            "Running a delivery fleet? Our Volt S cargo bikes cut costs per drop. Ask us for a "
-            "quote: acme-mobility.example/fleet Offer subject to availability. Terms: "
-            "acme-mobility.example/terms",
-            ("sbx_main",),
-            "sg_leads",
-            "rachel.adams",
-        ),
-        (
-            "jonas.weber",
-            "de",
-            "draft",
-            "Neu in Berlin: unser Showroom in Kreuzberg ist ab Samstag geöffnet! 🇩🇪",
-            ("sbx_de",),
-            "sg_community",
-            None,
-        ),
-        (
-            "diego.morales",
-            "es",
-            "changes_requested",
-            "¡Gracias a todos por 10.000 pedidos en España! Tenemos el mejor precio garantizado.",
-            ("sbx_es",),
-            None,
-            "lucia.fernandez",
-        ),
-    ]
-    for author, unit, state, text, targets, goal, reviewer in specs:
-        d = Draft(
-            kind="post",
-            state=state,
-            unit_id=units[unit].id,
-            created_by_id=people[author].id,
-            social_goal_id=goals[goal].id if goal else None,
-            created_at=now - timedelta(hours=5),
-            updated_at=now - timedelta(hours=2),
-        )
-        s.add(d)
-        s.flush()
-        s.add(
-            DraftVersion(
-                draft_id=d.id,
-                version=1,
-                text=text,
-                created_by_id=people[author].id,
-                created_at=now - timedelta(hours=5),
-            )
-        )
-        for t in targets:
-            s.add(DraftTarget(draft_id=d.id, account_id=accounts[t].id))
-        if reviewer and state == "approved":
-            s.add(
-                Approval(
-                    draft_id=d.id,
-                    version=1,
-                    person_id=people[reviewer].id,
-                    decision="approved",
-                    created_at=now - timedelta(hours=1),
-                )
-            )
-        if reviewer and state == "changes_requested":
-            s.add(
-                Approval(
-                    draft_id=d.id,
-                    version=1,
-                    person_id=people[reviewer].id,
-                    decision="changes_requested",
-                    reason="“Mejor precio garantizado” is a banned claim: please rephrase.",
-                    created_at=now - timedelta(hours=1),
-                )
-            )
 
 
 # --- conversations -----------------------------------------------------------------------------

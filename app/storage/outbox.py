@@ -254,6 +254,27 @@ class SqlOutbox:
             or 0
         )
 
+    def unanswered(self, unit_id: int, limit: int) -> list[int]:
+        """Calm public conversations of the unit on the Sandbox network waiting for an answer.
+
+        Newest first; for the demo's replies.
+        """
+        c = Conversation
+        rows = self._s.execute(
+            select(c.id)
+            .where(
+                c.unit_id == unit_id,
+                c.network == "sandbox",
+                c.thread_type == "sandbox_thread",
+                c.status.in_((ConversationStatus.NEW.value, ConversationStatus.OPEN.value)),
+                c.first_inbound_at.is_not(None),
+                or_(c.sentiment.is_(None), c.sentiment >= 0),
+            )
+            .order_by(c.last_activity_at.desc(), c.id.desc())
+            .limit(limit)
+        )
+        return [r[0] for r in rows]
+
     # -- claims ------------------------------------------------------------------------------
 
     def claim(

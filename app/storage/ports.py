@@ -759,6 +759,8 @@ class OutboxRepository(Protocol):
 
     def waiting_count(self) -> int: ...
 
+    def unanswered(self, unit_id: int, limit: int) -> list[int]: ...
+
     def claim(
         self,
         target_id: int,

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidge
 from app.config import RESOURCES, GuiOptions, LocalPrefs, default_paths
 from app.domain.rows import PersonRow
 from app.services.container import Services, WorkspaceError
-from app.services.demo import DemoError, generate_demo_workspace, is_demo_missing
+from app.services.demo import Connectors, DemoError, generate_demo_workspace, is_demo_missing
 from app.ui.main_window import MainWindow
 from app.ui.operator_dialog import OperatorDialog, confirm_identity
 from app.ui.setup.first_run import first_run, maybe_welcome, new_workspace
@@ -51,15 +51,22 @@ class _DemoWorker(QObject):
     progressed = Signal(int, int)
     finished = Signal(str)  # "" on success, else the message for a person
 
-    def __init__(self, path: Path, conversations: int, seed: int) -> None:
+    def __init__(
+        self, path: Path, conversations: int, seed: int, connectors: Connectors | None
+    ) -> None:
         super().__init__()
         self._path, self._n, self._seed = path, conversations, seed
+        self._connectors = connectors
 
     @Slot()
     def run(self) -> None:  # in the worker thread: only signals go out
         try:
             generate_demo_workspace(
-                str(self._path), conversations=self._n, seed=self._seed, progress=self._report
+                str(self._path),
+                conversations=self._n,
+                seed=self._seed,
+                progress=self._report,
+                connectors=self._connectors,
             )
         except (DemoError, WorkspaceError, OSError) as exc:
             self.finished.emit(str(exc))
@@ -70,8 +77,12 @@ class _DemoWorker(QObject):
         self.progressed.emit(done, total)
 
 
-def generate_demo_with_progress(path: Path, conversations: int, seed: int) -> str:
+def generate_demo_with_progress(
+    path: Path, conversations: int, seed: int, connectors: Connectors | None = None
+) -> str:
     """Generate the demo workspace in a worker thread behind a progress dialog.
+
+    ``connectors``: the accounts' connectors, for the demo's own outbox (its history).
 
     Returns:
         An empty string on success, else what went wrong.
@@ -85,7 +96,7 @@ def generate_demo_with_progress(path: Path, conversations: int, seed: int) -> st
     dialog.setAutoReset(False)
     dialog.setMinimumWidth(420)
     thread = QThread()
-    worker = _DemoWorker(path, conversations, seed)
+    worker = _DemoWorker(path, conversations, seed, connectors)
     worker.moveToThread(thread)
     outcome: list[str] = []
 
@@ -127,7 +138,9 @@ def _workspace_choice(options: GuiOptions, prefs: LocalPrefs) -> tuple[str, bool
     return demo, True
 
 
-def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
+def run_gui(
+    options: GuiOptions, open_workspace: OpenWorkspace, demo_connectors: Connectors | None = None
+) -> int:
     """Open Quiver's window; returns the process exit code."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -142,7 +155,7 @@ def run_gui(options: GuiOptions, open_workspace: OpenWorkspace) -> int:
     target, is_demo = _workspace_choice(options, prefs)
     if is_demo and is_demo_missing(paths.demo_workspace):
         message = generate_demo_with_progress(
-            paths.demo_workspace, options.demo_conversations, options.demo_seed
+            paths.demo_workspace, options.demo_conversations, options.demo_seed, demo_connectors
         )
         if message:
             show_error("Quiver could not prepare the demo", message)

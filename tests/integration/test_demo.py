@@ -268,3 +268,65 @@ def test_demo_rules_send_german_and_spanish_to_their_offices_and_spam_to_spam(
     assert sum(1 for r in rows if r.status == "spam") > 20
     assert all(r.sla_due_at is None for r in rows if r.status == "spam")
     assert any(r.sla_due_at is not None for r in rows if r.status != "spam")
+
+
+def test_the_demo_has_drafts_in_every_state_and_publish_once_sends_the_due_ones(
+    tmp_path: Path,
+) -> None:
+    """Written through the drafts service and the outbox; ``quiver publish --once`` then sends
+    every approved draft (and the one on its way) to the Sandbox network, once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from app.bootstrap import demo_connectors
+    from app.domain.enums import DraftState
+
+    path = tmp_path / "demo.sqlite"
+    generate_demo_workspace(str(path), conversations=400, seed=5, connectors=demo_connectors)
+    conn = sqlite3.connect(path)
+    try:
+        states = dict(conn.execute("SELECT state, count(*) FROM drafts GROUP BY state").fetchall())
+        due = conn.execute(
+            "SELECT count(*) FROM drafts WHERE state IN ('approved', 'publishing')"
+        ).fetchone()[0]
+        versions = conn.execute("SELECT max(version) FROM draft_versions").fetchone()[0]
+    finally:
+        conn.close()
+    assert set(states) == {s.value for s in DraftState}
+    assert states["approved"] >= 20
+    assert versions == 2  # one was edited after a request for changes
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+
+    def quiver(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+
+    before = quiver("sandbox", "received", "--workspace", str(path)).stdout.splitlines()
+    done = quiver("publish", "--workspace", str(path), "--once")
+    assert done.returncode == 0, done.stderr
+    after = [
+        json.loads(line)
+        for line in quiver("sandbox", "received", "--workspace", str(path)).stdout.splitlines()
+    ]
+    assert len(after) == len(before) + due
+    assert len({(w["account"], w["text"]) for w in after}) == len(after)  # nothing twice
+    conn = sqlite3.connect(path)
+    try:
+        left = conn.execute(
+            "SELECT count(*) FROM drafts WHERE state IN ('approved', 'publishing')"
+        ).fetchone()[0]
+        published = conn.execute(
+            "SELECT count(*) FROM drafts WHERE state = 'published'"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    assert left == 0
+    assert published == states["published"] + due

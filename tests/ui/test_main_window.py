@@ -173,7 +173,9 @@ def test_the_status_bar_names_accounts_that_need_attention(
     from app.models import Account
 
     window = _window(qtbot, demo_services, tmp_path)
-    assert window.accounts_label.text() == "Accounts: 4 polling · 3 paused"
+    assert window.accounts_label.text() == (
+        "Accounts: 4 polling · @acmemobility needs reconnect · 2 paused"
+    )
     with demo_services.db.engine.begin() as conn:
         conn.execute(
             update(Account)
@@ -186,8 +188,8 @@ def test_the_status_bar_names_accounts_that_need_attention(
         conn.execute(update(Account).where(Account.handle == "acme_es").values(state="offline"))
     window._show_account_states()
     assert window.accounts_label.text() == (
-        "Accounts: 1 polling · @acme rate limited until 14:05 · @acme_de needs reconnect · "
-        "@acme_es offline · 3 paused"
+        "Accounts: 1 polling · @acmemobility needs reconnect · @acme rate limited until 14:05 · "
+        "@acme_de needs reconnect · @acme_es offline · 2 paused"
     )
 
 

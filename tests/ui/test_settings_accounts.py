@@ -87,7 +87,9 @@ def test_connect_x_through_the_browser(
             "SELECT uuid FROM accounts WHERE handle = 'AcmeNews'"
         ).scalar()
     assert TokenStore().get("x", account_uuid, "access_token") == "ACCESS-ui-1"
-    assert window.accounts_label.text() == "Accounts: 5 polling · 3 paused"
+    assert window.accounts_label.text() == (
+        "Accounts: 5 polling · @acmemobility needs reconnect · 2 paused"
+    )
 
 
 def test_only_admins_may_connect_and_a_switch_reaches_the_tab_at_once(
