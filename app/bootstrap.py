@@ -27,6 +27,7 @@ from app.services.oauth import FacebookLoginFlow, OAuthFlows, Tokens, XAuthoriza
 from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
+from app.services.publishing import PublishingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
 from app.services.signals import shared_worker_signals
@@ -88,6 +89,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         rules=RulesService(db),
         views=SavedViewsService(db, inbox),
         drafts=DraftsService(db),
+        publishing=PublishingService(db),
     )
 
 

@@ -14,6 +14,7 @@ from app.storage.drafts import SqlDrafts
 from app.storage.feed import SqlFeed
 from app.storage.ingest_batches import SqlIngestBatches
 from app.storage.organization import SqlOrganization
+from app.storage.outbox_views import SqlOutboxViews
 from app.storage.people import SqlPeople
 from app.storage.rerouting import SqlRerouting
 from app.storage.rule_store import SqlRuleStore
@@ -45,6 +46,7 @@ class _Repositories:
     rule_store: SqlRuleStore
     saved_views: SqlSavedViews
     drafts: SqlDrafts
+    outbox_views: SqlOutboxViews
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -67,6 +69,7 @@ class _Repositories:
             rule_store=SqlRuleStore(session),
             saved_views=SqlSavedViews(session),
             drafts=SqlDrafts(session),
+            outbox_views=SqlOutboxViews(session),
         )
 
 
@@ -160,6 +163,10 @@ class UnitOfWork:
     @property
     def drafts(self) -> SqlDrafts:
         return self._repositories.drafts
+
+    @property
+    def outbox_views(self) -> SqlOutboxViews:
+        return self._repositories.outbox_views
 
     @property
     def _repositories(self) -> _Repositories:
