@@ -29,7 +29,7 @@ from app.ui.publishing.style import CHIP_WORDS, STATE_COLOURS, STATE_FILLS, STAT
 WEEK, MONTH = "week", "month"
 _HEADER = 30
 _GAP = 3
-_WEEK_CHIP = 58
+_WEEK_CHIP = 74
 _MONTH_CHIP = 19
 _DAY_NUMBER = 20
 
@@ -248,6 +248,7 @@ class CalendarGrid(QWidget):
         if day == drop_day:
             fill = QColor("#fff8d6")
         p.fillRect(cell, fill)
+        p.setBrush(Qt.BrushStyle.NoBrush)  # a chip's fill must not flood the next cell
         p.setPen(QPen(QColor("#d0d0d0"), 1))
         p.drawRect(cell)
         if self.mode == MONTH:
@@ -275,6 +276,7 @@ class CalendarGrid(QWidget):
                 more, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"+{hidden} more"
             )
         if day == self.focused_day and self.hasFocus():
+            p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(QPen(QColor("#1565c0"), 2))
             p.drawRect(cell.adjusted(1, 1, -1, -1))
 
@@ -293,34 +295,27 @@ class CalendarGrid(QWidget):
         word = CHIP_WORDS.get(row.state, row.state_label)
         if row.state is DraftState.FAILED and row.published_on:
             word = f"Failed on {len(row.failed_on)} of {len(row.targets)}"
-        accounts = ", ".join(row.accounts)
         inner = rect.adjusted(8, 1, -4, -1)
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         p.setPen(QColor("#212121"))
         if compact:
+            first = row.accounts[0] if row.accounts else ""
+            more = f" +{len(row.accounts) - 1}" if len(row.accounts) > 1 else ""
+            line = f"{mark} {at} {first}{more} · {words(row.text, 6)}"
             p.setFont(self._small)
-            line = f"{mark} {at} {accounts} · {words(row.text, 6)}"
-            p.drawText(
-                inner,
-                flags,
-                p.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, inner.width()),
-            )
+            _draw_elided(p, inner, flags, line)
             return
-        lh = inner.height() // 3
-        lines = (
-            (self._bold, colour, f"{mark} {at}  {word}"),
-            (self._small, QColor("#424242"), accounts),
-            (self._small, QColor("#212121"), words(row.text)),
-        )
-        for i, (font, pen, text) in enumerate(lines):
-            p.setFont(font)
-            p.setPen(pen)
-            box = QRect(inner.left(), inner.top() + i * lh, inner.width(), lh)
-            p.drawText(
-                box,
-                flags,
-                p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, box.width()),
-            )
+        lh = inner.height() // 4
+        heading = QRect(inner.left(), inner.top(), inner.width(), lh)
+        p.setFont(self._bold)
+        p.setPen(colour)
+        _draw_elided(p, heading, flags, f"{mark} {at}  {word}")
+        p.setFont(self._small)
+        p.setPen(QColor("#424242"))
+        _draw_elided(p, heading.translated(0, lh), flags, ", ".join(row.accounts))
+        p.setPen(QColor("#212121"))
+        for n, line in enumerate(_lines(p, row.text, inner.width(), 2)):
+            _draw_elided(p, heading.translated(0, (2 + n) * lh), flags, line)
 
     # -- mouse --------------------------------------------------------------------------------
 
@@ -405,3 +400,24 @@ class CalendarGrid(QWidget):
         else:
             i = 0 if delta > 0 else len(ids) - 1
         self._select(chips[i])
+
+
+def _draw_elided(p: QPainter, box: QRect, flags: Qt.AlignmentFlag, text: str) -> None:
+    p.drawText(
+        box, flags, p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, box.width())
+    )
+
+
+def _lines(p: QPainter, text: str, width: int, n: int) -> list[str]:
+    """``text`` in at most ``n`` lines of ``width`` pixels, word by word (the last one elided)."""
+    fm = p.fontMetrics()
+    lines: list[str] = []
+    rest = text.split()
+    while rest and len(lines) < n - 1:
+        line = rest.pop(0)
+        while rest and fm.horizontalAdvance(f"{line} {rest[0]}") <= width:
+            line = f"{line} {rest.pop(0)}"
+        lines.append(line)
+    if rest:
+        lines.append(" ".join(rest))
+    return lines

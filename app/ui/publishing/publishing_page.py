@@ -125,7 +125,7 @@ class QueuePane(QWidget):
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(26)
         header = self.view.horizontalHeader()
-        for col, width in enumerate((150, 130, 260, 0, 220)):
+        for col, width in enumerate((190, 130, 260, 0, 220)):
             if width:
                 self.view.setColumnWidth(col, width)
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
@@ -213,7 +213,7 @@ class CalendarPane(QWidget):
         layout.addWidget(self.grid, 1)
         self.legend = _plain(
             QLabel(
-                "◷ Scheduled   ⌛ Waiting for approval   ↑ Sending   ✓ Published   ✗ Failed   "
+                "◷ Scheduled   ◔ Waiting for approval   ↑ Sending   ✓ Published   ✗ Failed   "
                 "·   Drag a scheduled post to another day, or select it and press M to move it."
             )
         )

@@ -28,7 +28,7 @@ _TARGET_MARKS = {
     DraftTargetState.PUBLISHED: "✓",
     DraftTargetState.FAILED: "✗",
     DraftTargetState.PUBLISHING: "↑",
-    DraftTargetState.PENDING: "·",
+    DraftTargetState.PENDING: "○",
 }
 
 

@@ -33,7 +33,7 @@ STATE_FILLS: dict[DraftState, str] = {
 #: A mark that says the state without colour.
 STATE_MARKS: dict[DraftState, str] = {
     DraftState.DRAFT: "✎",
-    DraftState.PENDING_APPROVAL: "⌛",
+    DraftState.PENDING_APPROVAL: "◔",
     DraftState.APPROVED: "◷",
     DraftState.SCHEDULED: "◷",
     DraftState.PUBLISHING: "↑",
