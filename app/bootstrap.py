@@ -28,6 +28,7 @@ from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
 from app.services.publisher import ConnectorFor, Publisher
+from app.services.publishing import PublishingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
 from app.services.signals import shared_worker_signals
@@ -91,6 +92,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         views=SavedViewsService(db, inbox),
         drafts=drafts,
         publisher=Publisher(db, drafts, polling.connector_for_account),
+        publishing=PublishingService(db),
     )
 
 

@@ -31,6 +31,10 @@ class Draft(Base):
         ),
         # the approvals queue: pending drafts, oldest first, keyset-paged
         Index("ix_drafts_state_created_at_id", "state", "created_at", "id"),
+        # the Publishing calendar: drafts with a time in a range, and those sent without one
+        # in a range (also the queue's recently published drafts); app/storage/outbox_views.py
+        Index("ix_drafts_schedule_at_id", "schedule_at", "id"),
+        Index("ix_drafts_state_kind_updated_at_id", "state", "kind", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

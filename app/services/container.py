@@ -15,6 +15,7 @@ from app.services.organization import OrganizationService
 from app.services.people import PeopleService
 from app.services.polling import PollingService
 from app.services.publisher import Publisher
+from app.services.publishing import PublishingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
 from app.services.signin import SignInService
@@ -48,6 +49,7 @@ class Services:
     views: SavedViewsService
     drafts: DraftsService  # drafts, approvals and the approvals queue
     publisher: Publisher  # the outbox: approved drafts out, each exactly once
+    publishing: PublishingService  # the outbox's queue and calendar (read side)
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

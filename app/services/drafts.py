@@ -7,10 +7,10 @@ Every call that changes a draft takes the operator (a person id) first, reads th
 (:meth:`app.storage.drafts.SqlDrafts.get`), moves it only through
 :func:`app.domain.drafts.transition`, and writes its change and one audit entry (``draft.create``,
 ``draft.edit``, ``draft.submit``, ``draft.approve``, ``draft.reject``, ``draft.request_changes``,
-``draft.schedule``, ``draft.unschedule``, ``draft.withdraw``, ``draft.delete``; the outbox's
-``draft.approval_lapsed``, ``draft.missed_approval``, ``draft.policy_blocked``, ``draft.approved``)
-in one transaction. A refusal raises :class:`NotAllowed` (who may not) or :class:`DraftError`
-(what cannot be done as asked), each with a sentence naming what is missing.
+``draft.schedule``, ``draft.unschedule``, ``draft.withdraw``, ``draft.delete``, ``draft.retry``;
+the outbox's ``draft.approval_lapsed``, ``draft.missed_approval``, ``draft.policy_blocked``,
+``draft.approved``) in one transaction. A refusal raises :class:`NotAllowed` (who may not) or
+:class:`DraftError` (what cannot be done as asked), each with a sentence naming what is missing.
 
 Who may do what:
 
@@ -426,12 +426,16 @@ class DraftsService:
         """Give the draft a time (or move it); an approved draft becomes ``scheduled``.
 
         A draft not approved yet keeps the time for when it is; the time is not part of what
-        was approved, so moving it keeps the approvals.
+        was approved, so moving it keeps the approvals. A waiting draft's approvals are checked
+        again under the rules in force (as the outbox would): approvals that no longer suffice
+        send it back to ``pending_approval``, and a time too close for the approvals still
+        needed is refused.
 
         Raises:
             NotAllowed: neither its author nor an administrator of its unit.
             DraftError: no such draft; publishing or published; a time without a zone or not
-                in the future.
+                in the future; a time less than :data:`~app.domain.drafts.APPROVAL_LEAD` away
+                while approvals are missing.
         """
         now = self._clock()
         future(at, now)
@@ -440,12 +444,25 @@ class DraftsService:
             actor = author_or_admin(uow, operator, draft, "schedule it")
             state = DraftState(draft.state)
             not_frozen(state, "rescheduled")
-            after = (
-                step(state, DraftEvent.SCHEDULE)
-                if state in (DraftState.APPROVED, DraftState.SCHEDULED)
-                else state
-            )
+            events: list[DraftEvent] = []
+            missing: tuple[str, ...] = ()
+            assessment = None
+            if state in (DraftState.PENDING_APPROVAL, DraftState.APPROVED, DraftState.SCHEDULED):
+                assessment = assess_stored(uow, self._policy, draft)
+                reviews = Reviewers(uow).reviews(uow.drafts.decisions(draft.id))
+                verdict = evaluate(assessment.requirement, reviews, assessment.facts)
+                missing = verdict.missing
+                events = settle(state, verdict.approved, at, now)
+                if DraftEvent.MISSED_APPROVAL in events:
+                    raise DraftError(
+                        f"{when(at)} is too close: it needs approval at least "
+                        f"{minutes(APPROVAL_LEAD)} before and is not approved "
+                        f"({'; '.join(missing) or 'approvals missing'}). Pick a later time."
+                    )
+            after = walk(state, events)
             move(uow, draft, after, now, schedule_at=at)
+            if after is DraftState.PENDING_APPROVAL and assessment is not None:
+                uow.drafts.set_approvers(draft.id, approver_keys(assessment.requirement))
             audit(
                 uow,
                 actor,
@@ -454,7 +471,12 @@ class DraftsService:
                 draft.id,
                 draft.unit_id,
                 {"state": state.value, "schedule_at": iso(draft.schedule_at)},
-                {"state": after.value, "schedule_at": iso(at)},
+                {
+                    "state": after.value,
+                    "schedule_at": iso(at),
+                    "events": [e.value for e in events],
+                    "missing": list(missing),
+                },
             )
             uow.commit()
         return after
@@ -654,3 +676,39 @@ class DraftsService:
             NotAllowed: no such person, or deactivated.
         """
         return self._queue.pending_for(operator, limit, after)
+
+    # -- the outbox: trying a failed draft again -----------------------------------------------
+
+    def retry(self, operator: int, draft_id: int) -> DraftState:
+        """Put a failed draft back into the outbox (``approved``; ``scheduled`` with a time).
+
+        Only its accounts not published yet are sent again (the publisher resends nothing that
+        is out); the check before publishing runs again on its way.
+
+        Raises:
+            NotAllowed: neither its author nor an administrator of its unit.
+            DraftError: no such draft; not failed.
+        """
+        now = self._clock()
+        with self._db.uow() as uow:
+            draft = load(uow, draft_id)
+            actor = author_or_admin(uow, operator, draft, "retry it")
+            state = DraftState(draft.state)
+            events = [DraftEvent.RETRY]
+            if draft.schedule_at is not None and draft.schedule_at > now:
+                events.append(DraftEvent.SCHEDULE)  # its time is still ahead: wait for it
+            after = walk(state, events)
+            move(uow, draft, after, now, failure_reason="")
+            uow.outbox.reset_failed(draft.id)  # its failed accounts wait again; published stay
+            audit(
+                uow,
+                actor,
+                now,
+                "draft.retry",
+                draft.id,
+                draft.unit_id,
+                {"state": state.value, "failure_reason": draft.failure_reason},
+                {"state": after.value, "events": [e.value for e in events]},
+            )
+            uow.commit()
+        return after

@@ -39,6 +39,7 @@ from app.storage.draft_records import (
 )
 from app.storage.ingest import Router, StoredBatch
 from app.storage.outbox import OutboxTarget
+from app.storage.outbox_records import OutboxRecord
 from app.storage.rerouting import RerouteCandidate
 from app.storage.rule_store import NewRule, SampleMessage
 from app.storage.rules import Assignable, RoutingSetup, RuleRecord
@@ -899,6 +900,29 @@ class DraftsRepository(Protocol):
     def approval_rules(self) -> list[Rule]: ...
 
 
+class OutboxViews(Protocol):
+    """The outbox as the Publishing screen reads it (app.storage.outbox_views)."""
+
+    def queue(
+        self,
+        *,
+        since: datetime,
+        unit_ids: Sequence[int] | None = None,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 50,
+    ) -> list[OutboxRecord]: ...
+
+    def calendar(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        unit_ids: Sequence[int] | None = None,
+        kinds: Sequence[str] = ...,
+        limit: int = 2000,
+    ) -> list[OutboxRecord]: ...
+
+
 class RuleStore(Protocol):
     """Routing rules as Settings edits them, and the preview's sample (app.storage.rule_store)."""
 
@@ -990,6 +1014,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def outbox_views(self) -> OutboxViews: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

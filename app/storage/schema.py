@@ -15,6 +15,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0006_drafts",
     "0007_filtered_walks",
     "0008_outbox",
+    "0009_calendar",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

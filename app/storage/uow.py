@@ -15,6 +15,7 @@ from app.storage.feed import SqlFeed
 from app.storage.ingest_batches import SqlIngestBatches
 from app.storage.organization import SqlOrganization
 from app.storage.outbox import SqlOutbox
+from app.storage.outbox_views import SqlOutboxViews
 from app.storage.people import SqlPeople
 from app.storage.rerouting import SqlRerouting
 from app.storage.rule_store import SqlRuleStore
@@ -47,6 +48,7 @@ class _Repositories:
     saved_views: SqlSavedViews
     drafts: SqlDrafts
     outbox: SqlOutbox
+    outbox_views: SqlOutboxViews
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -70,6 +72,7 @@ class _Repositories:
             saved_views=SqlSavedViews(session),
             drafts=SqlDrafts(session),
             outbox=SqlOutbox(session),
+            outbox_views=SqlOutboxViews(session),
         )
 
 
@@ -167,6 +170,10 @@ class UnitOfWork:
     @property
     def outbox(self) -> SqlOutbox:
         return self._repositories.outbox
+
+    @property
+    def outbox_views(self) -> SqlOutboxViews:
+        return self._repositories.outbox_views
 
     @property
     def _repositories(self) -> _Repositories:

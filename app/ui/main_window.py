@@ -28,6 +28,7 @@ from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
 from app.ui.operator import OperatorBinding
 from app.ui.placeholders import SCREENS, PlaceholderScreen
 from app.ui.polling import PollingController
+from app.ui.publishing.publishing_page import PublishingPage
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.shortcut_sheet import ShortcutSheet, window_keys
 
@@ -86,9 +87,15 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.inbox)
         self.placeholders: dict[str, PlaceholderScreen] = {}
         self.settings = SettingsPage(services, self.operator_binding)
+        # "Compose & Publishing": tabs "Queue" and "Calendar" (the compose pane adds its own).
+        self.publishing = PublishingPage(services, self.operator_binding)
+        self.publishing.status_message.connect(self._on_inbox_status_message)
         for name in SCREENS:
             if name == "Settings":
                 self.stack.addWidget(self.settings)
+                continue
+            if name == "Compose & Publishing":
+                self.stack.addWidget(self.publishing)
                 continue
             screen = PlaceholderScreen(name)
             self.placeholders[name] = screen
@@ -349,6 +356,7 @@ class MainWindow(QMainWindow):
             self.polling.shutdown(2000)
         self.inbox.shutdown()
         self.settings.accounts.shutdown()
+        self.publishing.shutdown()
         super().closeEvent(event)
 
 

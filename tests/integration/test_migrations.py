@@ -332,3 +332,17 @@ def test_0007_goes_back_to_the_narrow_indexes(db: Database) -> None:
     assert indexes["ix_conversations_unit_status"] == ["unit_id", "status"]
     tags = _indexes(db.url.render_as_string(hide_password=False), "conversation_tags")
     assert tags["ix_conversation_tags_tag_id"] == ["tag_id"]
+
+
+def test_0009_adds_the_calendar_indexes_and_goes_back(db: Database) -> None:
+    url = db.url.render_as_string(hide_password=False)
+    at_head = _indexes(url, "drafts")
+    assert at_head["ix_drafts_schedule_at_id"] == ["schedule_at", "id"]
+    assert at_head["ix_drafts_state_kind_updated_at_id"] == ["state", "kind", "updated_at", "id"]
+    with db.engine.begin() as conn:
+        upgrade_down(conn, "0008_outbox")
+        assert revision_of(conn) == "0008_outbox"
+    before = _indexes(url, "drafts")
+    assert "ix_drafts_schedule_at_id" not in before
+    assert "ix_drafts_state_kind_updated_at_id" not in before
+    assert "ix_drafts_state_created_at_id" in before

@@ -1,0 +1,1 @@
+"""The Publishing screen: the outbox queue and the week/month calendar."""
