@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage.accounts import SqlAccounts, SqlAuditLog, SqlSettings
+from app.storage.approval_news import SqlApprovalNews
 from app.storage.audit import SqlAuditEntries
 from app.storage.directory import SqlDirectory
 from app.storage.drafts import SqlDrafts
@@ -45,6 +46,7 @@ class _Repositories:
     rule_store: SqlRuleStore
     saved_views: SqlSavedViews
     drafts: SqlDrafts
+    approval_news: SqlApprovalNews
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -67,6 +69,7 @@ class _Repositories:
             rule_store=SqlRuleStore(session),
             saved_views=SqlSavedViews(session),
             drafts=SqlDrafts(session),
+            approval_news=SqlApprovalNews(session),
         )
 
 
@@ -160,6 +163,10 @@ class UnitOfWork:
     @property
     def drafts(self) -> SqlDrafts:
         return self._repositories.drafts
+
+    @property
+    def approval_news(self) -> SqlApprovalNews:
+        return self._repositories.approval_news
 
     @property
     def _repositories(self) -> _Repositories:
