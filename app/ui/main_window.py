@@ -22,6 +22,7 @@ from app.config import LocalPrefs
 from app.domain.enums import AccountState, Network
 from app.domain.rows import AccountRow, FeedFilter, PersonRow, UnitCount
 from app.services.container import Services
+from app.ui.approvals.approvals_page import ApprovalsPage
 from app.ui.command_palette import Command, CommandPalette
 from app.ui.formatting import STATE_LABELS, account_detail, count
 from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
@@ -86,9 +87,13 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.inbox)
         self.placeholders: dict[str, PlaceholderScreen] = {}
         self.settings = SettingsPage(services, self.operator_binding)
+        self.approvals = ApprovalsPage(services, self.operator_binding)
         for name in SCREENS:
             if name == "Settings":
                 self.stack.addWidget(self.settings)
+                continue
+            if name == "Approvals":
+                self.stack.addWidget(self.approvals)
                 continue
             screen = PlaceholderScreen(name)
             self.placeholders[name] = screen
@@ -110,6 +115,7 @@ class MainWindow(QMainWindow):
         self.inbox.first_page_painted.connect(self.first_page_painted)
         self.inbox.status_message.connect(self._on_inbox_status_message)
         self.settings.accounts.accounts_changed.connect(self._show_account_states)
+        self._wire_approvals()
 
     def _fit_to_screen(self) -> None:
         area = self.screen().availableGeometry()
@@ -297,6 +303,16 @@ class MainWindow(QMainWindow):
             f"{count(root.total)} conversations · {count(root.backlog)} need attention"
         )
 
+    # -- approvals and notifications ----------------------------------------------------------
+
+    def _wire_approvals(self) -> None:
+        self.approvals.status_message.connect(self._on_inbox_status_message)
+        self.approvals.count_changed.connect(self._on_approvals_count_changed)
+
+    def _on_approvals_count_changed(self, n: int, more: bool) -> None:
+        item = self.nav.item(SCREEN_NAMES.index("Approvals"))
+        item.setText(f"Approvals  ({n}{'+' if more else ''})" if n else "Approvals")
+
     # -- background polling -------------------------------------------------------------------
 
     def start_polling(self) -> None:
@@ -348,6 +364,7 @@ class MainWindow(QMainWindow):
         if self.polling is not None:
             self.polling.shutdown(2000)
         self.inbox.shutdown()
+        self.approvals.shutdown()
         self.settings.accounts.shutdown()
         super().closeEvent(event)
 
