@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.enums import Direction
+from app.domain.enums import Direction, DraftState
 from app.domain.policy import Severity
 from app.domain.rows import ThreadView
 from app.domain.word_diff import Span, SpanKind, word_diff
@@ -37,7 +37,8 @@ from app.ui.formatting import long_time
 from app.ui.inbox.thread_view import MessageBubble
 from app.ui.labels import isolated, plain_label
 
-CONVERSATION_MESSAGES = 12  # the newest messages of the conversation shown
+CONVERSATION_MESSAGES = 12
+DIFF_MIN_HEIGHT, DIFF_MAX_HEIGHT = 48, 320  # the newest messages of the conversation shown
 ADDED_COLOUR, REMOVED_COLOUR = QColor("#0f6b3a"), QColor("#b42318")
 ADDED_BACKGROUND, REMOVED_BACKGROUND = QColor("#e3f6ea"), QColor("#fdecea")
 
@@ -130,7 +131,10 @@ class DraftDetail(QWidget):
         self.diff.setAcceptRichText(False)
         self.diff.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.diff.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.diff.setFixedHeight(150)
+        self.diff.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        layout = self.diff.document().documentLayout()
+        layout.documentSizeChanged.connect(self._on_diff_size_changed)
+        self._on_diff_size_changed()
         self._layout.addWidget(self.diff)
         self.decisions = self._section("DECISIONS SO FAR")
         self._layout.addWidget(plain_label("CONVERSATION", object_name="sectionLabel"))
@@ -150,6 +154,12 @@ class DraftDetail(QWidget):
         self.spans: tuple[Span, ...] = ()
         self.bubbles: list[MessageBubble] = []
         self.show_empty("Select a draft to read it here.")
+
+    def _on_diff_size_changed(self, *_size: object) -> None:
+        """As tall as the text (up to :data:`DIFF_MAX_HEIGHT`): no empty box, no hidden words."""
+        height = int(self.diff.document().size().height())
+        frame = 2 * self.diff.frameWidth() + 12
+        self.diff.setFixedHeight(max(DIFF_MIN_HEIGHT, min(DIFF_MAX_HEIGHT, height + frame)))
 
     def _section(self, title: str) -> QLabel:
         self._layout.addWidget(plain_label(title, object_name="sectionLabel"))
@@ -216,7 +226,8 @@ class DraftDetail(QWidget):
         outcome = view.outcome if decidable else f"Not waiting on you. {view.outcome}"
         self.outcome.setText(outcome)
         lines = [f"Needs: {r}" for r in view.requirement] or ["No rule asks for an approval."]
-        lines += [f"Still missing: {m}" for m in view.missing]
+        if view.state is not DraftState.PENDING_APPROVAL:  # else the outcome above says it
+            lines += [f"Still missing: {m}" for m in view.missing]
         lines += [f"Does not count: {n}" for n in view.not_counted]
         self.requirement.setText("\n".join(lines))
         self.findings.setText("\n".join(findings_lines(view)))

@@ -122,7 +122,9 @@ class NotificationList(QObject):
             self.list.setCurrentRow(0)
 
     def _show_count(self) -> None:
-        self.button.setText(f"🔔 {self.unread}" if self.unread else "🔔")
+        # The bell where the font has it; a word where it would be an empty box.
+        bell = "🔔" if self.button.fontMetrics().inFontUcs4(0x1F514) else "Notifications"
+        self.button.setText(f"{bell} {self.unread}" if self.unread else bell)
 
     def _on_list_item_activated(self, entry: QListWidgetItem) -> None:
         draft_id = entry.data(DRAFT_ROLE)

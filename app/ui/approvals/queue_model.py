@@ -22,7 +22,13 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from app.services.approval_news import KIND_WORDS, preview
 from app.services.drafts import DraftsService, PendingRow
@@ -189,6 +195,11 @@ class ApprovalQueueModel(QAbstractListModel):
         return None
 
 
+def _styled() -> bool:
+    app = QApplication.instance()
+    return isinstance(app, QApplication) and bool(app.styleSheet())
+
+
 class QueueDelegate(QStyledItemDelegate):
     """Two lines a row: who, what and for which unit (and how long ago); the text's start."""
 
@@ -218,8 +229,12 @@ class QueueDelegate(QStyledItemDelegate):
         age_width = metrics.horizontalAdvance(age) + 8
         half = rect.height() // 2
         top = QRect(rect.left(), rect.top(), rect.width() - age_width, half)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        ink = option.palette.color(option.palette.ColorRole.Text)
+        if selected and not _styled():  # Qt's own dark highlight; the style sheet's is light
+            ink = option.palette.color(option.palette.ColorRole.HighlightedText)
         painter.setFont(bold)
-        painter.setPen(option.palette.color(option.palette.ColorRole.Text))
+        painter.setPen(ink)
         head = QFontMetrics(bold).elidedText(
             headline(row), Qt.TextElideMode.ElideRight, top.width()
         )
