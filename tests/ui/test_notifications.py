@@ -96,12 +96,14 @@ def test_the_window_lists_the_notification_and_opens_its_draft(
     qtbot.addWidget(window)
     window.show()
     window.watcher.start()
-    assert window.notifications.button.text() == "🔔"
+    button = window.notifications.button
+    bell = button.text()  # the bell, or the word where the font has no bell
+    assert bell in ("🔔", "Notifications")
     draft_id = _post(s, "<b>Spring</b> rides are back!")
     _check(qtbot, window.watcher)
-    assert window.notifications.button.text() == "🔔 1"
+    assert button.text() == f"{bell} 1"
     window.notifications.show_list()
-    assert window.notifications.button.text() == "🔔"  # read now
+    assert button.text() == bell  # read now
     entry = window.notifications.list.item(0)
     assert entry.text().splitlines()[:2] == [
         "Jamal Carter asks for your approval",
