@@ -3,6 +3,7 @@ stored as the operator, a stale version refused in words, an operator switch, th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,13 +11,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
+from app.config import LocalPrefs
 from app.domain.enums import Decision, DraftState
 from app.domain.word_diff import SpanKind
 from app.models import Account
 from app.services.container import Services
 from app.ui.approvals.approvals_page import EMPTY_QUEUE, ApprovalsPage
 from app.ui.approvals.reason_dialog import ReasonDialog
+from app.ui.main_window import MainWindow
 from app.ui.operator import OperatorBinding
+from app.ui.shortcut_sheet import window_keys
 from tests.integration.demo_lookup import person_id, unit_id
 
 LOAD_MS = 5000
@@ -247,3 +251,28 @@ def test_the_diff_and_the_findings_are_plain_text(qtbot: Any, demo_services: Ser
         detail.decisions.text()
     )
     assert detail.requirement.text().startswith("Needs: 1 approval from a supervisor")
+
+
+def test_the_queue_model_passes_qt_s_model_checks(
+    qtbot: Any, qtmodeltester: Any, queued: tuple[Services, list[int]]
+) -> None:
+    s, _ids = queued
+    page = _page(qtbot, s, "emma.laurent")
+    assert page.model.rowCount() >= 3
+    qtmodeltester.check(page.model)
+
+
+def test_the_window_s_shortcut_sheet_lists_the_decision_keys(
+    qtbot: Any, demo_services: Services, tmp_path: Path
+) -> None:
+    window = MainWindow(
+        demo_services, _person(demo_services, "emma.laurent"), LocalPrefs(tmp_path / "p.json")
+    )
+    qtbot.addWidget(window)
+    keys = dict(window_keys(window))
+    assert keys["Y"] == "approve the draft shown (Approvals)"
+    assert keys["X"] == "reject the draft shown, with a reason (Approvals)"
+    assert keys["C"] == "ask for changes to the draft shown, saying which (Approvals)"
+    assert keys["A"] == "claim it (says who holds it if someone does)"  # the inbox's, unchanged
+    window.show_screen("Approvals")
+    assert window.stack.currentWidget() is window.approvals
