@@ -210,6 +210,11 @@ def main() -> int:
 
     policy_check(rows)
 
+    # Approvals: the screen opened on 10,000 pending drafts, to its first page painted (< 100 ms).
+    from benchmarks.approvals import approvals_queue
+
+    approvals_queue(rows)
+
     # Every filter combination with and without search text, through the inbox service.
     from benchmarks import search as search_bench
 

@@ -352,9 +352,9 @@ def write_demo_drafts(
         if submit:
             drafts.submit(author, draft_id)
             if p.approver is not None:
-                clock.at += timedelta(minutes=7)
+                clock.at += timedelta(minutes=2)
                 drafts.approve(people[p.approver], draft_id, version=1)
-        clock.at += timedelta(minutes=3)
+        clock.at += timedelta(minutes=1)
         return draft_id
 
     if connector_for is not None:  # history: what the outbox published hours ago

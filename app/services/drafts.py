@@ -62,6 +62,7 @@ from app.domain.enums import Decision, DraftKind, DraftState, DraftTargetState
 from app.domain.permissions import Action
 from app.models.base import utcnow
 from app.services.access import NOBODY, NotAllowed, require_in
+from app.services.approval_news import ApprovalNews, ApprovalNewsReader
 from app.services.draft_checks import (
     PolicyCache,
     Reviewers,
@@ -122,6 +123,7 @@ class DraftsService:
         self._policy = PolicyCache()
         self._queue = ApprovalQueue(db, self._policy)
         self._gate = PublishGate(db, self._policy, clock)
+        self._news = ApprovalNewsReader(db, self._policy, clock)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -712,3 +714,15 @@ class DraftsService:
             )
             uow.commit()
         return after
+
+    def news_for(self, operator: int, since: datetime) -> ApprovalNews:
+        """What started waiting on the operator since ``since``, and the decisions on theirs.
+
+        The drafts submitted (or whose approvals lapsed) since then that the operator may
+        decide now, and every approval, rejection or request for changes on the drafts they
+        wrote (:mod:`app.services.approval_news`); each item keyed by its audit entry.
+
+        Raises:
+            NotAllowed: no such person, or deactivated.
+        """
+        return self._news.news_for(operator, since)

@@ -25,6 +25,7 @@ from app.domain.rows import AccountRow, ConversationRow, FeedQuery, MessageRow, 
 from app.domain.setup import OrganizationRow, PlannedUnit
 from app.domain.spam import Sighting
 from app.domain.units import UnitDetails, UnitHoldings
+from app.storage.approval_news import DraftEntry
 from app.storage.audit import AuditQuery, AuditRow
 from app.storage.draft_records import (
     KEEP,
@@ -923,6 +924,18 @@ class OutboxViews(Protocol):
     ) -> list[OutboxRecord]: ...
 
 
+class ApprovalNewsRepository(Protocol):
+    """What happened to drafts since a moment, from the audit log (app.storage.approval_news)."""
+
+    def started_waiting(self, since: datetime, *, limit: int = 100) -> list[DraftEntry]:
+        """Submissions and lapsed approvals since ``since`` of drafts that still wait."""
+        ...
+
+    def decided(self, author_id: int, since: datetime, *, limit: int = 100) -> list[DraftEntry]:
+        """Decisions since ``since`` on the drafts ``author_id`` wrote."""
+        ...
+
+
 class RuleStore(Protocol):
     """Routing rules as Settings edits them, and the preview's sample (app.storage.rule_store)."""
 
@@ -1017,6 +1030,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def outbox_views(self) -> OutboxViews: ...
+
+    @property
+    def approval_news(self) -> ApprovalNewsRepository: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage.accounts import SqlAccounts, SqlAuditLog, SqlSettings
+from app.storage.approval_news import SqlApprovalNews
 from app.storage.audit import SqlAuditEntries
 from app.storage.directory import SqlDirectory
 from app.storage.drafts import SqlDrafts
@@ -49,6 +50,7 @@ class _Repositories:
     drafts: SqlDrafts
     outbox: SqlOutbox
     outbox_views: SqlOutboxViews
+    approval_news: SqlApprovalNews
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -73,6 +75,7 @@ class _Repositories:
             drafts=SqlDrafts(session),
             outbox=SqlOutbox(session),
             outbox_views=SqlOutboxViews(session),
+            approval_news=SqlApprovalNews(session),
         )
 
 
@@ -174,6 +177,10 @@ class UnitOfWork:
     @property
     def outbox_views(self) -> SqlOutboxViews:
         return self._repositories.outbox_views
+
+    @property
+    def approval_news(self) -> SqlApprovalNews:
+        return self._repositories.approval_news
 
     @property
     def _repositories(self) -> _Repositories:

@@ -22,6 +22,13 @@ from app.config import LocalPrefs
 from app.domain.enums import AccountState, Network
 from app.domain.rows import AccountRow, FeedFilter, PersonRow, UnitCount
 from app.services.container import Services
+from app.ui.approvals.approvals_page import ApprovalsPage
+from app.ui.approvals.notifications import (
+    ApprovalWatcher,
+    NotificationList,
+    Notifier,
+    TrayNotifier,
+)
 from app.ui.command_palette import Command, CommandPalette
 from app.ui.formatting import STATE_LABELS, account_detail, count
 from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
@@ -90,12 +97,16 @@ class MainWindow(QMainWindow):
         # "Compose & Publishing": tabs "Queue" and "Calendar" (the compose pane adds its own).
         self.publishing = PublishingPage(services, self.operator_binding)
         self.publishing.status_message.connect(self._on_inbox_status_message)
+        self.approvals = ApprovalsPage(services, self.operator_binding)
         for name in SCREENS:
             if name == "Settings":
                 self.stack.addWidget(self.settings)
                 continue
             if name == "Compose & Publishing":
                 self.stack.addWidget(self.publishing)
+                continue
+            if name == "Approvals":
+                self.stack.addWidget(self.approvals)
                 continue
             screen = PlaceholderScreen(name)
             self.placeholders[name] = screen
@@ -117,6 +128,7 @@ class MainWindow(QMainWindow):
         self.inbox.first_page_painted.connect(self.first_page_painted)
         self.inbox.status_message.connect(self._on_inbox_status_message)
         self.settings.accounts.accounts_changed.connect(self._show_account_states)
+        self._wire_approvals()
 
     def _fit_to_screen(self) -> None:
         area = self.screen().availableGeometry()
@@ -304,6 +316,41 @@ class MainWindow(QMainWindow):
             f"{count(root.total)} conversations · {count(root.backlog)} need attention"
         )
 
+    # -- approvals and notifications ----------------------------------------------------------
+
+    def _wire_approvals(self) -> None:
+        """The Approvals screen's messages and count; notifications (checked once polling runs)."""
+        self.approvals.status_message.connect(self._on_inbox_status_message)
+        self.approvals.count_changed.connect(self._on_approvals_count_changed)
+        self.notifications = NotificationList(self)
+        self.notifications.opened.connect(self.open_draft)
+        self.statusBar().addPermanentWidget(self.notifications.button)
+        notifiers: list[Notifier] = [self.notifications]
+        self.tray: TrayNotifier | None = None
+        if TrayNotifier.available():
+            self.tray = TrayNotifier(self)
+            self.tray.opened.connect(self.open_draft)
+            notifiers.append(self.tray)
+        self.watcher = ApprovalWatcher(self.services.drafts, self.operator_binding, notifiers, self)
+        self.watcher.news_arrived.connect(self._on_watcher_news_arrived)
+        self.operator_binding.changed.connect(self._on_operator_binding_changed)
+
+    def open_draft(self, draft_id: int) -> None:
+        """Go to the draft in Approvals (a notification was clicked)."""
+        self.show_screen("Approvals")
+        self.approvals.show_draft(draft_id)
+        self.activateWindow()
+
+    def _on_watcher_news_arrived(self, _items: tuple) -> None:
+        self.approvals.reload()  # what waits changed: the list and its count
+
+    def _on_operator_binding_changed(self, _person: PersonRow) -> None:
+        self.notifications.clear()  # they were for the person acting before
+
+    def _on_approvals_count_changed(self, n: int, more: bool) -> None:
+        item = self.nav.item(SCREEN_NAMES.index("Approvals"))
+        item.setText(f"Approvals  ({n}{'+' if more else ''})" if n else "Approvals")
+
     # -- background polling -------------------------------------------------------------------
 
     def start_polling(self) -> None:
@@ -315,6 +362,8 @@ class MainWindow(QMainWindow):
         self.polling.account_state_changed.connect(self._on_polling_account_state_changed)
         self.polling.tick_failed.connect(self._on_polling_failed)
         self.polling.start()
+        self.watcher.start()
+        self.approvals.reload()  # the count in the navigation, read in a worker
 
     def _on_polling_batch_stored(self, _account_id: int, new: tuple, touched: tuple) -> None:
         self.inbox.on_conversations_changed(new, touched)
@@ -354,7 +403,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.polling is not None:
             self.polling.shutdown(2000)
+        self.watcher.stop()
         self.inbox.shutdown()
+        self.approvals.shutdown()
         self.settings.accounts.shutdown()
         self.publishing.shutdown()
         super().closeEvent(event)

@@ -279,6 +279,7 @@ def test_the_demo_has_drafts_in_every_state_and_publish_once_sends_the_due_ones(
     import os
     import subprocess
     import sys
+    import time
 
     from app.bootstrap import demo_connectors
     from app.domain.enums import DraftState
@@ -292,8 +293,10 @@ def test_the_demo_has_drafts_in_every_state_and_publish_once_sends_the_due_ones(
             "SELECT count(*) FROM drafts WHERE state IN ('approved', 'publishing')"
         ).fetchone()[0]
         versions = conn.execute("SELECT max(version) FROM draft_versions").fetchone()[0]
+        newest = conn.execute("SELECT max(updated_at) FROM drafts").fetchone()[0]
     finally:
         conn.close()
+    assert newest <= time.time() * 1000  # written in the past: new drafts come after them
     assert set(states) == {s.value for s in DraftState}
     assert states["approved"] >= 20
     assert versions == 2  # one was edited after a request for changes
