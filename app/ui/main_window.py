@@ -35,6 +35,7 @@ from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
 from app.ui.operator import OperatorBinding
 from app.ui.placeholders import SCREENS, PlaceholderScreen
 from app.ui.polling import PollingController
+from app.ui.publisher import PublisherController
 from app.ui.publishing.publishing_page import PublishingPage
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.shortcut_sheet import ShortcutSheet, window_keys
@@ -51,13 +52,15 @@ What works in this version:
   spam filter, and given its reply-due time in business hours.
 • Triage from the keyboard: claim, hand over, resolve, spam, tags and notes, a command palette
   (Ctrl+K), filters, search and saved views.
+• Drafts checked against the social media policy and the approval rules; the Approvals screen
+  for supervisors; an outbox that publishes each approved draft once, even after a crash, with
+  its queue and calendar.
 • Workspaces in a SQLite file or on a PostgreSQL server shared by a team; quiver workspace copy
   moves one between the two.
 • A new organization set up from scratch: units, people and their roles, permissions checked on
   every action, sign-in with a passphrase, and an audit log of every change.
 
-Not in this version yet: replying and publishing, approvals, the strategy editor and reports.
-Their screens say so."""
+Not in this version yet: the strategy editor and reports. Their screens say so."""
 
 
 class MainWindow(QMainWindow):
@@ -124,6 +127,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self.polling: PollingController | None = None
+        self.publisher: PublisherController | None = None
         self.inbox.counts_changed.connect(self._on_inbox_counts_changed)
         self.inbox.first_page_painted.connect(self.first_page_painted)
         self.inbox.status_message.connect(self._on_inbox_status_message)
@@ -297,7 +301,11 @@ class MainWindow(QMainWindow):
         ):
             label.setTextFormat(Qt.TextFormat.PlainText)
         bar.addWidget(self.workspace_label, 1)
+        self.outbox_label = QLabel("Outbox: starting…")
+        self.outbox_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.outbox_label.setToolTip("drafts approved and waiting to go out (Compose & Publishing)")
         bar.addPermanentWidget(self.counts_label)
+        bar.addPermanentWidget(self.outbox_label)
         bar.addPermanentWidget(self.accounts_label)
         self.sandbox_label = QLabel("Sandbox = demo network")
         self.sandbox_label.setObjectName("sandboxHint")
@@ -322,6 +330,7 @@ class MainWindow(QMainWindow):
         """The Approvals screen's messages and count; notifications (checked once polling runs)."""
         self.approvals.status_message.connect(self._on_inbox_status_message)
         self.approvals.count_changed.connect(self._on_approvals_count_changed)
+        self.approvals.outcome_shown.connect(self._wake_publisher)
         self.notifications = NotificationList(self)
         self.notifications.opened.connect(self.open_draft)
         self.statusBar().addPermanentWidget(self.notifications.button)
@@ -362,8 +371,40 @@ class MainWindow(QMainWindow):
         self.polling.account_state_changed.connect(self._on_polling_account_state_changed)
         self.polling.tick_failed.connect(self._on_polling_failed)
         self.polling.start()
+        self.start_publisher()
         self.watcher.start()
         self.approvals.reload()  # the count in the navigation, read in a worker
+
+    def start_publisher(self) -> None:
+        """Send approved drafts when due, from a worker thread (reconciling a crash first)."""
+        if self.publisher is not None:
+            return
+        self.publisher = PublisherController(self.services.publisher, self)
+        self.publisher.round_done.connect(self._on_publisher_round_done)
+        self.publisher.round_failed.connect(self._on_publisher_round_failed)
+        self.publisher.start()
+
+    def _on_publisher_round_done(self, conversations: tuple, finished: tuple, waiting: int) -> None:
+        self.outbox_label.setText(
+            f"Outbox: {count(waiting)} to go out" if waiting else "Outbox empty"
+        )
+        if conversations:
+            self.inbox.on_conversations_changed((), conversations)
+        if conversations or finished:
+            self.publishing.refresh()
+        for draft_id, state in finished:
+            if state == "failed":
+                self.statusBar().showMessage(
+                    f"Draft {draft_id} could not be published everywhere: see Publishing.", 15_000
+                )
+
+    def _wake_publisher(self, *_: object) -> None:
+        """Something may have become due (a draft approved here): the outbox looks now."""
+        if self.publisher is not None:
+            self.publisher.wake()
+
+    def _on_publisher_round_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"The outbox is retrying after an error: {message}", 15_000)
 
     def _on_polling_batch_stored(self, _account_id: int, new: tuple, touched: tuple) -> None:
         self.inbox.on_conversations_changed(new, touched)
@@ -403,6 +444,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.polling is not None:
             self.polling.shutdown(2000)
+        if self.publisher is not None:
+            self.publisher.shutdown(2000)
         self.watcher.stop()
         self.inbox.shutdown()
         self.approvals.shutdown()

@@ -219,7 +219,9 @@ def test_add_edit_and_search_with_like_escaped(services: Services) -> None:
     with services.db.engine.connect() as conn:
         actions = (
             conn.execute(
-                select(AuditEntry.action).where(AuditEntry.entity_id == odd).order_by(AuditEntry.id)
+                select(AuditEntry.action)
+                .where(AuditEntry.entity == "person", AuditEntry.entity_id == odd)
+                .order_by(AuditEntry.id)
             )
             .scalars()
             .all()

@@ -490,8 +490,12 @@ class InboxPage(QWidget):
             item.setToolTip(plain_tooltip(tip))
             self.accounts.addItem(item)
 
-    def on_conversations_changed(self, _new: tuple, _touched: tuple) -> None:
-        """New or updated conversations were stored: show them without losing the person's place."""
+    def on_conversations_changed(self, _new: tuple, touched: tuple) -> None:
+        """New or updated conversations were stored: show them without losing the person's place.
+
+        The open conversation, when it is among them, shows its new messages (a customer's, or
+        a reply the outbox sent).
+        """
         view = self.view
         anchor = view.indexAt(view.viewport().rect().topLeft())
         anchor_id = self.model.row_at(anchor.row()).id if anchor.isValid() else None
@@ -503,6 +507,8 @@ class InboxPage(QWidget):
                 view.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtTop)
         self._show_empty_note()
         self._schedule_counts()
+        if self._open_id is not None and self._open_id in touched:
+            self._show_conversation(self._open_id)
 
     def _schedule_counts(self) -> None:
         if not self._counts_pending:
