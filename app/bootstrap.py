@@ -29,6 +29,7 @@ from app.services.people import PeopleService
 from app.services.polling import AccountRef, ConnectorFactory, PollingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
+from app.services.saved_replies import SavedRepliesService
 from app.services.signals import shared_worker_signals
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
@@ -88,6 +89,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         rules=RulesService(db),
         views=SavedViewsService(db, inbox),
         drafts=DraftsService(db),
+        saved_replies=SavedRepliesService(db),
     )
 
 

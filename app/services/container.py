@@ -16,6 +16,7 @@ from app.services.people import PeopleService
 from app.services.polling import PollingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
+from app.services.saved_replies import SavedRepliesService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.services.triage import TriageService
@@ -46,6 +47,7 @@ class Services:
     rules: RulesService
     views: SavedViewsService
     drafts: DraftsService  # drafts, approvals and the approvals queue
+    saved_replies: SavedRepliesService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

@@ -14,6 +14,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0005_routing_spam_views",
     "0006_drafts",
     "0007_filtered_walks",
+    "0008_saved_replies",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.storage.accounts import SqlAccounts, SqlAuditLog, SqlSettings
 from app.storage.audit import SqlAuditEntries
+from app.storage.compose import SqlCompose
 from app.storage.directory import SqlDirectory
 from app.storage.drafts import SqlDrafts
 from app.storage.feed import SqlFeed
@@ -18,6 +19,7 @@ from app.storage.people import SqlPeople
 from app.storage.rerouting import SqlRerouting
 from app.storage.rule_store import SqlRuleStore
 from app.storage.rules import SqlRules
+from app.storage.saved_replies import SqlSavedReplies
 from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
 from app.storage.triage import SqlTriage
@@ -45,6 +47,8 @@ class _Repositories:
     rule_store: SqlRuleStore
     saved_views: SqlSavedViews
     drafts: SqlDrafts
+    compose: SqlCompose
+    saved_replies: SqlSavedReplies
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -67,6 +71,8 @@ class _Repositories:
             rule_store=SqlRuleStore(session),
             saved_views=SqlSavedViews(session),
             drafts=SqlDrafts(session),
+            compose=SqlCompose(session),
+            saved_replies=SqlSavedReplies(session),
         )
 
 
@@ -160,6 +166,14 @@ class UnitOfWork:
     @property
     def drafts(self) -> SqlDrafts:
         return self._repositories.drafts
+
+    @property
+    def compose(self) -> SqlCompose:
+        return self._repositories.compose
+
+    @property
+    def saved_replies(self) -> SqlSavedReplies:
+        return self._repositories.saved_replies
 
     @property
     def _repositories(self) -> _Repositories:

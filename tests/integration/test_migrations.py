@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from app.models import Base
 from app.storage import migrate
@@ -302,7 +302,7 @@ def test_a_filled_workspace_at_0005_gets_the_filtered_walks_when_upgraded(
         if engine_name == "sqlite":
             assert db.backup is not None  # a file workspace is copied before it is migrated
         with db.engine.connect() as conn:
-            assert revision_of(conn) == HEAD_REVISION == "0007_filtered_walks"
+            assert revision_of(conn) == HEAD_REVISION
             ctx = MigrationContext.configure(
                 conn, opts={"compare_type": True, "include_name": mapped_by_models}
             )
@@ -332,3 +332,16 @@ def test_0007_goes_back_to_the_narrow_indexes(db: Database) -> None:
     assert indexes["ix_conversations_unit_status"] == ["unit_id", "status"]
     tags = _indexes(db.url.render_as_string(hide_password=False), "conversation_tags")
     assert tags["ix_conversation_tags_tag_id"] == ["tag_id"]
+
+
+def test_0008_adds_the_saved_replies_and_takes_them_away(db: Database) -> None:
+    assert "saved_replies" in inspect(db.engine).get_table_names()
+    url = db.url.render_as_string(hide_password=False)
+    with db.engine.begin() as conn:
+        upgrade_down(conn, "0007_filtered_walks")
+        assert revision_of(conn) == "0007_filtered_walks"
+    engine = build_engine(url)
+    try:
+        assert "saved_replies" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
