@@ -85,6 +85,7 @@ class Mark:
     severity: Severity
     message: str
     accounts: tuple[str, ...]
+    requires_approval: bool = False  # a risky term: the draft needs an approval
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,15 +187,16 @@ class ComposeContext:
 
 
 def _marks(targets: Sequence[TargetFindings]) -> tuple[Mark, ...]:
-    merged: dict[tuple[int, int, Severity, str], list[str]] = {}
+    merged: dict[tuple[int, int, Severity, str, bool], list[str]] = {}
     for target in targets:
         for f in target.findings:
-            accounts = merged.setdefault((f.start, f.end, f.severity, f.message), [])
+            key = (f.start, f.end, f.severity, f.message, f.requires_approval)
+            accounts = merged.setdefault(key, [])
             if target.account not in accounts:
                 accounts.append(target.account)
     return tuple(
-        Mark(start, end, severity, message, tuple(accounts))
-        for (start, end, severity, message), accounts in merged.items()
+        Mark(start, end, severity, message, tuple(accounts), risky)
+        for (start, end, severity, message, risky), accounts in merged.items()
     )
 
 

@@ -23,6 +23,7 @@ from app.domain.enums import AccountState, Network
 from app.domain.rows import AccountRow, FeedFilter, PersonRow, UnitCount
 from app.services.container import Services
 from app.ui.command_palette import Command, CommandPalette
+from app.ui.compose.compose_page import COMPOSE_SCREEN, ComposePage
 from app.ui.formatting import STATE_LABELS, account_detail, count
 from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
 from app.ui.operator import OperatorBinding
@@ -86,9 +87,14 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.inbox)
         self.placeholders: dict[str, PlaceholderScreen] = {}
         self.settings = SettingsPage(services, self.operator_binding)
+        self.compose_page: ComposePage | None = None
         for name in SCREENS:
             if name == "Settings":
                 self.stack.addWidget(self.settings)
+                continue
+            if name == COMPOSE_SCREEN:  # new posts (the queue and calendar join it later)
+                self.compose_page = ComposePage(services, self.operator_binding)
+                self.stack.addWidget(self.compose_page)
                 continue
             screen = PlaceholderScreen(name)
             self.placeholders[name] = screen
@@ -127,6 +133,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.new_post_action = QAction("New post…", self)
+        self.new_post_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_post_action.setStatusTip("write a post to one or several accounts")
+        self.new_post_action.triggered.connect(self.new_post)
+        file_menu.addAction(self.new_post_action)
         self.new_workspace_action = QAction("New workspace…", self)
         self.new_workspace_action.triggered.connect(self.new_workspace_requested)
         file_menu.addAction(self.new_workspace_action)
@@ -172,6 +183,12 @@ class MainWindow(QMainWindow):
         about = QAction("&About Quiver", self)
         about.triggered.connect(self._on_about_triggered)
         help_menu.addAction(about)
+
+    def new_post(self) -> None:
+        """Ctrl+N: the compose pane for a new post (the post being written, if there is one)."""
+        if self.compose_page is not None:
+            self.show_screen(COMPOSE_SCREEN)
+            self.compose_page.focus_editor()
 
     def _on_reroute_action_triggered(self) -> None:
         self.show_screen("Inbox")
@@ -348,6 +365,8 @@ class MainWindow(QMainWindow):
         if self.polling is not None:
             self.polling.shutdown(2000)
         self.inbox.shutdown()
+        if self.compose_page is not None:
+            self.compose_page.shutdown()
         self.settings.accounts.shutdown()
         super().closeEvent(event)
 
