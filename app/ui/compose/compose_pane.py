@@ -94,6 +94,8 @@ def _load(
 class ComposePane(QWidget):
     """Writes one draft: ``kind`` post (accounts to choose), reply or dm (in ``conversation_id``).
 
+    ``context`` shows what was read already instead of reading it in a worker.
+
     Signals: :attr:`loaded` once the context is read (the live check works from then on),
     :attr:`checked` after each live check, :attr:`saved` after each autosave,
     :attr:`submitted` after a submit the service accepted, :attr:`dismissed` on Esc.
@@ -115,6 +117,7 @@ class ComposePane(QWidget):
         unit_id: int | None = None,
         autosave_ms: int = AUTOSAVE_MS,
         compact: bool = False,
+        context: Loaded | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -141,7 +144,10 @@ class ComposePane(QWidget):
             self.editor.setMinimumHeight(70)
             self.editor.setMaximumHeight(130)
         operator.changed.connect(self._on_operator_changed)
-        self.reload()
+        if context is None:
+            self.reload()
+        else:  # read already (a benchmark, a host that has it): shown at once
+            self._on_loaded(context)
 
     # -- building ------------------------------------------------------------------------
 
@@ -181,7 +187,7 @@ class ComposePane(QWidget):
             "Write the post…" if self.kind is DraftKind.POST else "Write your answer…"
         )
         self.editor.setMinimumHeight(110)
-        self.editor.textChanged.connect(self._on_editor_text_changed)
+        self.editor.edited.connect(self._on_editor_edited)
         layout.addWidget(self.editor, 1)
 
         self.counters = QHBoxLayout()
@@ -441,7 +447,7 @@ class ComposePane(QWidget):
 
     # -- changes -------------------------------------------------------------------------
 
-    def _on_editor_text_changed(self) -> None:
+    def _on_editor_edited(self) -> None:
         self.recheck()
         if not self._filling:
             self.saver.touch()
