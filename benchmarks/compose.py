@@ -1,6 +1,6 @@
 """``compose.keystroke_ms``: a keystroke in the compose pane to its counters and findings repainted.
 
-A :class:`app.ui.compose.compose_pane.ComposePane` for a new post (offscreen, 1000×800) with a
+A :class:`app.ui.compose.compose_pane.ComposePane` for a new post (offscreen, 1000 x 800) with a
 2,000-character draft (the policy benchmark's drafts: links, emoji, accents, policy terms) and
 six accounts chosen (X, Facebook and Sandbox ones: X's weighted count, Facebook's limits, per
 account), checked against the policy benchmark's 1,000 terms and its disclaimers, domains and
@@ -136,7 +136,8 @@ def measure() -> dict[str, float]:
     app.processEvents()
     times = _time_keys(pane, pane.editor, text)
     check = pane.last_check
-    assert check is not None and len(check.counters) == len(loaded.context.accounts)
+    assert check is not None
+    assert len(check.counters) == len(loaded.context.accounts)
     marks = len(check.marks)
     pane.saver.timer.stop()
     pane.close()
