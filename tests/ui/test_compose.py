@@ -192,15 +192,15 @@ def test_a_saved_reply_goes_in_with_its_placeholders_filled_in(
     orders = _unit(s, "Orders & Delivery")
     cid = _conversation(s, orders)
     s.saved_replies.create(
-        priya.id, orders, "Greeting", "Hi {author_name}, {my_first_name} here. <b>{}</b>"
+        priya.id, orders, "Hello there", "Hi {author_name}, {my_first_name} here. <b>{}</b>"
     )
     pane = _pane(qtbot, s, tom, "reply", conversation_id=cid)
     titles = [a.text() for a in pane.replies_menu.actions()]
-    assert "Greeting" in titles
+    assert "Hello there" in titles
     assert "Manage saved replies…" not in titles  # an agent uses them, supervisors keep them
     author = pane.context.author_name
     assert author
-    action = next(a for a in pane.replies_menu.actions() if a.text() == "Greeting")
+    action = next(a for a in pane.replies_menu.actions() if a.text() == "Hello there")
     action.trigger()
     assert pane.text() == f"Hi {author}, Tom here. <b>{{}}</b>"
     qtbot.waitUntil(lambda: _stored_text(s, tom, "reply", cid) == pane.text(), timeout=SAVE_MS)

@@ -443,7 +443,8 @@ class ComposePane(QWidget):
         self.findings.setVisible(bool(lines))
         if lines:  # as tall as its lines, up to four (then it scrolls)
             rows = sum(self.findings.sizeHintForRow(i) for i in range(min(4, len(lines))))
-            self.findings.setFixedHeight(rows + 2 * self.findings.frameWidth() + 4)
+            slack = self.findings.sizeHintForRow(0)  # a wrapped line is taller than its hint
+            self.findings.setFixedHeight(rows + slack + 2 * self.findings.frameWidth())
 
     # -- changes -------------------------------------------------------------------------
 
