@@ -31,6 +31,7 @@ from app.services.publisher import ConnectorFor, Publisher
 from app.services.publishing import PublishingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
+from app.services.saved_replies import SavedRepliesService
 from app.services.signals import shared_worker_signals
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchService
@@ -93,6 +94,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         drafts=drafts,
         publisher=Publisher(db, drafts, polling.connector_for_account),
         publishing=PublishingService(db),
+        saved_replies=SavedRepliesService(db),
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from app.domain.enums import DraftState
 from app.models import Account, DraftTarget
 from app.services.container import Services
-from tests.integration.demo_lookup import person_id, unit_id
+from tests.integration.demo_lookup import person_id, social_goal, unit_id
 
 
 def account(s: Services, handle: str) -> int:
@@ -38,7 +38,13 @@ def approved_post(
     """A Marketing post by Jamal, approved by Emma; scheduled when ``at`` is given."""
     writer = person_id(s, author)
     draft_id = s.drafts.create(
-        writer, "post", unit_id(s, unit), text, [account(s, h) for h in handles], schedule_at=at
+        writer,
+        "post",
+        unit_id(s, unit),
+        text,
+        [account(s, h) for h in handles],
+        schedule_at=at,
+        social_goal_id=social_goal(s),
     )
     state = s.drafts.submit(writer, draft_id)
     if state is DraftState.PENDING_APPROVAL:
@@ -50,7 +56,13 @@ def approved_post(
 def pending_post(s: Services, text: str, *, at: datetime | None = None) -> int:
     writer = person_id(s, "jamal.carter")
     draft_id = s.drafts.create(
-        writer, "post", unit_id(s, "Marketing"), text, [account(s, "acme")], schedule_at=at
+        writer,
+        "post",
+        unit_id(s, "Marketing"),
+        text,
+        [account(s, "acme")],
+        schedule_at=at,
+        social_goal_id=social_goal(s),
     )
     assert s.drafts.submit(writer, draft_id) is DraftState.PENDING_APPROVAL
     return draft_id

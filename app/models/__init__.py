@@ -1,7 +1,14 @@
 """The persistence model: SQLAlchemy 2.0 typed ORM classes (no engine, no session, no Qt)."""
 
 from app.models.base import Base, UtcDateTime
-from app.models.drafts import Approval, Draft, DraftApprover, DraftTarget, DraftVersion
+from app.models.drafts import (
+    Approval,
+    Draft,
+    DraftApprover,
+    DraftTarget,
+    DraftVersion,
+    SavedReply,
+)
 from app.models.org import Organization, Person, RoleAssignment, Unit
 from app.models.rules import ApprovalRule, PolicyRule, RoutingRule
 from app.models.social import (
@@ -40,6 +47,7 @@ __all__ = [
     "PolicyRule",
     "RoleAssignment",
     "RoutingRule",
+    "SavedReply",
     "SavedView",
     "StrategyItem",
     "StrategyLink",

@@ -162,3 +162,24 @@ class DraftApprover(Base):
     unit_id: Mapped[int] = mapped_column(
         ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class SavedReply(Base):
+    """A unit's ready-made answer, with placeholders (``app.domain.saved_replies``).
+
+    Offered in the unit and its sub-units; supervisors and administrators of the unit keep them.
+    """
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "title"),
+        CheckConstraint("length(title) > 0", name="title"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -18,6 +18,7 @@ from app.services.publisher import Publisher
 from app.services.publishing import PublishingService
 from app.services.routing import RoutingService
 from app.services.rules import RulesService
+from app.services.saved_replies import SavedRepliesService
 from app.services.signin import SignInService
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.services.triage import TriageService
@@ -50,6 +51,7 @@ class Services:
     drafts: DraftsService  # drafts, approvals and the approvals queue
     publisher: Publisher  # the outbox: approved drafts out, each exactly once
     publishing: PublishingService  # the outbox's queue and calendar (read side)
+    saved_replies: SavedRepliesService
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

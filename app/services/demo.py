@@ -39,6 +39,7 @@ from app.models import (
     PolicyRule,
     RoleAssignment,
     RoutingRule,
+    SavedReply,
     SavedView,
     StrategyItem,
     StrategyLink,
@@ -563,6 +564,7 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
             s.add(r)
             rules[name] = r
         _write_policy(s, units, accounts)
+        _write_saved_replies(s, units, people)
         for local, views in SAVED_VIEWS:
             for position, (view_name, view_unit, filters) in enumerate(views):
                 unit = {"unit_id": units[view_unit].id} if view_unit else {}
@@ -603,6 +605,37 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
         )
         uow.commit()
     return ids
+
+
+#: Each unit's saved replies in the demo: (unit, title, text), kept by the unit's head.
+SAVED_REPLIES: tuple[tuple[str, str, str], ...] = (
+    ("care", "Greeting", "Hi {author_name}, {my_first_name} from Acme Care here. "),
+    ("care", "Sorry for the wait", "Sorry for the wait, {author_name}: we are on it now."),
+    (
+        "care_orders",
+        "Order number, please",
+        "Hi {author_name}, could you send us your order number by direct message? {my_first_name}",
+    ),
+    ("care_tech", "Restart first", "Could you hold the power button for ten seconds and retry?"),
+    ("marketing", "Thanks for sharing", "Thanks for sharing, {author_name}! Enjoy the ride."),
+    ("de", "Begrüßung", "Hallo {author_name}, hier ist {my_first_name} von Acme."),
+    ("es", "Saludo", "Hola {author_name}, soy {my_first_name} de Acme."),
+)
+
+
+def _write_saved_replies(s: Any, units: dict[str, Unit], people: dict[str, Person]) -> None:
+    now = datetime.now(UTC)
+    for unit, title, body in SAVED_REPLIES:
+        s.add(
+            SavedReply(
+                unit_id=units[unit].id,
+                title=title,
+                body=body.strip(),
+                created_by_id=people[UNIT_HEADS[unit]].id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 def _write_policy(s: Any, units: dict[str, Unit], accounts: dict[str, Account]) -> None:

@@ -81,14 +81,14 @@ class Assessment:
     @property
     def blocks(self) -> tuple[str, ...]:
         """Every blocking finding in words, once, naming its accounts when not all of them."""
-        return _messages(self.findings, block=True)
+        return finding_messages(self.findings, block=True)
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return _messages(self.findings, block=False)
+        return finding_messages(self.findings, block=False)
 
 
-def _messages(findings: Sequence[TargetFindings], *, block: bool) -> tuple[str, ...]:
+def finding_messages(findings: Sequence[TargetFindings], *, block: bool) -> tuple[str, ...]:
     where: dict[str, list[str]] = {}
     for target in findings:
         chosen = target.findings.blocks if block else target.findings.warnings

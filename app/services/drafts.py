@@ -74,6 +74,7 @@ from app.services.draft_checks import (
     compiled,
     targets_for_new,
 )
+from app.services.draft_compose import ComposeCheck, ComposeContext, ComposeReads
 from app.services.draft_outbox import PublishGate
 from app.services.draft_queue import ApprovalQueue
 from app.services.draft_steps import (
@@ -101,6 +102,8 @@ from app.storage.draft_records import NewDraft
 from app.storage.ports import Storage
 
 __all__ = [
+    "ComposeCheck",
+    "ComposeContext",
     "DraftError",
     "DraftView",
     "DraftsService",
@@ -124,6 +127,7 @@ class DraftsService:
         self._queue = ApprovalQueue(db, self._policy)
         self._gate = PublishGate(db, self._policy, clock)
         self._news = ApprovalNewsReader(db, self._policy, clock)
+        self._compose = ComposeReads(db, self._policy, clock)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -266,8 +270,8 @@ class DraftsService:
             NotAllowed: the operator is not the author, or may no longer work in its unit.
             PolicyBlocked: a blocking finding (banned term, missing disclaimer, link domain,
                 length), with every finding's message.
-            DraftError: no such draft; not in ``draft``; empty; its time has passed, or is too
-                close to be approved in time.
+            DraftError: no such draft; not in ``draft``; empty; a post without the social goal
+                it serves; its time has passed, or is too close to be approved in time.
         """
         now = self._clock()
         with self._db.uow() as uow:
@@ -277,6 +281,10 @@ class DraftsService:
             pending = step(state, DraftEvent.SUBMIT)
             if not draft.text.strip():
                 raise DraftError("The draft is empty: write something first.")
+            if draft.kind == DraftKind.POST and draft.social_goal_id is None:
+                raise DraftError(
+                    "A post needs the social goal it serves: choose one, then submit it."
+                )
             if draft.schedule_at is not None and draft.schedule_at <= now:
                 raise DraftError(
                     f"Its time, {when(draft.schedule_at)}, has passed: pick a new time or clear it."
@@ -318,6 +326,159 @@ class DraftsService:
             )
             uow.commit()
         return final
+
+    def set_accounts(self, operator: int, draft_id: int, account_ids: Sequence[int]) -> None:
+        """A post goes out on ``account_ids`` from now on (the compose pane's checkboxes).
+
+        Only while it is a ``draft``: a draft waiting for approval, approved or decided keeps
+        the accounts its reviewers saw (edit its text first: that makes it a draft again).
+
+        Raises:
+            NotAllowed: the operator is not the author, or may no longer work in its unit.
+            DraftError: no such draft; not a post; not in ``draft``; no account, or an unknown
+                one.
+        """
+        now = self._clock()
+        with self._db.uow() as uow:
+            draft = load(uow, draft_id)
+            actor = author(uow, operator, draft, "change its accounts")
+            if draft.kind != DraftKind.POST:
+                raise DraftError(
+                    "A reply or direct message goes out from its conversation's account."
+                )
+            if draft.state != DraftState.DRAFT:
+                raise DraftError(
+                    f"It is {DraftState(draft.state).value.replace('_', ' ')}: its reviewers "
+                    "decide on the accounts they saw. Withdraw it or edit its text first."
+                )
+            targets = targets_for_new(uow, operator, DraftKind.POST, account_ids, None, None)
+            before = [t.account_id for t in draft.targets]
+            if list(targets) == before:
+                return
+            uow.compose.set_targets(draft.id, targets, now)
+            audit(
+                uow,
+                actor,
+                now,
+                "draft.accounts",
+                draft.id,
+                draft.unit_id,
+                {"account_ids": before},
+                {"account_ids": list(targets)},
+            )
+            uow.commit()
+
+    def set_social_goal(self, operator: int, draft_id: int, social_goal_id: int | None) -> None:
+        """The social goal the draft serves (``None``: none); not part of what is approved.
+
+        Raises:
+            NotAllowed: neither its author nor an administrator of its unit.
+            DraftError: no such draft, or no such social goal; publishing or published.
+        """
+        now = self._clock()
+        with self._db.uow() as uow:
+            draft = load(uow, draft_id)
+            actor = author_or_admin(uow, operator, draft, "change its social goal")
+            not_frozen(DraftState(draft.state), "changed")
+            if draft.social_goal_id == social_goal_id:
+                return
+            if social_goal_id is not None and not uow.drafts.is_social_goal(social_goal_id):
+                raise DraftError("That social goal does not exist (any more).")
+            uow.compose.set_social_goal(draft.id, social_goal_id, now)
+            audit(
+                uow,
+                actor,
+                now,
+                "draft.social_goal",
+                draft.id,
+                draft.unit_id,
+                {"social_goal_id": draft.social_goal_id},
+                {"social_goal_id": social_goal_id},
+            )
+            uow.commit()
+
+    # -- composing -------------------------------------------------------------------------
+
+    def compose_context(
+        self,
+        operator: int,
+        kind: str,
+        unit_id: int | None = None,
+        conversation_id: int | None = None,
+    ) -> ComposeContext:
+        """What the compose pane checks against as the person types (read it off the GUI thread).
+
+        Its :meth:`~app.services.draft_compose.ComposeContext.check` gives, for a text and a
+        post's accounts, the findings per account, the counters, the ranges to underline and
+        the approvals the draft will need and from whom, under the policy and rules read now.
+
+        Args:
+            operator: Who writes.
+            kind: ``post``, ``reply`` or ``dm``.
+            unit_id: The unit the draft is for (a post: the first unit the operator works in
+                when ``None``; a reply: its conversation's unit when ``None``).
+            conversation_id: The conversation a reply or direct message answers.
+
+        Raises:
+            NotAllowed: the operator may not work in the unit, or is nobody.
+            DraftError: no such unit or conversation; the policy cannot be read.
+        """
+        return self._compose.context(operator, kind, unit_id, conversation_id)
+
+    def preview_requirement(
+        self,
+        operator: int,
+        kind: str,
+        text: str,
+        *,
+        unit_id: int | None = None,
+        account_ids: Sequence[int] = (),
+        conversation_id: int | None = None,
+    ) -> tuple[str, ...]:
+        """The approvals a draft saying ``text`` will need and from whom, one line each.
+
+        Raises:
+            NotAllowed: as :meth:`compose_context`.
+            DraftError: as :meth:`compose_context`.
+        """
+        context = self.compose_context(operator, kind, unit_id, conversation_id)
+        return context.check(text, account_ids).approval
+
+    def posting_warnings(
+        self,
+        operator: int,
+        kind: str,
+        text: str,
+        *,
+        account_ids: Sequence[int] = (),
+        conversation_id: int | None = None,
+        schedule_at: datetime | None = None,
+        draft_id: int | None = None,
+    ) -> tuple[str, ...]:
+        """Warnings about when and where it goes out (:mod:`app.domain.compose_warnings`).
+
+        The same text on one of its accounts within 24 hours, a second post on one within the
+        hour, Messenger's closed reply window; ``draft_id`` (the draft being written) is not
+        compared with itself. One query: call it off the GUI thread.
+
+        Raises:
+            NotAllowed: no such person.
+            DraftError: no such conversation.
+        """
+        return self._compose.warnings(
+            operator, kind, text, account_ids, conversation_id, schedule_at, draft_id
+        )
+
+    def open_draft(
+        self, operator: int, kind: str, conversation_id: int | None = None
+    ) -> DraftView | None:
+        """The operator's draft to open again: in a conversation, or a post being written.
+
+        A reply's or direct message's newest draft in the conversation that has not gone out;
+        a post's newest one still being written (draft, changes requested, rejected).
+        """
+        draft_id = self._compose.open_draft(operator, kind, conversation_id)
+        return None if draft_id is None else self.draft_view(draft_id)
 
     # -- deciding --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from app.domain.approval import Rule
+from app.domain.compose_warnings import OtherPost
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Place
 from app.domain.rows import AccountRow, ConversationRow, FeedQuery, MessageRow, UnitRow
@@ -27,6 +28,7 @@ from app.domain.spam import Sighting
 from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.approval_news import DraftEntry
 from app.storage.audit import AuditQuery, AuditRow
+from app.storage.compose import GoalRecord, InboundFacts
 from app.storage.draft_records import (
     KEEP,
     AccountFacts,
@@ -44,6 +46,7 @@ from app.storage.outbox_records import OutboxRecord
 from app.storage.rerouting import RerouteCandidate
 from app.storage.rule_store import NewRule, SampleMessage
 from app.storage.rules import Assignable, RoutingSetup, RuleRecord
+from app.storage.saved_replies import SavedReplyRecord
 from app.storage.search import SearchResult
 from app.storage.signin import Credentials
 from app.storage.triage import (
@@ -936,6 +939,50 @@ class ApprovalNewsRepository(Protocol):
         ...
 
 
+class ComposeRepository(Protocol):
+    """What the compose pane reads and writes beyond the drafts (``app/storage/compose.py``)."""
+
+    def others_around(
+        self,
+        account_ids: Sequence[int],
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        *,
+        exclude_draft_id: int | None = None,
+    ) -> list[OtherPost]:
+        """Drafts on the accounts going (or gone) out between ``start`` and ``end``."""
+        ...
+
+    def inbound(self, conversation_id: int) -> InboundFacts | None: ...
+
+    def author_name(self, conversation_id: int) -> str: ...
+
+    def latest_draft(
+        self, author_id: int, kind: str, conversation_id: int | None, states: Sequence[str]
+    ) -> int | None: ...
+
+    def social_goals(self) -> list[GoalRecord]: ...
+
+    def set_targets(self, draft_id: int, account_ids: Sequence[int], at: datetime) -> None: ...
+
+    def set_social_goal(self, draft_id: int, goal_id: int | None, at: datetime) -> None: ...
+
+
+class SavedReplyRepository(Protocol):
+    """Units' saved replies (``app/storage/saved_replies.py``)."""
+
+    def of_units(self, unit_ids: Sequence[int]) -> list[SavedReplyRecord]: ...
+
+    def get(self, reply_id: int) -> SavedReplyRecord | None: ...
+
+    def add(self, unit_id: int, title: str, body: str, person_id: int, at: datetime) -> int: ...
+
+    def edit(self, reply_id: int, title: str, body: str, at: datetime) -> None: ...
+
+    def delete(self, reply_id: int) -> None: ...
+
+
 class RuleStore(Protocol):
     """Routing rules as Settings edits them, and the preview's sample (app.storage.rule_store)."""
 
@@ -1033,6 +1080,12 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def approval_news(self) -> ApprovalNewsRepository: ...
+
+    @property
+    def compose(self) -> ComposeRepository: ...
+
+    @property
+    def saved_replies(self) -> SavedReplyRepository: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

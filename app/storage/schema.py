@@ -16,6 +16,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0007_filtered_walks",
     "0008_outbox",
     "0009_calendar",
+    "0010_saved_replies",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

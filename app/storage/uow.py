@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.storage.accounts import SqlAccounts, SqlAuditLog, SqlSettings
 from app.storage.approval_news import SqlApprovalNews
 from app.storage.audit import SqlAuditEntries
+from app.storage.compose import SqlCompose
 from app.storage.directory import SqlDirectory
 from app.storage.drafts import SqlDrafts
 from app.storage.feed import SqlFeed
@@ -21,6 +22,7 @@ from app.storage.people import SqlPeople
 from app.storage.rerouting import SqlRerouting
 from app.storage.rule_store import SqlRuleStore
 from app.storage.rules import SqlRules
+from app.storage.saved_replies import SqlSavedReplies
 from app.storage.signin import SqlSignIn
 from app.storage.threads import SqlThreads
 from app.storage.triage import SqlTriage
@@ -51,6 +53,8 @@ class _Repositories:
     outbox: SqlOutbox
     outbox_views: SqlOutboxViews
     approval_news: SqlApprovalNews
+    compose: SqlCompose
+    saved_replies: SqlSavedReplies
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -76,6 +80,8 @@ class _Repositories:
             outbox=SqlOutbox(session),
             outbox_views=SqlOutboxViews(session),
             approval_news=SqlApprovalNews(session),
+            compose=SqlCompose(session),
+            saved_replies=SqlSavedReplies(session),
         )
 
 
@@ -181,6 +187,14 @@ class UnitOfWork:
     @property
     def approval_news(self) -> SqlApprovalNews:
         return self._repositories.approval_news
+
+    @property
+    def compose(self) -> SqlCompose:
+        return self._repositories.compose
+
+    @property
+    def saved_replies(self) -> SqlSavedReplies:
+        return self._repositories.saved_replies
 
     @property
     def _repositories(self) -> _Repositories:

@@ -30,6 +30,7 @@ from app.ui.approvals.notifications import (
     TrayNotifier,
 )
 from app.ui.command_palette import Command, CommandPalette
+from app.ui.compose.compose_page import COMPOSE_SCREEN, ComposePage
 from app.ui.formatting import STATE_LABELS, account_detail, count
 from app.ui.inbox.inbox_page import STATUS_CHOICES, InboxPage
 from app.ui.operator import OperatorBinding
@@ -101,6 +102,9 @@ class MainWindow(QMainWindow):
         self.publishing = PublishingPage(services, self.operator_binding)
         self.publishing.status_message.connect(self._on_inbox_status_message)
         self.approvals = ApprovalsPage(services, self.operator_binding)
+        self.compose_page = ComposePage(services, self.operator_binding)
+        self.publishing.insertTab(0, self.compose_page, "New post")
+        self.publishing.setCurrentIndex(0)
         for name in SCREENS:
             if name == "Settings":
                 self.stack.addWidget(self.settings)
@@ -150,6 +154,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.new_post_action = QAction("New post…", self)
+        self.new_post_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_post_action.setStatusTip("write a post to one or several accounts")
+        self.new_post_action.triggered.connect(self.new_post)
+        file_menu.addAction(self.new_post_action)
         self.new_workspace_action = QAction("New workspace…", self)
         self.new_workspace_action.triggered.connect(self.new_workspace_requested)
         file_menu.addAction(self.new_workspace_action)
@@ -195,6 +204,12 @@ class MainWindow(QMainWindow):
         about = QAction("&About Quiver", self)
         about.triggered.connect(self._on_about_triggered)
         help_menu.addAction(about)
+
+    def new_post(self) -> None:
+        """Ctrl+N: the compose pane for a new post (the post being written, if there is one)."""
+        self.show_screen(COMPOSE_SCREEN)
+        self.publishing.setCurrentWidget(self.compose_page)
+        self.compose_page.focus_editor()
 
     def _on_reroute_action_triggered(self) -> None:
         self.show_screen("Inbox")
@@ -449,6 +464,7 @@ class MainWindow(QMainWindow):
         self.watcher.stop()
         self.inbox.shutdown()
         self.approvals.shutdown()
+        self.compose_page.shutdown()
         self.settings.accounts.shutdown()
         self.publishing.shutdown()
         super().closeEvent(event)

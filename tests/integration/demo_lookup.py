@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from app.models import StrategyItem
 from app.services.container import Services
 
 DOMAIN = "acme-mobility.example"
@@ -17,3 +20,16 @@ def person_id(s: Services, local: str) -> int:
 def unit_id(s: Services, name: str) -> int:
     """The id of the demo unit called ``name``."""
     return next(u.id for u in s.inbox.units() if u.name == name)
+
+
+def social_goal(s: Services) -> int:
+    """A social goal of the demo's strategy (a post names the goal it serves)."""
+    with s.db.engine.connect() as conn:
+        found = conn.scalar(
+            select(StrategyItem.id)
+            .where(StrategyItem.type == "social_goal")
+            .order_by(StrategyItem.id)
+            .limit(1)
+        )
+    assert found is not None
+    return int(found)

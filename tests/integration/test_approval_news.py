@@ -11,7 +11,7 @@ from app.domain.enums import DraftState
 from app.models import Account
 from app.services.approval_news import NewsKind
 from app.services.container import Services
-from tests.integration.demo_lookup import person_id, unit_id
+from tests.integration.demo_lookup import person_id, social_goal, unit_id
 
 
 def _account(s: Services, handle: str) -> int:
@@ -20,7 +20,14 @@ def _account(s: Services, handle: str) -> int:
 
 
 def _post(s: Services, author: int, unit: str, text: str) -> int:
-    draft_id = s.drafts.create(author, "post", unit_id(s, unit), text, [_account(s, "acme")])
+    draft_id = s.drafts.create(
+        author,
+        "post",
+        unit_id(s, unit),
+        text,
+        [_account(s, "acme")],
+        social_goal_id=social_goal(s),
+    )
     s.drafts.submit(author, draft_id)
     return draft_id
 

@@ -24,6 +24,7 @@ from app.models import (
     DraftApprover,
     DraftTarget,
     DraftVersion,
+    StrategyItem,
     Unit,
 )
 from app.models.base import to_epoch_ms
@@ -57,6 +58,16 @@ def _conversation(s: Services, unit_id: int, *, negative: bool) -> int:
     return int(cid)
 
 
+def _goal(s: Services) -> int:
+    """A social goal of the demo strategy (a post needs one to be submitted)."""
+    with s.db.engine.connect() as conn:
+        found = conn.scalar(
+            select(StrategyItem.id).where(StrategyItem.type == "social_goal").limit(1)
+        )
+    assert found is not None
+    return int(found)
+
+
 def _audit(s: Services, draft_id: int) -> list[str]:
     with s.db.engine.connect() as conn:
         return list(
@@ -84,7 +95,9 @@ def test_a_post_goes_from_draft_to_approved_and_every_step_is_stored(
     )
     marketing = _unit(s, "Marketing")
     sbx = _account(s, "acme")
-    draft_id = s.drafts.create(jamal, "post", marketing, "Spring rides", [sbx])
+    draft_id = s.drafts.create(
+        jamal, "post", marketing, "Spring rides", [sbx], social_goal_id=_goal(s)
+    )
     assert s.drafts.save_text(jamal, draft_id, "Spring rides are back!") == 1
     assert s.drafts.submit(jamal, draft_id) == DraftState.PENDING_APPROVAL  # posts need one
     queue = s.drafts.pending_for(emma, limit=200)
@@ -165,7 +178,9 @@ def test_a_rule_added_after_approval_lapses_it_and_asks_its_new_approvers(
     s = demo_services
     jamal, emma, lowe = (_person(s, p) for p in ("jamal.carter", "emma.laurent", "margaret.lowe"))
     marketing, legal = _unit(s, "Marketing"), _unit(s, "Legal & Compliance")
-    draft_id = s.drafts.create(jamal, "post", marketing, "New colours!", [_account(s, "acme")])
+    draft_id = s.drafts.create(
+        jamal, "post", marketing, "New colours!", [_account(s, "acme")], social_goal_id=_goal(s)
+    )
     s.drafts.submit(jamal, draft_id)
     s.drafts.approve(emma, draft_id, version=1)
     with s.db.engine.begin() as conn:
@@ -204,7 +219,9 @@ def test_schedule_withdraw_and_delete_by_the_author_or_an_administrator(
     )
     marketing = _unit(s, "Marketing")
     at = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-    draft_id = s.drafts.create(jamal, "post", marketing, "Tomorrow!", [_account(s, "acme")])
+    draft_id = s.drafts.create(
+        jamal, "post", marketing, "Tomorrow!", [_account(s, "acme")], social_goal_id=_goal(s)
+    )
     s.drafts.submit(jamal, draft_id)
     s.drafts.approve(emma, draft_id, version=1)
     assert s.drafts.schedule(jamal, draft_id, at) == DraftState.SCHEDULED
@@ -230,7 +247,9 @@ def test_two_supervisors_approving_at_once_both_count(demo_services: Services) -
     daniel = _person(s, "daniel.novak")
     grace, omar = _person(s, "grace.kim"), _person(s, "omar.haddad")
     pr = _unit(s, "Public Relations")
-    draft_id = s.drafts.create(daniel, "post", pr, "A statement.", [_account(s, "acme")])
+    draft_id = s.drafts.create(
+        daniel, "post", pr, "A statement.", [_account(s, "acme")], social_goal_id=_goal(s)
+    )
     assert s.drafts.submit(daniel, draft_id) == DraftState.PENDING_APPROVAL  # PR needs two
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from app.models import Base
 from app.storage import migrate
@@ -346,3 +346,16 @@ def test_0009_adds_the_calendar_indexes_and_goes_back(db: Database) -> None:
     assert "ix_drafts_schedule_at_id" not in before
     assert "ix_drafts_state_kind_updated_at_id" not in before
     assert "ix_drafts_state_created_at_id" in before
+
+
+def test_0010_adds_the_saved_replies_and_takes_them_away(db: Database) -> None:
+    assert "saved_replies" in inspect(db.engine).get_table_names()
+    url = db.url.render_as_string(hide_password=False)
+    with db.engine.begin() as conn:
+        upgrade_down(conn, "0009_calendar")
+        assert revision_of(conn) == "0009_calendar"
+    engine = build_engine(url)
+    try:
+        assert "saved_replies" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()

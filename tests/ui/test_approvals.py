@@ -21,7 +21,7 @@ from app.ui.approvals.reason_dialog import ReasonDialog
 from app.ui.main_window import MainWindow
 from app.ui.operator import OperatorBinding
 from app.ui.shortcut_sheet import window_keys
-from tests.integration.demo_lookup import person_id, unit_id
+from tests.integration.demo_lookup import person_id, social_goal, unit_id
 
 LOAD_MS = 5000
 
@@ -36,7 +36,9 @@ def _post(s: Services, author: str, unit: str, text: str) -> int:
     with s.db.engine.connect() as conn:
         acme = conn.scalar(select(Account.id).where(Account.handle == "acme"))
     who = person_id(s, author)
-    draft_id = s.drafts.create(who, "post", unit_id(s, unit), text, [int(acme or 0)])
+    draft_id = s.drafts.create(
+        who, "post", unit_id(s, unit), text, [int(acme or 0)], social_goal_id=social_goal(s)
+    )
     assert s.drafts.submit(who, draft_id) == DraftState.PENDING_APPROVAL
     return draft_id
 

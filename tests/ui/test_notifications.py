@@ -17,7 +17,7 @@ from app.services.container import Services
 from app.ui.approvals.notifications import ApprovalWatcher
 from app.ui.main_window import MainWindow
 from app.ui.operator import OperatorBinding
-from tests.integration.demo_lookup import person_id, unit_id
+from tests.integration.demo_lookup import person_id, social_goal, unit_id
 
 WAIT_MS = 5000
 
@@ -42,7 +42,9 @@ def _post(s: Services, text: str) -> int:
     with s.db.engine.connect() as conn:
         acme = int(conn.scalar(select(Account.id).where(Account.handle == "acme")) or 0)
     jamal = person_id(s, "jamal.carter")
-    draft_id = s.drafts.create(jamal, "post", unit_id(s, "Marketing"), text, [acme])
+    draft_id = s.drafts.create(
+        jamal, "post", unit_id(s, "Marketing"), text, [acme], social_goal_id=social_goal(s)
+    )
     assert s.drafts.submit(jamal, draft_id) == DraftState.PENDING_APPROVAL
     return draft_id
 

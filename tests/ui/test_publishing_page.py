@@ -224,7 +224,7 @@ def test_the_screen_reloads_for_another_operator(qtbot: Any, demo_services: Serv
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
-def test_the_main_window_has_the_queue_and_calendar_tabs(
+def test_the_main_window_has_the_new_post_queue_and_calendar_tabs(
     qtbot: Any, demo_services: Services, tmp_path: Path
 ) -> None:
     window = MainWindow(demo_services, _person(demo_services, JAMAL), LocalPrefs(tmp_path / "p"))
@@ -233,6 +233,7 @@ def test_the_main_window_has_the_queue_and_calendar_tabs(
     window.show_screen("Compose & Publishing")
     page = window.stack.currentWidget()
     assert page is window.publishing
-    assert [page.tabText(i) for i in range(page.count())] == ["Queue", "Calendar"]
+    assert [page.tabText(i) for i in range(page.count())] == ["New post", "Queue", "Calendar"]
+    assert page.currentWidget() is window.compose_page  # where a person starts writing
     _loaded(qtbot, window.publishing)
     window.close()

@@ -58,6 +58,9 @@ class ActionSpec:
 
 SPECS = (
     ActionSpec("open", "Open", "Return", "open the conversation under the cursor (in the list)"),
+    ActionSpec(
+        "reply", "Reply", "R", "answer it, inline under the thread (Esc leaves, the draft stays)"
+    ),
     ActionSpec("assign", "Assign to me", "A", "claim it (says who holds it if someone does)"),
     ActionSpec("hand_over", "Hand over…", "H", "hand it over to another unit, with a reason"),
     ActionSpec("resolve", "Resolve", "E", "resolve it (reopen a resolved one)"),
@@ -99,6 +102,7 @@ class TriageActions(QObject):
     refused = Signal(str)  # an action was refused or lost a race: the words to show
     done = Signal(str)  # what an action did, for the status bar
     open_requested = Signal()
+    reply_requested = Signal(object)  # the ConversationRow open now
 
     def __init__(
         self,
@@ -117,6 +121,7 @@ class TriageActions(QObject):
         self.actions: dict[str, QAction] = {}
         handlers: dict[str, Callable[[], None]] = {
             "open": self.open_requested.emit,
+            "reply": self.reply,
             "assign": self.assign_to_me,
             "hand_over": self.hand_over,
             "resolve": self.toggle_resolved,
@@ -139,7 +144,8 @@ class TriageActions(QObject):
         self.dialog: QWidget | None = None  # the dialog open now (tests drive it by keys)
 
     def bar_actions(self) -> list[QAction]:
-        return [self.actions[n] for n in ("assign", "hand_over", "resolve", "spam", "tag", "note")]
+        names = ("reply", "assign", "hand_over", "resolve", "spam", "tag", "note")
+        return [self.actions[n] for n in names]
 
     def follow(self, row: ConversationRow | None) -> None:
         """Label the toggles for the conversation open now (Reopen, Not spam)."""
@@ -147,7 +153,7 @@ class TriageActions(QObject):
         spam = row is not None and row.status == ConversationStatus.SPAM
         self._label("resolve", "Reopen" if resolved else "Resolve")
         self._label("spam", "Not spam" if spam else "Spam")
-        for name in ("assign", "hand_over", "resolve", "spam", "tag", "note"):
+        for name in ("reply", "assign", "hand_over", "resolve", "spam", "tag", "note"):
             self.actions[name].setEnabled(row is not None)
 
     def _label(self, name: str, text: str) -> None:
@@ -172,6 +178,11 @@ class TriageActions(QObject):
         self._runner.submit(
             lambda: _attempt(triage, cid, fn, done), self._on_outcome, self._on_failed
         )
+
+    def reply(self) -> None:
+        row = self._open()
+        if row is not None:
+            self.reply_requested.emit(row)
 
     def assign_to_me(self) -> None:
         row = self._open()

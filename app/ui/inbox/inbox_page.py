@@ -18,11 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.enums import Network
+from app.domain.enums import DraftKind, MessageKind, Network
 from app.domain.rows import AccountRow, ConversationRow, FeedFilter, PersonRow, UnitCount
 from app.services.container import Services
 from app.services.threads import ThreadSearchOutcome
 from app.services.triage import TriageDetails
+from app.ui.compose.compose_pane import ComposePane
 from app.ui.formatting import NETWORK_LABELS, STATE_LABELS, account_detail
 from app.ui.inbox.actions import TriageActions
 from app.ui.inbox.feed_model import ConversationFeedModel
@@ -161,6 +162,8 @@ class InboxPage(QWidget):
             self.triage_actions.refused.connect(self._on_actions_refused)
             self.triage_actions.done.connect(self.status_message)
             self.triage_actions.open_requested.connect(self.open_current)
+            self.triage_actions.reply_requested.connect(self.open_reply)
+        self.composer: ComposePane | None = None  # the reply composer under the thread
         self._people = {p.id: p.name for p in services.directory.people()}
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -344,6 +347,7 @@ class InboxPage(QWidget):
         self.status_message.emit(f"The conversations could not be read: {message}")
 
     def _close_conversation(self) -> None:
+        self.close_reply()
         self._open_id = None
         self.thread_pane.show_thread(None)
         if self.triage_actions is not None:
@@ -392,6 +396,8 @@ class InboxPage(QWidget):
 
     def _show_conversation(self, conversation_id: int) -> None:
         """The thread with its triage details (holder, tags, history, notes): two indexed reads."""
+        if self.composer is not None and self.composer.conversation_id != conversation_id:
+            self.close_reply()  # its draft is saved; r in that conversation brings it back
         thread = self._services.inbox.thread(conversation_id)
         details = None if thread is None else self._services.triage.details(conversation_id)
         self._open_id = None if thread is None else conversation_id
@@ -425,6 +431,49 @@ class InboxPage(QWidget):
             self.view.move_selection(0)
         if self._open_id is None and self.model.rowCount() == 0:
             self.status_message.emit("No conversation to open here.")
+
+    # -- the reply composer -------------------------------------------------------------------
+
+    def open_reply(self, row: ConversationRow | None = None) -> ComposePane | None:
+        """r: the reply composer under the thread of the open conversation, its draft again."""
+        row = row or self.open_row()
+        if row is None or self._operator is None:
+            return None
+        if self.composer is not None and self.composer.conversation_id == row.id:
+            self.composer.editor.setFocus()
+            return self.composer
+        self.close_reply()
+        kind = DraftKind.DM if row.kind == MessageKind.DM else DraftKind.REPLY
+        composer = ComposePane(
+            self._services,
+            self._operator,
+            kind,
+            conversation_id=row.id,
+            unit_id=row.unit_id,
+            compact=True,
+        )
+        composer.dismissed.connect(self._on_composer_dismissed)
+        composer.submitted.connect(self._on_composer_submitted)
+        self.composer = composer
+        self.thread_pane.show_composer(composer)
+        composer.editor.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return composer
+
+    def close_reply(self) -> None:
+        """Take the composer away; what it holds is saved first (the draft stays)."""
+        composer, self.composer = self.composer, None
+        if composer is None:
+            return
+        self.thread_pane.take_composer()
+        composer.shutdown(3000)
+        composer.deleteLater()
+
+    def _on_composer_dismissed(self) -> None:
+        self.close_reply()
+        self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _on_composer_submitted(self, draft_id: int, state: str) -> None:
+        self.status_message.emit(f"Draft {draft_id}: {state.replace('_', ' ')}.")
 
     # -- triage actions -----------------------------------------------------------------------
 
@@ -524,6 +573,8 @@ class InboxPage(QWidget):
         self.refresh_counts()
 
     def shutdown(self) -> None:
+        if self.composer is not None:
+            self.composer.shutdown(3000)
         self.model.wait(2000)
         self._tasks.wait(2000)
 

@@ -150,6 +150,14 @@ class ThreadPane(QWidget):
         self.messages_area.setFrameShape(QFrame.Shape.NoFrame)
         self.messages_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         outer.addWidget(self.messages_area, 1)
+        # The reply composer, inline under the thread (the inbox puts it here on r).
+        self.composer_area = QWidget()
+        self.composer_area.setObjectName("composerArea")
+        self._composer_layout = QVBoxLayout(self.composer_area)
+        self._composer_layout.setContentsMargins(0, 0, 0, 0)
+        self.composer_area.hide()
+        outer.addWidget(self.composer_area)
+        self.composer: QWidget | None = None
 
         self.bubbles: list[MessageBubble] = []
         self.entries: list[ActivityEntry] = []
@@ -174,6 +182,22 @@ class ThreadPane(QWidget):
             self._bar.addWidget(button)
             self.buttons.append(button)
         self._bar.addStretch(1)
+
+    def show_composer(self, composer: QWidget) -> None:
+        """Show ``composer`` under the thread (replacing one shown)."""
+        self.take_composer()
+        self.composer = composer
+        self._composer_layout.addWidget(composer)
+        self.composer_area.show()
+
+    def take_composer(self) -> QWidget | None:
+        """Remove the composer shown (the caller decides what becomes of it)."""
+        composer, self.composer = self.composer, None
+        if composer is not None:
+            self._composer_layout.removeWidget(composer)
+            composer.setParent(None)
+        self.composer_area.hide()
+        return composer
 
     def show_notice(self, text: str) -> None:
         """An inline note under the action bar (a refusal, who holds it); empty hides it."""

@@ -243,7 +243,13 @@ def test_with_no_rule_a_submitted_draft_is_approved_at_once_or_scheduled(
     now_id = reply(drafts)
     assert drafts.submit(AISHA, now_id) == DraftState.APPROVED
     later = drafts.create(
-        JAMAL, "post", MARKETING, "Soon", [SBX], schedule_at=NOW + timedelta(hours=1)
+        JAMAL,
+        "post",
+        MARKETING,
+        "Soon",
+        [SBX],
+        schedule_at=NOW + timedelta(hours=1),
+        social_goal_id=GOAL,
     )
     assert drafts.submit(JAMAL, later) == DraftState.SCHEDULED
     entry = storage.data.audit[-1]
@@ -290,11 +296,23 @@ def test_a_reply_with_a_banned_term_is_refused_with_its_finding(
     assert len(storage.history) == commits
 
 
+def test_a_post_is_not_submitted_without_the_social_goal_it_serves(
+    storage: FakeStorage, drafts: DraftsService
+) -> None:
+    draft_id = drafts.create(JAMAL, "post", MARKETING, "Spring rides!", [SBX])
+    with pytest.raises(DraftError, match="A post needs the social goal it serves"):
+        drafts.submit(JAMAL, draft_id)
+    assert state(storage, draft_id) == DraftState.DRAFT
+    assert actions(storage) == ["draft.create"]
+
+
 def test_a_disclaimer_of_the_drafts_unit_applies_on_any_account(
     storage: FakeStorage, drafts: DraftsService
 ) -> None:
     storage.data.roles.append((JAMAL, "agent", LEGAL))
-    draft_id = drafts.create(JAMAL, "post", LEGAL, "Know your rights.", [SBX, PAGE])
+    draft_id = drafts.create(
+        JAMAL, "post", LEGAL, "Know your rights.", [SBX, PAGE], social_goal_id=GOAL
+    )
     with pytest.raises(PolicyBlocked, match=r"disclaimer “Not legal advice\.” is missing"):
         drafts.submit(JAMAL, draft_id)
     drafts.save_text(JAMAL, draft_id, "Know your rights. Not legal advice.")
@@ -658,7 +676,7 @@ def test_the_queue_shows_the_drafts_a_person_may_decide_oldest_first(
     for i in range(5):
         ids.append(pending_reply(drafts, storage, f"Reply {i}"))
         clock.advance(60)
-    post = drafts.create(JAMAL, "post", MARKETING, "Spring!", [SBX, PAGE])
+    post = drafts.create(JAMAL, "post", MARKETING, "Spring!", [SBX, PAGE], social_goal_id=GOAL)
     drafts.submit(JAMAL, post)
     assert [r.draft_id for r in drafts.pending_for(PRIYA)] == ids
     assert [r.draft_id for r in drafts.pending_for(MARCUS)] == ids  # Care, above Orders

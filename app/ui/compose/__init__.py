@@ -1,0 +1,1 @@
+"""The compose pane: new posts, replies and direct messages with live checks and autosave."""
