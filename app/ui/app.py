@@ -176,7 +176,7 @@ def run_gui(
         services.close()
         return EXIT_ERROR if options.operator else EXIT_OK
     window = MainWindow(services, operator, prefs)
-    window.operator_switch_requested.connect(lambda: _switch_operator(window, prefs))
+    window.operator_switch_requested.connect(lambda: switch_operator(window, prefs))
     if os.environ.get(FIRST_PAINT_ENV):
         window.first_page_painted.connect(lambda: _report_first_paint(window))
     window.new_workspace_requested.connect(lambda: new_workspace(window, open_workspace, prefs))
@@ -237,7 +237,8 @@ def _operator(options: GuiOptions, prefs: LocalPrefs, services: Services) -> Per
     return person
 
 
-def _switch_operator(window: MainWindow, prefs: LocalPrefs) -> None:
+def switch_operator(window: MainWindow, prefs: LocalPrefs) -> None:
+    """File > Switch operator…: choose who acts, and prove it when sign-in is on."""
     services = window.services
     person = choose_operator(services.directory.people(), services.workspace_name)
     if person is not None and confirm_identity(services, person, window):

@@ -346,6 +346,8 @@ class MainWindow(QMainWindow):
         self.approvals.status_message.connect(self._on_inbox_status_message)
         self.approvals.count_changed.connect(self._on_approvals_count_changed)
         self.approvals.outcome_shown.connect(self._wake_publisher)
+        self.inbox.draft_submitted.connect(self._on_draft_submitted)
+        self.compose_page.pane.submitted.connect(self._on_draft_submitted)
         self.notifications = NotificationList(self)
         self.notifications.opened.connect(self.open_draft)
         self.statusBar().addPermanentWidget(self.notifications.button)
@@ -412,6 +414,11 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(
                     f"Draft {draft_id} could not be published everywhere: see Publishing.", 15_000
                 )
+
+    def _on_draft_submitted(self, _draft_id: int, _state: str) -> None:
+        self._wake_publisher()  # approved at once when no rule asks for an approval
+        self.publishing.refresh()
+        self.approvals.reload()  # the count in the navigation
 
     def _wake_publisher(self, *_: object) -> None:
         """Something may have become due (a draft approved here): the outbox looks now."""

@@ -62,6 +62,7 @@ class InboxPage(QWidget):
     first_page_painted = Signal()
     status_message = Signal(str)  # what an action did or why it was refused, for the status bar
     conversation_refreshed = Signal(int)  # a triage action's outcome is on screen (row, thread)
+    draft_submitted = Signal(int, str)  # a reply or message submitted: its id and new state
 
     def __init__(
         self,
@@ -474,6 +475,7 @@ class InboxPage(QWidget):
 
     def _on_composer_submitted(self, draft_id: int, state: str) -> None:
         self.status_message.emit(f"Draft {draft_id}: {state.replace('_', ' ')}.")
+        self.draft_submitted.emit(draft_id, state)
 
     # -- triage actions -----------------------------------------------------------------------
 
