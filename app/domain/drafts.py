@@ -207,19 +207,26 @@ def can(state: DraftState, event: DraftEvent) -> bool:
     return DraftEvent(event) in TRANSITIONS[DraftState(state)]
 
 
-def edit_makes_new_version(state: DraftState, *, version_decided: bool) -> bool:
+def edit_makes_new_version(
+    state: DraftState, *, version_decided: bool, version_submitted: bool = False
+) -> bool:
     """Whether an edit in ``state`` makes a new version (voiding the approvals of the old one).
+
+    Only a version still being written is rewritten in place: never one anybody decided, nor
+    one that was ever submitted (a reviewer may have read it: approving "version 1" must mean
+    the text they read).
 
     Args:
         state: Where the draft is when it is edited.
         version_decided: Whether anyone approved, rejected or asked changes for the current
             version (a withdrawn or missed draft is back in ``draft`` with its decisions).
+        version_submitted: Whether the current version was ever submitted.
 
     Raises:
         TransitionError: ``state`` cannot be edited.
     """
     transition(state, DraftEvent.EDIT)
-    return DraftState(state) is not DraftState.DRAFT or version_decided
+    return DraftState(state) is not DraftState.DRAFT or version_decided or version_submitted
 
 
 def outbox_event(

@@ -86,6 +86,8 @@ class DraftVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # first submitted (a reviewer may have read it): never rewritten in place after that
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class DraftTarget(Base):

@@ -27,7 +27,7 @@ Who may do what:
 Decisions:
 
 - **Autosave is an edit.** :meth:`DraftsService.save_text` stores what is typed: in ``draft`` a
-  version nobody decided is rewritten in place; anywhere else it is editable it makes a new
+  version never submitted is rewritten in place; anywhere else it is editable it makes a new
   version (voiding the old one's approvals) and the draft goes back to ``draft``
   (:func:`app.domain.drafts.edit_makes_new_version`). The same text again writes nothing.
 - **Submitting** refuses an empty text, a time that has passed, a blocking policy finding
@@ -234,7 +234,10 @@ class DraftsService:
             state = DraftState(draft.state)
             after = step(state, DraftEvent.EDIT)
             decided = any(d.version == draft.version for d in uow.drafts.decisions(draft.id))
-            new = edit_makes_new_version(state, version_decided=decided)
+            submitted = uow.drafts.was_submitted(draft.id, draft.version)
+            new = edit_makes_new_version(
+                state, version_decided=decided, version_submitted=submitted
+            )
             version = draft.version + 1 if new else draft.version
             if new:
                 uow.drafts.add_version(draft.id, version, text, operator, now)
@@ -306,6 +309,7 @@ class DraftsService:
                 )
             final = walk(state, events)
             move(uow, draft, final, now, failure_reason="")
+            uow.drafts.mark_submitted(draft.id, draft.version, now)
             if final is DraftState.PENDING_APPROVAL:
                 uow.drafts.set_approvers(draft.id, approver_keys(assessment.requirement))
             audit(

@@ -274,6 +274,27 @@ class SqlDrafts:
         )
         self._touch(draft_id, at)
 
+    def mark_submitted(self, draft_id: int, version: int, at: datetime) -> None:
+        """``version`` was submitted at ``at`` (its first submission is kept)."""
+        self._s.execute(
+            update(DraftVersion)
+            .where(
+                DraftVersion.draft_id == draft_id,
+                DraftVersion.version == version,
+                DraftVersion.submitted_at.is_(None),
+            )
+            .values(submitted_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def was_submitted(self, draft_id: int, version: int) -> bool:
+        found = self._s.scalar(
+            select(DraftVersion.submitted_at).where(
+                DraftVersion.draft_id == draft_id, DraftVersion.version == version
+            )
+        )
+        return found is not None
+
     def _touch(self, draft_id: int, at: datetime) -> None:
         self._s.execute(
             update(Draft)

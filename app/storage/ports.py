@@ -822,6 +822,12 @@ class DraftsRepository(Protocol):
         """Store a new draft (state ``draft``, version 1, its targets); returns its id."""
         ...
 
+    def mark_submitted(self, draft_id: int, version: int, at: datetime) -> None:
+        """``version`` was submitted (it is never rewritten in place from now on)."""
+        ...
+
+    def was_submitted(self, draft_id: int, version: int) -> bool: ...
+
     def add_version(
         self, draft_id: int, version: int, text: str, person_id: int, at: datetime
     ) -> None:

@@ -17,6 +17,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0008_outbox",
     "0009_calendar",
     "0010_saved_replies",
+    "0011_submitted_versions",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

@@ -123,6 +123,11 @@ def test_an_edit_in_draft_makes_a_new_version_only_when_the_version_was_decided(
     assert edit_makes_new_version(S.DRAFT, version_decided=True)  # withdrawn after an approval
 
 
+def test_a_version_once_submitted_is_never_rewritten() -> None:
+    """Withdrawn before anyone decided: a reviewer may have read it in the queue."""
+    assert edit_makes_new_version(S.DRAFT, version_decided=False, version_submitted=True)
+
+
 @pytest.mark.parametrize("state", [S.PUBLISHING, S.PUBLISHED])
 def test_a_draft_on_its_way_out_or_out_cannot_be_edited(state: DraftState) -> None:
     with pytest.raises(TransitionError):

@@ -90,6 +90,7 @@ class FakeApprovalRule:
 class FakeDraftsData:
     drafts: dict[int, FakeDraft] = field(default_factory=dict)
     versions: list[FakeVersion] = field(default_factory=list)
+    submitted: dict[tuple[int, int], datetime] = field(default_factory=dict)
     targets: list[FakeTarget] = field(default_factory=list)
     decisions: list[tuple[int, DecisionRecord]] = field(default_factory=list)  # draft id, …
     approvers: dict[int, set[tuple[str, str]]] = field(default_factory=dict)  # role, unit path
@@ -168,6 +169,12 @@ class FakeDrafts:
         self._x.versions.append(FakeVersion(draft_id, version, text, person_id, at))
         d = self._x.drafts[draft_id]
         d.current_version, d.updated_at = version, at
+
+    def mark_submitted(self, draft_id: int, version: int, at: datetime) -> None:
+        self._x.submitted.setdefault((draft_id, version), at)
+
+    def was_submitted(self, draft_id: int, version: int) -> bool:
+        return (draft_id, version) in self._x.submitted
 
     def rewrite(self, draft_id: int, version: int, text: str, at: datetime) -> None:
         for v in self._x.versions:

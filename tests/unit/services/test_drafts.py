@@ -482,6 +482,23 @@ def test_an_edit_after_a_withdrawal_of_a_decided_version_makes_a_new_version(
     assert [v.text for v in storage.data.drafts.versions] == ["On it!", "Changed"]
 
 
+def test_approving_a_version_means_the_text_the_reviewer_read(
+    storage: FakeStorage, drafts: DraftsService
+) -> None:
+    """Submitted, withdrawn before any decision, rewritten, submitted again: a new version, so an
+    approval given for the version first shown in the queue does not pass the new text."""
+    rules(storage, one_supervisor())
+    draft_id = pending_reply(drafts, storage)
+    read = drafts.draft_view(draft_id)  # what the supervisor has on screen: version 1
+    assert drafts.withdraw(AISHA, draft_id) == DraftState.DRAFT
+    assert drafts.save_text(AISHA, draft_id, "Something else entirely") == 2
+    assert drafts.submit(AISHA, draft_id) == DraftState.PENDING_APPROVAL
+    with pytest.raises(NotAllowed, match="version"):
+        drafts.approve(PRIYA, draft_id, version=read.version)
+    assert [v.text for v in storage.data.drafts.versions] == [read.text, "Something else entirely"]
+    assert drafts.approve(PRIYA, draft_id, version=2) == DraftState.APPROVED
+
+
 # -- scheduling, withdrawing, deleting ---------------------------------------------------------
 
 
