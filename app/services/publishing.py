@@ -56,6 +56,8 @@ class TargetOutcome:
     permalink: str | None  # the published item's address, when the network gave one
     published_at: datetime | None
     error: str  # the network's own message when it failed (untrusted: plain text only)
+    needs_person: bool = False  # the network could not tell whether it went out: say so
+    next_attempt_at: datetime | None = None  # when the outbox tries it again
 
     @property
     def text(self) -> str:
@@ -66,8 +68,12 @@ class TargetOutcome:
             )
         if self.state is DraftTargetState.FAILED:
             return f"{self.account}: failed: {self.error or 'no reason given'}"
+        if self.needs_person:
+            return f"{self.account}: needs you: {self.error}"
         if self.state is DraftTargetState.PUBLISHING:
-            return f"{self.account}: being published"
+            return f"{self.account}: being published" + (f" ({self.error})" if self.error else "")
+        if self.error:  # a retry: why the last try did not go out
+            return f"{self.account}: not sent yet: {self.error}"
         return f"{self.account}: not sent yet"
 
 
@@ -140,6 +146,11 @@ class OutboxRow:
         return can(self.state, DraftEvent.RETRY)
 
     @property
+    def waiting_for_a_person(self) -> TargetOutcome | None:
+        """The first account whose network could not tell whether it went out."""
+        return next((t for t in self.targets if t.needs_person), None)
+
+    @property
     def may_unschedule(self) -> bool:
         return self.schedule_at is not None and self.state not in (
             DraftState.PUBLISHING,
@@ -186,6 +197,8 @@ def _row(r: OutboxRecord) -> OutboxRow:
                 permalink=t.permalink,
                 published_at=t.published_at,
                 error=t.error,
+                needs_person=t.needs_person,
+                next_attempt_at=t.next_attempt_at,
             )
             for t in r.targets
         ),

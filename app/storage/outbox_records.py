@@ -26,6 +26,8 @@ class OutcomeRecord:
     published_at: datetime | None
     error: str
     permalink: str | None
+    needs_person: bool = False  # the network could not tell whether it went out
+    next_attempt_at: datetime | None = None  # a retry's time (after a transient error)
 
     @property
     def label(self) -> str:

@@ -73,6 +73,8 @@ _TARGET_COLUMNS = (
     DraftTarget.published_at,
     DraftTarget.error,
     Message.permalink,
+    DraftTarget.needs_person,
+    DraftTarget.next_attempt_at,
 )
 
 

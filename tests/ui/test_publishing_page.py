@@ -209,6 +209,41 @@ def test_retry_of_a_failed_draft_puts_it_back_in_the_outbox(
     assert page.queue.message.text() == "Retry: approved, back in the outbox."
 
 
+def test_a_person_says_whether_a_write_the_network_could_not_tell_about_went_out(
+    qtbot: Any, demo_services: Services
+) -> None:
+    """The outbox flagged it (find_published failed); Jamal looked on @acme: it is there."""
+    from sqlalchemy import update
+
+    from app.models import DraftTarget
+
+    s = demo_services
+    draft = approved_post(s, "Did it go out?")
+    assert s.drafts.start_publishing(draft).state is DraftState.PUBLISHING
+    with s.db.engine.begin() as conn:
+        conn.execute(
+            update(DraftTarget)
+            .where(DraftTarget.draft_id == draft)
+            .values(
+                state="publishing",
+                needs_person=True,
+                error="@acme cannot tell whether it went out (403). Look on the account.",
+            )
+        )
+    page = _page(qtbot, s)
+    assert page.queue.select_draft(draft)
+    assert page.queue.is_there_button.isVisible()
+    assert page.queue.is_there_button.text() == "@acme has it"
+    assert "@acme: needs you: @acme cannot tell" in page.queue.detail.toPlainText()
+    with qtbot.waitSignal(page.draft_actions.done, timeout=LOAD_MS):
+        page.queue.is_there_button.click()
+    assert _stored(s, draft)[0] == "published"
+    assert page.queue.message.text() == "Recorded that @acme has it: the draft is published."
+    _loaded(qtbot, page)
+    page.queue.select_draft(draft)
+    assert not page.queue.is_there_button.isVisible()
+
+
 def test_the_screen_reloads_for_another_operator(qtbot: Any, demo_services: Services) -> None:
     s = demo_services
     draft = approved_post(s, "Marketing's post")

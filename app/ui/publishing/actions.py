@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.services.access import NotAllowed
 from app.services.drafts import DraftError, DraftsService
+from app.services.publisher import Publisher
 from app.ui.publishing.style import local
 from app.ui.tasks import SerialTaskRunner
 
@@ -18,6 +19,8 @@ _STATE_WORDS = {
     "scheduled": "scheduled",
     "pending_approval": "waiting for approval again",
     "draft": "back to draft",
+    "published": "the draft is published",
+    "publishing": "the outbox sends it",
 }
 
 
@@ -32,15 +35,33 @@ class DraftActions(QObject):
     refused = Signal(int, str)  # draft id, why not
 
     def __init__(
-        self, drafts: DraftsService, operator: Callable[[], int], parent: QObject | None = None
+        self,
+        drafts: DraftsService,
+        operator: Callable[[], int],
+        parent: QObject | None = None,
+        publisher: Publisher | None = None,
     ) -> None:
         super().__init__(parent)
         self._drafts = drafts
+        self._publisher = publisher
         self._operator = operator
         self._tasks = SerialTaskRunner(self)
 
     def retry(self, draft_id: int) -> None:
         self._run(draft_id, "Retry", lambda op: self._drafts.retry(op, draft_id))
+
+    def resolve(self, draft_id: int, account_id: int, account: str, *, published: bool) -> None:
+        """A person's answer for an account the network could not tell about."""
+        publisher = self._publisher
+        if publisher is None:
+            return
+        what = f"Recorded that {account} has it" if published else f"{account} gets it again"
+
+        def answer(op: int) -> str:
+            publisher.resolve(op, draft_id, account_id, published=published)
+            return "published" if published else "publishing"
+
+        self._run(draft_id, what, answer)
 
     def unschedule(self, draft_id: int) -> None:
         self._run(draft_id, "Unscheduled", lambda op: self._drafts.unschedule(op, draft_id))

@@ -102,12 +102,19 @@ class QueuePane(QWidget):
         self.unschedule_button = QPushButton("Unschedule")
         self.withdraw_button = QPushButton("Withdraw")
         self.open_button = QPushButton("Open in compose")
+        # The network could not tell whether it went out: a person looks, then says.
+        self.is_there_button = QPushButton("It is there")
+        self.is_there_button.setToolTip("It went out on the account: record it as published")
+        self.send_again_button = QPushButton("Not there: send it")
+        self.send_again_button.setToolTip("It is not on the account: the outbox sends it again")
         for button in (
             self.retry_button,
             self.move_button,
             self.unschedule_button,
             self.withdraw_button,
             self.open_button,
+            self.is_there_button,
+            self.send_again_button,
         ):
             bar.addWidget(button)
         bar.addStretch(1)
@@ -172,6 +179,12 @@ class QueuePane(QWidget):
         self.unschedule_button.setEnabled(row is not None and row.may_unschedule)
         self.withdraw_button.setEnabled(row is not None and row.may_withdraw)
         self.open_button.setEnabled(row is not None)
+        asking = None if row is None else row.waiting_for_a_person
+        for button in (self.is_there_button, self.send_again_button):
+            button.setVisible(asking is not None)
+        if asking is not None:
+            self.is_there_button.setText(f"{asking.account} has it")
+            self.send_again_button.setText(f"Not on {asking.account}: send it")
         self._show_count()
 
 
@@ -272,7 +285,9 @@ class PublishingPage(QTabWidget):
         self.services = services
         self.operator = operator
         self.model = OutboxQueueModel(services.publishing, self._operator_id, self)
-        self.draft_actions = DraftActions(services.drafts, self._operator_id, self)
+        self.draft_actions = DraftActions(
+            services.drafts, self._operator_id, self, publisher=services.publisher
+        )
         self.queue = QueuePane(self.model)
         self.calendar = CalendarPane()
         self.addTab(self.queue, "Queue")
@@ -283,6 +298,8 @@ class PublishingPage(QTabWidget):
         self.move_dialog: MoveDialog | None = None
         q, c = self.queue, self.calendar
         q.retry_button.clicked.connect(self._on_retry_clicked)
+        q.is_there_button.clicked.connect(self._on_is_there_clicked)
+        q.send_again_button.clicked.connect(self._on_send_again_clicked)
         q.unschedule_button.clicked.connect(self._on_unschedule_clicked)
         q.withdraw_button.clicked.connect(self._on_withdraw_clicked)
         q.move_button.clicked.connect(self._on_queue_move_clicked)
@@ -362,6 +379,20 @@ class PublishingPage(QTabWidget):
         row = self.queue.selected_row()
         if row is not None:
             self.draft_actions.retry(row.draft_id)
+
+    def _on_is_there_clicked(self) -> None:
+        self._resolve(published=True)
+
+    def _on_send_again_clicked(self) -> None:
+        self._resolve(published=False)
+
+    def _resolve(self, *, published: bool) -> None:
+        row = self.queue.selected_row()
+        asking = None if row is None else row.waiting_for_a_person
+        if row is not None and asking is not None:
+            self.draft_actions.resolve(
+                row.draft_id, asking.account_id, asking.account, published=published
+            )
 
     def _on_unschedule_clicked(self) -> None:
         row = self.queue.selected_row()
