@@ -49,6 +49,9 @@ class NewsKind(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     CHANGES_REQUESTED = "changes_requested"
+    NOT_SENT = "not_sent"  # the outbox held it back (missed its approval, blocked by the policy)
+    PUBLISHED = "published"
+    FAILED = "failed"
 
 
 _DECISION_NEWS = {
@@ -190,7 +193,36 @@ def _waiting_item(entry: DraftEntry, draft: DraftRecord) -> NewsItem:
     )
 
 
+_OUTBOX_NEWS = {
+    "draft.missed_approval": (
+        NewsKind.NOT_SENT,
+        "Your {kind} did not go out: not approved in time",
+    ),
+    "draft.policy_blocked": (NewsKind.NOT_SENT, "Your {kind} did not go out: the policy blocks it"),
+    "draft.published": (NewsKind.PUBLISHED, "Your {kind} is published"),
+    "draft.failed": (NewsKind.FAILED, "Your {kind} could not be published everywhere"),
+}
+
+
+def _outbox_item(entry: DraftEntry, draft: DraftRecord) -> NewsItem:
+    news, title = _OUTBOX_NEWS[entry.action]
+    reason = str(entry.after.get("reason", "") or "")
+    said = f"“{preview(draft.text, 60)}”"
+    return NewsItem(
+        key=entry.entry_id,
+        at=entry.at,
+        kind=news,
+        draft_id=draft.id,
+        version=int(entry.after.get("version", draft.version)),
+        who=entry.person_name or "Outbox",
+        title=title.format(kind=_kind(draft)),
+        body=f"{said} {reason}".strip(),
+    )
+
+
 def _decided_item(entry: DraftEntry, draft: DraftRecord) -> NewsItem:
+    if entry.action in _OUTBOX_NEWS:
+        return _outbox_item(entry, draft)
     kind = _kind(draft)
     decision = str(entry.after.get("decision", ""))
     news = _DECISION_NEWS.get(decision, NewsKind.APPROVED)

@@ -22,8 +22,16 @@ from app.models import AuditEntry, Draft
 
 #: The entries after which a draft waits for approvers.
 STARTED_WAITING = ("draft.submit", "draft.approval_lapsed")
-#: The entries of a reviewer's decision.
-DECIDED = ("draft.approve", "draft.reject", "draft.request_changes")
+#: The entries of a reviewer's decision, and the outbox's news for the author.
+DECIDED = (
+    "draft.approve",
+    "draft.reject",
+    "draft.request_changes",
+    "draft.missed_approval",  # not approved 5 minutes before its time: not published
+    "draft.policy_blocked",  # the policy changed and now blocks it
+    "draft.published",
+    "draft.failed",
+)
 
 
 @dataclass(frozen=True, slots=True)

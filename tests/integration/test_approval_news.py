@@ -104,3 +104,36 @@ def test_a_resubmitted_draft_is_told_once_for_its_new_version(demo_services: Ser
     (item,) = s.drafts.news_for(emma, since).waiting
     assert (item.draft_id, item.version) == (draft_id, 2)
     assert "until Sunday" in item.body
+
+
+def test_the_outbox_tells_the_author_what_became_of_their_drafts(demo_services: Services) -> None:
+    """Not approved 5 minutes before its time: not published, and the author is told; a draft
+    the outbox published is news too."""
+    s = demo_services
+    jamal, emma = person_id(s, "jamal.carter"), person_id(s, "emma.laurent")
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    at = datetime.now(UTC) + timedelta(minutes=30)
+    late = s.drafts.create(
+        jamal,
+        "post",
+        unit_id(s, "Marketing"),
+        "Live Q&A at noon",
+        [_account(s, "acme")],
+        schedule_at=at,
+        social_goal_id=social_goal(s),
+    )
+    assert s.drafts.submit(jamal, late) is DraftState.PENDING_APPROVAL
+    check = s.drafts.check_before_publish(late, at - timedelta(minutes=4))
+    assert check.state is DraftState.DRAFT
+    out = _post(s, jamal, "Marketing", "Helmets on, everyone")
+    s.drafts.approve(emma, out, version=1)
+    report = s.publisher.run_once()
+    assert (out, "published") in report.finished
+    news = {i.draft_id: i for i in s.drafts.news_for(jamal, since).decided}
+    assert news[late].kind is NewsKind.NOT_SENT
+    assert news[late].title == "Your post did not go out: not approved in time"
+    assert news[late].body.startswith("“Live Q&A at noon” Not approved 5 minutes before ")
+    assert news[late].body.endswith("so it was not published: pick a new time and submit it again.")
+    assert news[out].kind is NewsKind.PUBLISHED
+    assert news[out].title == "Your post is published"
+    assert all(i.draft_id != late for i in s.drafts.news_for(emma, since).items)
