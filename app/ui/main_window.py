@@ -316,9 +316,12 @@ class MainWindow(QMainWindow):
         ):
             label.setTextFormat(Qt.TextFormat.PlainText)
         bar.addWidget(self.workspace_label, 1)
-        self.outbox_label = QLabel("Outbox: starting…")
+        self.outbox_label = QLabel("Outbox: …")
         self.outbox_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.outbox_label.setToolTip("drafts approved and waiting to go out (Compose & Publishing)")
+        self.outbox_label.setToolTip(
+            "accounts still to publish on: approved, scheduled or being retried "
+            "(Compose & Publishing)"
+        )
         bar.addPermanentWidget(self.counts_label)
         bar.addPermanentWidget(self.outbox_label)
         bar.addPermanentWidget(self.accounts_label)
@@ -402,9 +405,7 @@ class MainWindow(QMainWindow):
         self.publisher.start()
 
     def _on_publisher_round_done(self, conversations: tuple, finished: tuple, waiting: int) -> None:
-        self.outbox_label.setText(
-            f"Outbox: {count(waiting)} to go out" if waiting else "Outbox empty"
-        )
+        self.outbox_label.setText(f"Outbox: {count(waiting)}" if waiting else "Outbox: empty")
         if conversations:
             self.inbox.on_conversations_changed((), conversations)
         if conversations or finished:
