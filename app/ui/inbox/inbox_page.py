@@ -551,7 +551,15 @@ class InboxPage(QWidget):
         anchor = view.indexAt(view.viewport().rect().topLeft())
         anchor_id = self.model.row_at(anchor.row()).id if anchor.isValid() else None
         at_top = view.verticalScrollBar().value() == 0
-        added = self.model.merge_newer()
+        open_id = self._open_id
+        self._keeping_open = True  # the open row may move up: its neighbour is not opened
+        try:
+            added = self.model.merge_newer()
+            place = self.model.row_of(open_id) if open_id is not None else None
+            if place is not None and view.currentIndex().row() != place:
+                view.setCurrentIndex(self.model.index(place, 0))
+        finally:
+            self._keeping_open = False
         if added and not at_top and anchor_id is not None:
             row = self.model.row_of(anchor_id)
             if row is not None:
