@@ -58,7 +58,7 @@ from app.domain import permissions
 from app.domain.drafts import STATE_LABELS
 from app.domain.enums import ApprovalCondition, Decision, DraftKind, DraftState, Role
 from app.domain.filters import NEGATIVE_BELOW
-from app.domain.permissions import ROLE_NAMES, Actor, Place, covers
+from app.domain.permissions import ROLE_NAMES, Actor, Place, covers, deactivated
 
 # -- inputs ----------------------------------------------------------------------------------
 
@@ -473,7 +473,7 @@ def may_decide(
     decision = Decision(decision)
     verb = _VERB[decision]
     if not actor.active:
-        return _no(f"{actor.name} is deactivated and can no longer act in this workspace.")
+        return _no(deactivated(actor.name))
     if actor.person_id == facts.author_id:
         return _no(f"Nobody can {verb} their own draft: {actor.name} wrote this one.")
     if DraftState(state) is not DraftState.PENDING_APPROVAL:

@@ -70,6 +70,11 @@ ROLE_NAMES: dict[Role, str] = {
 }
 
 
+def deactivated(name: str) -> str:
+    """The refusal for a person who is deactivated, whatever they tried."""
+    return f"{name} is deactivated and can no longer act in this workspace."
+
+
 @dataclass(frozen=True, slots=True)
 class Grant:
     """A role held in a unit, known by the unit's materialised path ("/1/4/")."""
@@ -124,9 +129,7 @@ def decide(actor: Actor, action: Action, place: Place, *, doing: str | None = No
             defaults to the action's general wording.
     """
     if not actor.active:
-        return Decision(
-            False, f"{actor.name} is deactivated and can no longer act in this workspace."
-        )
+        return Decision(False, deactivated(actor.name))
     if any(action in GRANTS[g.role] and covers(g, place.unit_path) for g in actor.grants):
         return Decision(True)
     return Decision(

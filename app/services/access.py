@@ -7,10 +7,32 @@ message names what is missing ("Only an administrator of Marketing can …").
 
 from __future__ import annotations
 
-from app.domain.permissions import Action, Actor, Decision, Place, decide, decide_anywhere
+from app.domain.permissions import (
+    Action,
+    Actor,
+    Decision,
+    Place,
+    deactivated,
+    decide,
+    decide_anywhere,
+)
 from app.storage.ports import Storage, StorageUnitOfWork
 
 NOBODY = "Nobody with that id works in this workspace."
+
+
+def active_actor(uow: StorageUnitOfWork, operator: int) -> Actor:
+    """The operator as an actor, when they may act at all.
+
+    Raises:
+        NotAllowed: no such person, or deactivated.
+    """
+    actor = uow.directory.actor(operator)
+    if actor is None:
+        raise NotAllowed(NOBODY)
+    if not actor.active:
+        raise NotAllowed(deactivated(actor.name))
+    return actor
 
 
 class NotAllowed(Exception):  # noqa: N818 - reads as what happened

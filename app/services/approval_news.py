@@ -24,7 +24,7 @@ from enum import StrEnum
 from app.domain.approval import may_decide
 from app.domain.enums import Decision, DraftKind, DraftState
 from app.models.base import utcnow
-from app.services.access import NOBODY, NotAllowed
+from app.services.access import active_actor
 from app.services.draft_checks import (
     PolicyCache,
     Reviewers,
@@ -115,13 +115,7 @@ class ApprovalNewsReader:
         """
         checked_at = self._clock()
         with self._db.uow() as uow:
-            actor = uow.directory.actor(operator)
-            if actor is None:
-                raise NotAllowed(NOBODY)
-            if not actor.active:
-                raise NotAllowed(
-                    f"{actor.name} is deactivated and can no longer act in this workspace."
-                )
+            actor = active_actor(uow, operator)
             latest: dict[int, DraftEntry] = {}
             for entry in uow.approval_news.started_waiting(since, limit=4 * MAX_ITEMS):
                 latest[entry.draft_id] = entry  # oldest first: the last one stays

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from app.domain.approval import evaluate, may_decide
 from app.domain.enums import Decision, DraftState
-from app.services.access import NOBODY, NotAllowed
+from app.services.access import active_actor
 from app.services.draft_checks import (
     PolicyCache,
     Reviewers,
@@ -45,13 +45,7 @@ class ApprovalQueue:
         """
         limit = max(1, limit)
         with self._db.uow() as uow:
-            actor = uow.directory.actor(operator)
-            if actor is None:
-                raise NotAllowed(NOBODY)
-            if not actor.active:
-                raise NotAllowed(
-                    f"{actor.name} is deactivated and can no longer act in this workspace."
-                )
+            actor = active_actor(uow, operator)
             grants = [(g.role.value, g.unit_path) for g in actor.grants]
             policy, rules = compiled(self._policy, uow), uow.drafts.approval_rules()
             reviewers = Reviewers(uow)

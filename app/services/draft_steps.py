@@ -21,7 +21,7 @@ from app.domain.drafts import (
     transition,
 )
 from app.domain.enums import DraftKind, DraftState, Role
-from app.domain.permissions import Action, Actor, Place
+from app.domain.permissions import Action, Actor, Place, deactivated
 from app.services.access import NOBODY, NotAllowed, require_in
 from app.services.auditing import record_change
 from app.storage.draft_records import KEEP, DraftRecord, Keep
@@ -185,7 +185,7 @@ def author_or_admin(uow: StorageUnitOfWork, operator: int, draft: DraftRecord, d
             doing="write drafts for it",
         )
     if not actor.active:
-        raise NotAllowed(f"{actor.name} is deactivated and can no longer act in this workspace.")
+        raise NotAllowed(deactivated(actor.name))
     raise NotAllowed(
         f"Only {draft.author_name}, who wrote this draft, or an administrator of "
         f"{draft.unit_name} can {doing}."

@@ -36,7 +36,7 @@ from app.domain.saved_replies import (
     unknown_placeholders,
 )
 from app.models.base import utcnow
-from app.services.access import NOBODY, NotAllowed, require_in
+from app.services.access import NotAllowed, active_actor, require_in
 from app.services.auditing import record_change
 from app.storage.ports import Storage, StorageUnitOfWork
 from app.storage.saved_replies import SavedReplyRecord
@@ -196,13 +196,7 @@ class SavedRepliesService:
 
     @staticmethod
     def _manager(uow: StorageUnitOfWork, operator: int, place: Place) -> Actor:
-        actor = uow.directory.actor(operator)
-        if actor is None:
-            raise NotAllowed(NOBODY)
-        if not actor.active:
-            raise NotAllowed(
-                f"{actor.name} is deactivated and can no longer act in this workspace."
-            )
+        actor = active_actor(uow, operator)
         if not _manages(actor, place):
             raise NotAllowed(
                 f"Only a supervisor or an administrator of {place.unit_name} (or of a unit "
