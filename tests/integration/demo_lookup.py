@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.models import StrategyItem
+from app.models import Account, AuditEntry, StrategyItem
 from app.services.container import Services
 
 DOMAIN = "acme-mobility.example"
@@ -33,3 +33,23 @@ def social_goal(s: Services) -> int:
         )
     assert found is not None
     return int(found)
+
+
+def account_id(s: Services, handle: str) -> int:
+    """The id of the demo account with this handle (``acme``)."""
+    with s.db.engine.connect() as conn:
+        found = conn.scalar(select(Account.id).where(Account.handle == handle))
+    assert found is not None
+    return int(found)
+
+
+def draft_actions(s: Services, draft_id: int) -> list[str]:
+    """The audit log's actions on a draft, oldest first."""
+    with s.db.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.entity == "draft", AuditEntry.entity_id == draft_id)
+                .order_by(AuditEntry.id)
+            )
+        )

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from app.domain.enums import DraftState
-from app.models import Account
 from app.services.approval_news import NewsKind
 from app.services.container import Services
-from tests.integration.demo_lookup import person_id, social_goal, unit_id
-
-
-def _account(s: Services, handle: str) -> int:
-    with s.db.engine.connect() as conn:
-        return int(conn.scalar(select(Account.id).where(Account.handle == handle)) or 0)
+from tests.integration.demo_lookup import account_id, person_id, social_goal, unit_id
 
 
 def _post(s: Services, author: int, unit: str, text: str) -> int:
@@ -25,7 +17,7 @@ def _post(s: Services, author: int, unit: str, text: str) -> int:
         "post",
         unit_id(s, unit),
         text,
-        [_account(s, "acme")],
+        [account_id(s, "acme")],
         social_goal_id=social_goal(s),
     )
     s.drafts.submit(author, draft_id)
@@ -118,7 +110,7 @@ def test_the_outbox_tells_the_author_what_became_of_their_drafts(demo_services: 
         "post",
         unit_id(s, "Marketing"),
         "Live Q&A at noon",
-        [_account(s, "acme")],
+        [account_id(s, "acme")],
         schedule_at=at,
         social_goal_id=social_goal(s),
     )

@@ -24,12 +24,10 @@ from app.domain.outbox import claim_token
 from app.models import (
     Account,
     ApprovalRule,
-    AuditEntry,
     Conversation,
     Draft,
     DraftTarget,
     Message,
-    StrategyItem,
 )
 from app.services.container import Services
 from app.services.drafts import DraftError, NotAllowed
@@ -40,7 +38,7 @@ from tests.integration.connectors.test_reconcile import X_TIMELINE, own_tweet
 from tests.integration.connectors.test_writes import TWEETS, graph_error, refused
 from tests.integration.connectors.test_x import ME
 from tests.integration.connectors.test_x import connector as x_connector
-from tests.integration.demo_lookup import person_id, unit_id
+from tests.integration.demo_lookup import account_id, draft_actions, person_id, social_goal, unit_id
 
 
 class Clock:
@@ -59,20 +57,6 @@ def http() -> Iterator[Any]:
         yield mock
 
 
-def _account(s: Services, handle: str) -> int:
-    with s.db.engine.connect() as conn:
-        return int(conn.scalar(select(Account.id).where(Account.handle == handle)) or 0)
-
-
-def _goal(s: Services) -> int:
-    with s.db.engine.connect() as conn:
-        found = conn.scalar(
-            select(StrategyItem.id).where(StrategyItem.type == "social_goal").limit(1)
-        )
-    assert found is not None
-    return int(found)
-
-
 def _no_approvals(s: Services) -> None:
     """No rule asks for an approval (a submitted draft is approved at once), no demo draft."""
     with s.db.engine.begin() as conn:
@@ -87,8 +71,8 @@ def _approved_post(s: Services, text: str, handles: tuple[str, ...] = ("acme",))
         "post",
         unit_id(s, "Marketing"),
         text,
-        [_account(s, h) for h in handles],
-        social_goal_id=_goal(s),
+        [account_id(s, h) for h in handles],
+        social_goal_id=social_goal(s),
     )
     assert s.drafts.submit(jamal, draft_id) is DraftState.APPROVED
     return draft_id
@@ -116,17 +100,6 @@ def _targets(s: Services, draft_id: int) -> list[Any]:
 def _draft(s: Services, draft_id: int) -> Any:
     with s.db.engine.connect() as conn:
         return conn.execute(select(Draft).where(Draft.id == draft_id)).one()
-
-
-def _audit(s: Services, draft_id: int) -> list[str]:
-    with s.db.engine.connect() as conn:
-        return list(
-            conn.scalars(
-                select(AuditEntry.action)
-                .where(AuditEntry.entity == "draft", AuditEntry.entity_id == draft_id)
-                .order_by(AuditEntry.id)
-            )
-        )
 
 
 def test_an_approved_post_goes_out_once_with_its_message_stored(demo_services: Services) -> None:
@@ -162,7 +135,7 @@ def test_an_approved_post_goes_out_once_with_its_message_stored(demo_services: S
     )
     assert (conversation.unit_id, conversation.status) == (unit_id(s, "Marketing"), "resolved")
     assert report.conversations == (conversation.id,)
-    assert _audit(s, draft_id)[-3:] == [
+    assert draft_actions(s, draft_id)[-3:] == [
         "draft.start_publishing",
         "draft.target_published",
         "draft.published",
@@ -254,9 +227,9 @@ def test_a_scheduled_draft_waits_for_its_time(demo_services: Services) -> None:
         "post",
         unit_id(s, "Marketing"),
         "Join our ride at noon.",
-        [_account(s, "acme")],
+        [account_id(s, "acme")],
         schedule_at=at,
-        social_goal_id=_goal(s),
+        social_goal_id=social_goal(s),
     )
     s.drafts.submit(jamal, draft_id)
     publisher = _publisher(s, clock)
@@ -352,7 +325,7 @@ def test_an_abandoned_claim_is_reconciled_before_anything_is_sent(
     clock = Clock()
     draft_id = _approved_post(s, "Sent just before the crash.")
     assert s.drafts.start_publishing(draft_id, clock.now).state is DraftState.PUBLISHING
-    network = s.polling.connector_for_account(_account(s, "acme"))
+    network = s.polling.connector_for_account(account_id(s, "acme"))
     assert network is not None
     network.publish("Sent just before the crash.")  # the write went out …
     dead = claim_token("this-host", 999_999, "gone")  # … and its publisher died
@@ -399,7 +372,7 @@ def test_an_abandoned_claim_whose_write_never_left_is_sent(demo_services: Servic
 
 def _on_x(s: Services) -> int:
     """The demo's X account, connected as the test connector's user."""
-    x = _account(s, "AcmeMobility")
+    x = account_id(s, "AcmeMobility")
     with s.db.engine.begin() as conn:
         conn.execute(
             update(Account).where(Account.id == x).values(state="connected", external_user_id=ME)
@@ -497,7 +470,7 @@ def test_x_cannot_tell_flags_the_target_for_a_person(demo_services: Services, ht
     assert _targets(s, draft_id)[0].external_id == "1850000000000000011"
     with pytest.raises(DraftError):
         publisher.resolve(jamal, draft_id, x, published=False)
-    assert "draft.publish_resolved" in _audit(s, draft_id)
+    assert "draft.publish_resolved" in draft_actions(s, draft_id)
 
 
 def test_facebook_policy_block_fails_the_target_and_pauses_the_page(
@@ -528,7 +501,7 @@ def test_facebook_policy_block_fails_the_target_and_pauses_the_page(
     assert draft.state == "failed"
     assert "temporarily blocked" in draft.failure_reason
     states = {t.account_id: (t.state, t.error) for t in _targets(s, draft_id)}
-    assert states[_account(s, "acme")][0] == "published"
+    assert states[account_id(s, "acme")][0] == "published"
     assert states[fb][0] == "failed"
     assert "Settings > Accounts" in states[fb][1]
     with s.db.engine.connect() as conn:

@@ -15,11 +15,12 @@ from sqlalchemy import select, update
 from app.config import LocalPrefs
 from app.domain.enums import DraftState
 from app.domain.rows import PersonRow
-from app.models import Account, Conversation, Draft, StrategyItem
+from app.models import Conversation, Draft
 from app.services.container import Services
 from app.ui.compose.compose_pane import ComposePane
 from app.ui.main_window import MainWindow
 from app.ui.operator import OperatorBinding
+from tests.integration.demo_lookup import account_id, social_goal
 from tests.ui.feed import listed
 
 DOMAIN = "acme-mobility.example"
@@ -43,18 +44,6 @@ def _person(s: Services, local: str) -> PersonRow:
 
 def _unit(s: Services, name: str) -> int:
     return next(u.id for u in s.inbox.units() if u.name == name)
-
-
-def _account(s: Services, handle: str) -> int:
-    with s.db.engine.connect() as conn:
-        return int(conn.scalar(select(Account.id).where(Account.handle == handle)) or 0)
-
-
-def _goal(s: Services) -> int:
-    with s.db.engine.connect() as conn:
-        return int(
-            conn.scalar(select(StrategyItem.id).where(StrategyItem.type == "social_goal")) or 0
-        )
 
 
 def _conversation(s: Services, unit: int) -> int:
@@ -88,8 +77,8 @@ def _stored_text(s: Services, person: PersonRow, kind: str, cid: int | None = No
 
 
 def _check_only(pane: Any, *account_ids: int) -> None:
-    for account_id, box in pane.account_checks.items():
-        box.setChecked(account_id in account_ids)
+    for aid, box in pane.account_checks.items():
+        box.setChecked(aid in account_ids)
 
 
 def test_typing_shows_counters_findings_and_underlines(qtbot: Any, demo_services: Services) -> None:
@@ -97,7 +86,7 @@ def test_typing_shows_counters_findings_and_underlines(qtbot: Any, demo_services
     jamal = _person(s, "jamal.carter")
     pane = _pane(qtbot, s, jamal)
     acme, page = (
-        _account(s, "acme"),
+        account_id(s, "acme"),
         next(a.id for a in pane.context.accounts if a.network == "facebook"),
     )
     _check_only(pane, acme, page)
@@ -223,9 +212,14 @@ def test_warnings_appear_for_the_same_text_on_one_account(
 ) -> None:
     s = demo_services
     jamal, emma = _person(s, "jamal.carter"), _person(s, "emma.laurent")
-    acme = _account(s, "acme")
+    acme = account_id(s, "acme")
     first = s.drafts.create(
-        jamal.id, "post", _unit(s, "Marketing"), "Spring rides!", [acme], social_goal_id=_goal(s)
+        jamal.id,
+        "post",
+        _unit(s, "Marketing"),
+        "Spring rides!",
+        [acme],
+        social_goal_id=social_goal(s),
     )
     s.drafts.submit(jamal.id, first)
     s.drafts.approve(emma.id, first, version=1)
@@ -244,7 +238,7 @@ def test_submit_refusals_are_in_words_and_the_outcome_shows_on_the_draft(
     s = demo_services
     jamal, emma = _person(s, "jamal.carter"), _person(s, "emma.laurent")
     pane = _pane(qtbot, s, jamal)
-    _check_only(pane, _account(s, "acme"))
+    _check_only(pane, account_id(s, "acme"))
     pane.editor.setFocus()
     qtbot.keyClicks(pane.editor, "New colours for spring")
     with qtbot.waitSignal(pane.saved, timeout=5000):
@@ -252,7 +246,7 @@ def test_submit_refusals_are_in_words_and_the_outcome_shows_on_the_draft(
     assert pane.status.text() == (
         "Not submitted: A post needs the social goal it serves: choose one, then submit it."
     )
-    pane.goal.setCurrentIndex(pane.goal.findData(_goal(s)))
+    pane.goal.setCurrentIndex(pane.goal.findData(social_goal(s)))
     with qtbot.waitSignal(pane.submitted, timeout=5000) as got:
         pane.submit()
     draft_id, state = got.args
