@@ -10,9 +10,11 @@ problem with the item it is about; :func:`dependents` says what hangs off an ite
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from enum import StrEnum
 from types import MappingProxyType
 
 from app.domain.enums import Horizon, Network, PolicyKind, StrategyItemType
@@ -59,6 +61,14 @@ ALLOWED_PARENTS: Mapping[StrategyItemType, frozenset[StrategyItemType]] = Mappin
 _GOALS = frozenset({T.BUSINESS_GOAL, T.DEPARTMENT_GOAL})
 
 
+def _coerce(record: object, name: str, kinds: type[StrEnum]) -> None:
+    """The enum member for a plain string; an unknown value stays for :func:`validate`."""
+    value = getattr(record, name)
+    if value is not None and not isinstance(value, kinds):
+        with contextlib.suppress(ValueError):
+            object.__setattr__(record, name, kinds(value))
+
+
 @dataclass(frozen=True, slots=True)
 class StrategyItemDoc:
     """One item of the funnel.
@@ -88,6 +98,8 @@ class StrategyItemDoc:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parents", tuple(sorted(set(self.parents))))
+        _coerce(self, "type", StrategyItemType)
+        _coerce(self, "horizon", Horizon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +113,10 @@ class PolicyLineDoc:
     unit: str | None = None
     account: str | None = None  # the account's handle
     note: str = ""
+
+    def __post_init__(self) -> None:
+        _coerce(self, "kind", PolicyKind)
+        _coerce(self, "network", Network)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +232,7 @@ def _check_item(item: StrategyItemDoc, doc: StrategyDoc) -> list[str]:
             )
         else:
             kinds.append(parent.type)
-    if item.type is T.TACTIC:
+    if item.type == T.TACTIC:
         if not item.parents:
             out.append("a tactic needs a social goal; it has none")
         elif len(item.parents) > 1:
@@ -225,7 +241,7 @@ def _check_item(item: StrategyItemDoc, doc: StrategyDoc) -> list[str]:
             out.append("a tactic needs a horizon (short, medium or long)")
         elif item.horizon not in tuple(Horizon):
             out.append(f"the horizon {item.horizon!r} is not short, medium or long")
-    elif item.type is T.SOCIAL_GOAL:
+    elif item.type == T.SOCIAL_GOAL:
         if not any(k in _GOALS for k in kinds):
             out.append("a social goal derives from at least one business or department goal")
         if T.AUDIENCE_INSIGHT not in kinds:
@@ -301,7 +317,7 @@ def validate(doc: StrategyDoc) -> list[Problem]:
             problems.append(Problem(line.id, f"the kind {line.kind!r} is not one of {kinds}"))
         if not _has(line.value):
             problems.append(Problem(line.id, "a policy line needs a value"))
-        elif line.kind is PolicyKind.LENGTH_LIMIT and not (
+        elif line.kind == PolicyKind.LENGTH_LIMIT and not (
             line.value.strip().isdigit() and int(line.value) > 0
         ):
             problems.append(Problem(line.id, f"a length limit is a whole number: {line.value!r}"))

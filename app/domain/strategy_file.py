@@ -37,13 +37,14 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from app.domain.enums import Horizon, Network, PolicyKind, StrategyItemType
 from app.domain.strategy_doc import (
@@ -412,16 +413,25 @@ def read_strategy_file(path: str | os.PathLike[str], **kwargs: bool) -> Strategy
 
 def _value(value: Any) -> Any:
     """How a doc value goes into the tree."""
-    if isinstance(value, str) and not isinstance(value, Horizon | Network | PolicyKind):
-        if "\n" in value:
-            return LiteralScalarString(value)
-        return value
-    if isinstance(value, Horizon | Network | PolicyKind | StrategyItemType):
+    if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, str):
+        if _literal_ok(value):
+            return LiteralScalarString(value) if "\n" in value else value
+        # ruamel writes NEL and the Unicode line separators raw, where a reader sees a break.
+        return DoubleQuotedScalarString(value)
     if isinstance(value, tuple):
         seq = CommentedSeq(value)
         return seq
     return value
+
+
+_ODD = frozenset("\x85\u2028\u2029\ufeff\t\r")
+
+
+def _literal_ok(text: str) -> bool:
+    """A ``|`` block shows the text as it is: only printable characters and new lines."""
+    return all(c == "\n" or (c.isprintable() and c not in _ODD) for c in text)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -451,9 +461,9 @@ def _set(node: CommentedMap, key: str, value: Any, order: tuple[str, ...]) -> No
 def _item_fields(item: StrategyItemDoc) -> list[str]:
     """The fields an item is written with: its type's fields, and any other that is set."""
     wanted = {"id", "type", "title", "body", "unit", "owner", "position"}
-    if item.type is StrategyItemType.SOCIAL_GOAL:
+    if item.type == StrategyItemType.SOCIAL_GOAL:
         wanted.update(_SOCIAL)
-    if item.type is StrategyItemType.TACTIC:
+    if item.type == StrategyItemType.TACTIC:
         wanted.update(_TACTIC)
     if ALLOWED_PARENTS.get(item.type):
         wanted.add("parents")

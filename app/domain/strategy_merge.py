@@ -149,8 +149,8 @@ def _merge_fields(section: Section, base: R | None, ours: R, theirs: R, out: lis
             name == "parents"
             and base is not None
             and isinstance(ours, StrategyItemDoc)
-            and ours.type is not StrategyItemType.TACTIC
-            and getattr(theirs, "type", None) is not StrategyItemType.TACTIC
+            and ours.type != StrategyItemType.TACTIC
+            and getattr(theirs, "type", None) != StrategyItemType.TACTIC
         ):
             values[name] = _merge_set(b, o, t)
         else:
