@@ -218,6 +218,10 @@ def main() -> int:
     from benchmarks.compose import compose_keystroke
 
     compose_keystroke(rows)
+    # Strategy: export, edit, read back and three-way merge 5,000 items (target < 1 s).
+    from benchmarks.strategy import strategy_merge
+
+    strategy_merge(rows)
 
     # Every filter combination with and without search text, through the inbox service.
     from benchmarks import search as search_bench
