@@ -173,7 +173,9 @@ def check_parents(kind: StrategyItemType, parents: Sequence[FunnelNode]) -> None
         )
 
 
-def would_cycle(parents_of: Mapping[int, Iterable[int]], child: int, new_parents: Iterable[int]) -> bool:
+def would_cycle(
+    parents_of: Mapping[int, Iterable[int]], child: int, new_parents: Iterable[int]
+) -> bool:
     """Whether giving ``child`` the parents ``new_parents`` would close a loop.
 
     ``parents_of`` holds the stored links (child → its parents); ``child``'s own are replaced.
@@ -204,8 +206,11 @@ def deletion_consequences(
     parents_of: Mapping[int, Iterable[int]],
     doomed: Iterable[int],
 ) -> Consequences:
-    """Deleting ``doomed``: a tactic never survives its social goal, nor a social goal its last
-    goal or its last insight (and so on down); other children only lose the link."""
+    """What deleting ``doomed`` takes with it.
+
+    A tactic never survives its social goal, nor a social goal its last goal or its last
+    insight (and so on down); other children only lose the link.
+    """
     gone = set(doomed)
     children: dict[int, set[int]] = {}
     for child, parents in parents_of.items():
