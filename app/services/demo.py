@@ -51,6 +51,7 @@ from app.models.base import from_epoch_ms, to_epoch_ms
 from app.services.demo_drafts import write_demo_drafts
 from app.services.publisher import ConnectorFor
 from app.services.routing import FirstMessage, RoutingService, decide
+from app.services.strategy import ItemFields, StrategyService
 from app.storage.ids import sync_id_sequences
 from app.storage.ingest import REASON, NewThread, fit
 from app.storage.search import index_new_messages
@@ -437,12 +438,38 @@ def fill_demo(
         reply_threads=calm_threads,
         connector_for=None if connectors is None else connectors(db),
     )
+    _write_strategy_history(db, ids, reference)
     return DemoStats(
         conversations=conversations,
         messages=total_messages,
         units=len(UNITS),
         people=len(PEOPLE),
     )
+
+
+def _write_strategy_history(db: Database, ids: _Ids, now: datetime) -> None:
+    """The strategy's history, written through the strategy service.
+
+    A spring giveaway was tried, the strategy exported for the offsite (revision 1), and the
+    giveaway dropped after it (a recorded deletion).
+    """
+    strategy = StrategyService(db, clock=lambda: now)
+    emma = ids.people["emma.laurent"]
+    giveaway = strategy.create(
+        emma,
+        "tactic",
+        ItemFields(
+            "Spring giveaway on X",
+            unit_id=ids.units["marketing"],
+            owner_id=ids.people["jamal.carter"],
+            channel="X",
+            cadence="once",
+            horizon="short",
+        ),
+        parents=[ids.goals["sg_community"]],
+    )
+    strategy.export_revision(ids.people["helena.marsh"], "For the strategy offsite")
+    strategy.delete(emma, giveaway)
 
 
 @dataclass
