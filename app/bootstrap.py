@@ -34,6 +34,7 @@ from app.services.rules import RulesService
 from app.services.saved_replies import SavedRepliesService
 from app.services.signals import shared_worker_signals
 from app.services.signin import SignInService
+from app.services.strategy import StrategyService
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
 from app.services.triage import TriageService
@@ -95,6 +96,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         publisher=Publisher(db, drafts, polling.connector_for_account),
         publishing=PublishingService(db),
         saved_replies=SavedRepliesService(db),
+        strategy=StrategyService(db),
     )
 
 

@@ -23,7 +23,14 @@ from app.models.social import (
     Tag,
     TextSighting,
 )
-from app.models.strategy import AuditEntry, MetaEntry, StrategyItem, StrategyLink
+from app.models.strategy import (
+    AuditEntry,
+    MetaEntry,
+    StrategyDeletion,
+    StrategyItem,
+    StrategyLink,
+    StrategyRevision,
+)
 
 __all__ = [
     "Account",
@@ -49,8 +56,10 @@ __all__ = [
     "RoutingRule",
     "SavedReply",
     "SavedView",
+    "StrategyDeletion",
     "StrategyItem",
     "StrategyLink",
+    "StrategyRevision",
     "Tag",
     "TextSighting",
     "Unit",

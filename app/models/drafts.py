@@ -35,6 +35,8 @@ class Draft(Base):
         # in a range (also the queue's recently published drafts); app/storage/outbox_views.py
         Index("ix_drafts_schedule_at_id", "schedule_at", "id"),
         Index("ix_drafts_state_kind_updated_at_id", "state", "kind", "updated_at", "id"),
+        # what served a social goal, newest first, keyset-paged (app/storage/strategy.py)
+        Index("ix_drafts_social_goal_id_updated_at_id", "social_goal_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -79,6 +79,8 @@ class Unit(Base):
     head_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     region: Mapped[str] = mapped_column(String(100), default="")
     languages: Mapped[str] = mapped_column(String(100), default="")  # "de,en"
+    # Read by migration 0012 (it became department-goal strategy items) and written back only
+    # by its downgrade: nothing else reads or writes it any more.
     goals: Mapped[str] = mapped_column(Text, default="")
     is_triage: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(default=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -34,6 +35,8 @@ class PolicyRule(Base):
     __table_args__ = (CheckConstraint(one_of("kind", PolicyKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # stable across strategy files, so a line merges item by item (migration 0012)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     kind: Mapped[str] = mapped_column(String(20))
     value: Mapped[str] = mapped_column(Text)
     network: Mapped[str | None] = mapped_column(String(20))

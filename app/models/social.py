@@ -110,6 +110,8 @@ class Conversation(Base):
         Index("ix_conversations_unit_due", "unit_id", "sla_due_at", "id", *_FILTERED),
         Index("ix_conversations_due", "sla_due_at", "id", "unit_id", *_FILTERED),
         Index("ix_conversations_author_activity", "author_id", "last_activity_at"),
+        # the conversations tagged with a social goal, newest first (app/storage/strategy.py)
+        Index("ix_conversations_social_goal_activity", "social_goal_id", "last_activity_at", "id"),
         CheckConstraint(NETWORKS_SQL, name="network"),
         CheckConstraint(KINDS_SQL, name="kind"),
         CheckConstraint(STATUSES_SQL, name="status"),

@@ -51,6 +51,7 @@ from app.models.base import from_epoch_ms, to_epoch_ms
 from app.services.demo_drafts import write_demo_drafts
 from app.services.publisher import ConnectorFor
 from app.services.routing import FirstMessage, RoutingService, decide
+from app.services.strategy import ItemFields, StrategyService
 from app.storage.ids import sync_id_sequences
 from app.storage.ingest import REASON, NewThread, fit
 from app.storage.search import index_new_messages
@@ -437,12 +438,38 @@ def fill_demo(
         reply_threads=calm_threads,
         connector_for=None if connectors is None else connectors(db),
     )
+    _write_strategy_history(db, ids, reference)
     return DemoStats(
         conversations=conversations,
         messages=total_messages,
         units=len(UNITS),
         people=len(PEOPLE),
     )
+
+
+def _write_strategy_history(db: Database, ids: _Ids, now: datetime) -> None:
+    """The strategy's history, written through the strategy service.
+
+    A spring giveaway was tried, the strategy exported for the offsite (revision 1), and the
+    giveaway dropped after it (a recorded deletion).
+    """
+    strategy = StrategyService(db, clock=lambda: now)
+    emma = ids.people["emma.laurent"]
+    giveaway = strategy.create(
+        emma,
+        "tactic",
+        ItemFields(
+            "Spring giveaway on X",
+            unit_id=ids.units["marketing"],
+            owner_id=ids.people["jamal.carter"],
+            channel="X",
+            cadence="once",
+            horizon="short",
+        ),
+        parents=[ids.goals["sg_community"]],
+    )
+    strategy.export_revision(ids.people["helena.marsh"], "For the strategy offsite")
+    strategy.delete(emma, giveaway)
 
 
 @dataclass
@@ -498,7 +525,6 @@ def _write_company(db: Database, rng: random.Random, now: datetime) -> _Ids:
                 head_id=people[UNIT_HEADS[key]].id,
                 region=region,
                 languages=langs,
-                goals=UNIT_GOALS.get(key, ""),
                 is_triage=key == "triage",
                 sort_order=position,
                 first_response_target_h=FIRST_RESPONSE_H.get(key),
@@ -725,7 +751,9 @@ def _write_strategy(
     today = now.date()
 
     def item(key: str, type_: str, title: str, **fields: Any) -> StrategyItem:
-        it = StrategyItem(uuid=_uuid(rng), type=type_, title=title, updated_at=now, **fields)
+        it = StrategyItem(
+            uuid=_uuid(rng), type=type_, title=title, created_at=now, updated_at=now, **fields
+        )
         s.add(it)
         items[key] = it
         return it
@@ -750,27 +778,24 @@ def _write_strategy(
         "Win 40 fleet customers in Europe",
         owner_id=people["helena.marsh"].id,
     )
-    item(
-        "dg_care",
-        "department_goal",
-        "First response under 2 hours on every channel",
-        unit_id=units["care"].id,
-        owner_id=people["marcus.kelly"].id,
-    )
-    item(
-        "dg_marketing",
-        "department_goal",
-        "Grow the owners' community to 50,000 members",
-        unit_id=units["marketing"].id,
-        owner_id=people["emma.laurent"].id,
-    )
-    item(
-        "dg_sales",
-        "department_goal",
-        "Qualify every fleet enquiry within one business day",
-        unit_id=units["sales"].id,
-        owner_id=people["rachel.adams"].id,
-    )
+    # Department goals, one place for them (each unit's head owns its own): the three the
+    # social goals derive from, then every other unit's goals in words (UNIT_GOALS).
+    department = {
+        "care": ("dg_care", "First response under 2 hours on every channel"),
+        "marketing": ("dg_marketing", "Grow the owners' community to 50,000 members"),
+        "sales": ("dg_sales", "Qualify every fleet enquiry within one business day"),
+    }
+    for position, (unit_key, text) in enumerate(UNIT_GOALS.items()):
+        key, title = department.get(unit_key, (f"dg_{unit_key}", text.split(":")[0]))
+        item(
+            key,
+            "department_goal",
+            title,
+            body=text,
+            unit_id=units[unit_key].id,
+            owner_id=people[UNIT_HEADS[unit_key]].id,
+            position=position,
+        )
     item(
         "ai_commuters",
         "audience_insight",
@@ -792,40 +817,50 @@ def _write_strategy(
         "Parents choosing cargo bikes",
         body="Safety first; ask in Facebook comments and share long experience reports.",
     )
+    # key, title, KPI (name, target, unit, baseline), parents, owner, unit
     social = [
         (
             "sg_response",
             "Answer 90 % of mentions within 2 hours",
-            "median first response",
-            "≤ 2 h",
+            ("median first response", 2.0, "hours", 6.5),
             ("bg_cost", "dg_care"),
             ("ai_commuters",),
+            "marcus.kelly",
+            "care",
         ),
         (
             "sg_community",
             "Turn happy owners into advocates",
-            "owner posts shared per month",
-            "500",
+            ("owner posts shared per month", 500.0, "posts", 120.0),
             ("bg_loyalty", "dg_marketing"),
             ("ai_commuters", "ai_parents"),
+            "emma.laurent",
+            "marketing",
         ),
         (
             "sg_leads",
             "Generate qualified fleet leads on social",
-            "qualified leads per quarter",
-            "60",
+            ("qualified leads per quarter", 60.0, "leads", 12.0),
             ("bg_b2b", "dg_sales"),
             ("ai_fleet",),
+            "rachel.adams",
+            "sales",
         ),
     ]
-    for key, title, kpi, target, goals, insights in social:
+    for position, (key, title, kpi, goals, insights, owner, unit_key) in enumerate(social):
+        name, target, kpi_unit, baseline = kpi
         sg = item(
             key,
             "social_goal",
             title,
-            kpi=kpi,
-            target=target,
+            kpi=name,
+            kpi_target=target,
+            kpi_unit=kpi_unit,
+            baseline=baseline,
             deadline=date(today.year + 1, 6, 30),
+            owner_id=people[owner].id,
+            unit_id=units[unit_key].id,
+            position=position,
         )
         s.flush()
         for parent in (*goals, *insights):
@@ -877,7 +912,7 @@ def _write_strategy(
             "medium",
         ),
     ]
-    for key, title, channel, cadence, goal, owner, horizon in tactics:
+    for position, (key, title, channel, cadence, goal, owner, horizon) in enumerate(tactics):
         t = item(
             key,
             "tactic",
@@ -886,6 +921,8 @@ def _write_strategy(
             cadence=cadence,
             owner_id=people[owner].id,
             horizon=horizon,
+            unit_id=items[goal].unit_id,
+            position=position,
         )
         s.flush()
         s.add(StrategyLink(child_id=t.id, parent_id=items[goal].id))

@@ -20,11 +20,13 @@ from typing import Any, Protocol
 
 from app.domain.approval import Rule
 from app.domain.compose_warnings import OtherPost
+from app.domain.enums import StrategyItemType
 from app.domain.items import InboundItem
 from app.domain.permissions import Actor, Place
 from app.domain.rows import AccountRow, ConversationRow, FeedQuery, MessageRow, UnitRow
 from app.domain.setup import OrganizationRow, PlannedUnit
 from app.domain.spam import Sighting
+from app.domain.strategy_funnel import ItemFields
 from app.domain.units import UnitDetails, UnitHoldings
 from app.storage.approval_news import DraftEntry
 from app.storage.audit import AuditQuery, AuditRow
@@ -49,6 +51,14 @@ from app.storage.rules import Assignable, RoutingSetup, RuleRecord
 from app.storage.saved_replies import SavedReplyRecord
 from app.storage.search import SearchResult
 from app.storage.signin import Credentials
+from app.storage.strategy import (
+    DeletionRecord,
+    ItemRecord,
+    PolicyLineRecord,
+    RevisionRecord,
+    ServedDraftRow,
+    TaggedConversationRow,
+)
 from app.storage.triage import (
     KEEP_DUE,
     AuthorFlag,
@@ -1021,6 +1031,84 @@ class RuleStore(Protocol):
         ...
 
 
+class StrategyRepository(Protocol):
+    """The strategy: items, links, policy lines, revisions, deletions (app.storage.strategy)."""
+
+    def items(self) -> list[ItemRecord]:
+        """Every item, by type, position and id."""
+        ...
+
+    def get(self, item_id: int) -> ItemRecord | None: ...
+
+    def many(self, item_ids: Sequence[int]) -> list[ItemRecord]: ...
+
+    def links(self) -> list[tuple[int, int]]:
+        """Every link as ``(child_id, parent_id)``."""
+        ...
+
+    def parents(self, item_id: int) -> list[int]: ...
+
+    def next_position(self, kind: StrategyItemType) -> int: ...
+
+    def add(
+        self,
+        kind: StrategyItemType,
+        uuid: str,
+        fields: ItemFields,
+        *,
+        position: int,
+        at: datetime,
+    ) -> int: ...
+
+    def update(self, item_id: int, fields: ItemFields, at: datetime) -> None: ...
+
+    def set_positions(self, positions: Mapping[int, int]) -> None: ...
+
+    def set_parents(self, child_id: int, parent_ids: Sequence[int]) -> None: ...
+
+    def delete(self, item_ids: Sequence[int]) -> None: ...
+
+    def mission(self) -> str: ...
+
+    def set_mission(self, text: str) -> None: ...
+
+    def sponsor_id(self) -> int | None: ...
+
+    def person_active(self, person_id: int) -> bool | None: ...
+
+    def policy_lines(self) -> list[PolicyLineRecord]: ...
+
+    def policy_line(self, line_id: int) -> PolicyLineRecord | None: ...
+
+    def add_policy_line(self, line: PolicyLineRecord) -> int: ...
+
+    def update_policy_line(self, line: PolicyLineRecord) -> None: ...
+
+    def delete_policy_line(self, line_id: int) -> None: ...
+
+    def last_revision(self) -> int | None: ...
+
+    def add_revision(self, revision: RevisionRecord) -> None: ...
+
+    def revision(self, number: int) -> RevisionRecord | None: ...
+
+    def revisions(self) -> list[tuple[int, datetime, str, str]]: ...
+
+    def record_deletions(self, deletions: Sequence[DeletionRecord]) -> None: ...
+
+    def deletions(self, since_revision: int | None = None) -> list[DeletionRecord]: ...
+
+    def goal_counts(self, goal_id: int) -> tuple[int, int, int]: ...
+
+    def goal_drafts(
+        self, goal_id: int, *, after: tuple[datetime, int] | None, limit: int
+    ) -> list[ServedDraftRow]: ...
+
+    def goal_conversations(
+        self, goal_id: int, *, after: tuple[datetime, int] | None, limit: int
+    ) -> list[TaggedConversationRow]: ...
+
+
 class StorageUnitOfWork(Protocol):
     """One use case's session: repositories, ``commit()``, rollback of the rest on exit."""
 
@@ -1092,6 +1180,9 @@ class StorageUnitOfWork(Protocol):
 
     @property
     def saved_replies(self) -> SavedReplyRepository: ...
+
+    @property
+    def strategy(self) -> StrategyRepository: ...
 
     def __enter__(self) -> StorageUnitOfWork: ...
 

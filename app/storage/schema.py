@@ -18,6 +18,7 @@ KNOWN_REVISIONS: tuple[str, ...] = (
     "0009_calendar",
     "0010_saved_replies",
     "0011_submitted_versions",
+    "0012_strategy_funnel",
 )
 HEAD_REVISION = KNOWN_REVISIONS[-1]
 

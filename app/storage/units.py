@@ -41,7 +41,6 @@ SETTABLE = frozenset(
         "first_response_target_h",
         "business_hours",
         "kind",
-        "goals",
     }
 )
 

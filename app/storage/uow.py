@@ -24,6 +24,7 @@ from app.storage.rule_store import SqlRuleStore
 from app.storage.rules import SqlRules
 from app.storage.saved_replies import SqlSavedReplies
 from app.storage.signin import SqlSignIn
+from app.storage.strategy import SqlStrategy
 from app.storage.threads import SqlThreads
 from app.storage.triage import SqlTriage
 from app.storage.units import SqlUnits
@@ -55,6 +56,7 @@ class _Repositories:
     approval_news: SqlApprovalNews
     compose: SqlCompose
     saved_replies: SqlSavedReplies
+    strategy: SqlStrategy
 
     @classmethod
     def on(cls, session: Session) -> _Repositories:
@@ -82,6 +84,7 @@ class _Repositories:
             approval_news=SqlApprovalNews(session),
             compose=SqlCompose(session),
             saved_replies=SqlSavedReplies(session),
+            strategy=SqlStrategy(session),
         )
 
 
@@ -195,6 +198,10 @@ class UnitOfWork:
     @property
     def saved_replies(self) -> SqlSavedReplies:
         return self._repositories.saved_replies
+
+    @property
+    def strategy(self) -> SqlStrategy:
+        return self._repositories.strategy
 
     @property
     def _repositories(self) -> _Repositories:

@@ -118,10 +118,17 @@ def test_the_demo_company_has_everything_the_product_describes(demo_services: Se
                 assert parents[item.id] & {"business_goal", "department_goal"}
                 assert "audience_insight" in parents[item.id]
                 assert item.kpi
-                assert item.target
+                assert item.kpi_target is not None
+                assert item.kpi_unit
+                assert item.baseline is not None
                 assert item.deadline
+                assert item.owner_id
             if item.type == "tactic":
                 assert parents[item.id] == {"social_goal"}
+                assert item.channel
+                assert item.cadence
+                assert item.owner_id
+                assert item.horizon
 
 
 def test_demo_conversations_are_varied(demo_services: Services) -> None:

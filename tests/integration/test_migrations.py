@@ -359,3 +359,98 @@ def test_0010_adds_the_saved_replies_and_takes_them_away(db: Database) -> None:
         assert "saved_replies" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_0012_turns_units_goals_into_department_goals_and_back(db: Database) -> None:
+    """0011 → 0012 → 0011 with data, on each engine: goals text, KPI target, policy lines."""
+    from app.storage.migrate import upgrade_connection
+
+    with db.engine.begin() as conn:
+        upgrade_down(conn, "0011_submitted_versions")
+        conn.execute(
+            text(
+                "INSERT INTO people (name, email, title, active, failed_sign_ins, created_at) "
+                "VALUES ('Hana Head', 'hana@example.org', '', true, 0, 0)"
+            )
+        )
+        head = conn.execute(text("SELECT id FROM people")).scalar_one()
+        for n, (name, goals, head_id) in enumerate(
+            [
+                ("Root", "", None),
+                ("Care", "Answer fast.\nResolve on first contact.", head),
+                ("Sales", "   ", None),
+                ("Legal", "No liability.", None),
+            ]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO units (id, parent_id, path, name, kind, colour, head_id, region,"
+                    " languages, goals, is_triage, sort_order) VALUES (:id, :parent, :path,"
+                    " :name, 'department', '#607d8b', :head, '', '', :goals, false, 0)"
+                ),
+                {
+                    "id": 100 + n,
+                    "parent": None if n == 0 else 100,
+                    "path": "/100/" if n == 0 else f"/100/{100 + n}/",
+                    "name": name,
+                    "head": head_id,
+                    "goals": goals,
+                },
+            )
+        for uuid, target in (("sg-1", "≤ 2 h"), ("sg-2", "500"), ("sg-3", "more than before")):
+            conn.execute(
+                text(
+                    "INSERT INTO strategy_items (uuid, type, title, body, kpi, target, channel,"
+                    " cadence, position, updated_at) VALUES (:u, 'social_goal', :u, '', 'k',"
+                    " :t, '', '', 0, 1000)"
+                ),
+                {"u": uuid, "t": target},
+            )
+        conn.execute(
+            text("INSERT INTO policy_rules (kind, value, note) VALUES ('banned_term', 'x', '')")
+        )
+        upgrade_connection(conn, "0012_strategy_funnel")
+        made = conn.execute(
+            text(
+                "SELECT unit_id, title, body, owner_id, created_at FROM strategy_items"
+                " WHERE type = 'department_goal' ORDER BY unit_id"
+            )
+        ).all()
+        assert [(r[0], r[1], r[2], r[3]) for r in made] == [
+            (101, "Answer fast.", "Answer fast.\nResolve on first contact.", head),
+            (103, "No liability.", "No liability.", None),
+        ]
+        assert (
+            conn.execute(text("SELECT count(*) FROM units WHERE trim(goals) != ''")).scalar() == 0
+        )
+        kpis = conn.execute(
+            text(
+                "SELECT uuid, kpi_target, kpi_unit, body, created_at FROM strategy_items"
+                " WHERE type = 'social_goal' ORDER BY uuid"
+            )
+        ).all()
+        assert [(r[0], r[1], r[2], r[3], r[4]) for r in kpis] == [
+            ("sg-1", 2.0, "h", "", 1000),
+            ("sg-2", 500.0, "", "", 1000),
+            ("sg-3", None, "", "Target: more than before", 1000),
+        ]
+        [line_uuid] = conn.execute(text("SELECT uuid FROM policy_rules")).scalars()
+        assert len(line_uuid) == 36
+
+        upgrade_down(conn, "0011_submitted_versions")
+        goals = dict(conn.execute(text("SELECT name, goals FROM units")).all())
+        assert goals == {
+            "Root": "",
+            "Care": "Answer fast.\nResolve on first contact.",
+            "Sales": "   ",
+            "Legal": "No liability.",
+        }
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM strategy_items WHERE type = 'department_goal'")
+            ).scalar()
+            == 0
+        )
+        targets = dict(conn.execute(text("SELECT uuid, target FROM strategy_items")).all())
+        assert targets == {"sg-1": "2 h", "sg-2": "500", "sg-3": ""}
+        assert revision_of(conn) == "0011_submitted_versions"

@@ -108,8 +108,10 @@ def test_filters_reach_the_query(qtbot: Any, demo_services: Services) -> None:
     tab.kind.setCurrentIndex(0)
     tab.unit.setCurrentIndex(tab.unit.findData(marketing))
     rows = [tab.model.row_at(i) for i in range(tab.model.rowCount())]
-    assert [r.action for r in rows if not r.action.startswith("draft.")] == ["unit.colour"]
-    assert all(r.action.startswith(("draft.", "unit.")) for r in rows)  # the demo's drafts
+    assert [r.action for r in rows if not r.action.startswith(("draft.", "strategy."))] == [
+        "unit.colour"
+    ]
+    assert all(r.action.startswith(("draft.", "unit.", "strategy.")) for r in rows)  # the demo
     tab.unit.setCurrentIndex(0)
     tab.person.setCurrentIndex(tab.person.findData(admin.id))
     assert {tab.model.row_at(i).person_id for i in range(tab.model.rowCount())} == {admin.id}
