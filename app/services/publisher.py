@@ -353,7 +353,10 @@ class Publisher:
         state: DraftTargetState = DraftTargetState.PENDING,
         next_at: datetime | None = None,
         attempts: int | None = None,
+        needs_person: bool = False,
+        audit: tuple[str, dict[str, object]] | None = None,
     ) -> TargetOutcome:
+        """Give the claim up, leaving the target in ``state``; ``audit``: (action, after)."""
         with self._db.uow() as uow:
             uow.outbox.release(
                 target.target_id,
@@ -362,7 +365,10 @@ class Publisher:
                 error=clip(detail),
                 next_attempt_at=next_at,
                 attempts=attempts,
+                needs_person=needs_person,
             )
+            if audit is not None:
+                self._audit(uow, target, *audit)
             uow.commit()
         return _outcome(target, result, detail)
 
@@ -371,30 +377,24 @@ class Publisher:
             f"{target.account} cannot tell whether it went out ({reason}). Look on the account, "
             "then say in Publishing whether it is there; nothing is sent again until then."
         )
-        with self._db.uow() as uow:
-            uow.outbox.release(
-                target.target_id,
-                by=self.name,
-                state=DraftTargetState.PUBLISHING.value,
-                error=clip(detail),
-                attempts=attempts,
-                needs_person=True,
-            )
-            self._audit(uow, target, "draft.target_unknown", {"reason": reason})
-            uow.commit()
-        return _outcome(target, "flagged", detail)
+        return self._release(
+            target,
+            "flagged",
+            detail,
+            state=DraftTargetState.PUBLISHING,
+            attempts=attempts,
+            needs_person=True,
+            audit=("draft.target_unknown", {"reason": reason}),
+        )
 
     def _fail(self, target: OutboxTarget, detail: str) -> TargetOutcome:
-        with self._db.uow() as uow:
-            uow.outbox.release(
-                target.target_id,
-                by=self.name,
-                state=DraftTargetState.FAILED.value,
-                error=clip(detail),
-            )
-            self._audit(uow, target, "draft.target_failed", {"error": clip(detail)})
-            uow.commit()
-        return _outcome(target, "failed", detail)
+        return self._release(
+            target,
+            "failed",
+            detail,
+            state=DraftTargetState.FAILED,
+            audit=("draft.target_failed", {"error": clip(detail)}),
+        )
 
     def _published(self, target: OutboxTarget, result: PublishResult, how: str) -> TargetOutcome:
         now = self._clock()
@@ -542,8 +542,7 @@ class Publisher:
         with self._db.uow() as uow:
             draft = load(uow, draft_id)
             actor = author_or_admin(uow, operator, draft, "say whether it went out")
-            target = next((t for t in draft.targets if t.account_id == account_id), None)
-            found = None if target is None else self._flagged(uow, draft_id, account_id)
+            found = self._flagged(uow, draft_id, account_id)
             if found is None:
                 raise DraftError("That account of the draft does not wait for anyone's answer.")
             if published and not (external_id or "").strip():
