@@ -13,7 +13,7 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from app.services.publisher import Publisher, RoundReport
+from app.services.publisher import Publisher
 
 log = logging.getLogger("quiver.ui.publisher")
 
@@ -86,11 +86,8 @@ class PublisherController(QObject):
                 self._relay.round_failed.emit(f"{exc.__class__.__name__}: {exc}")
             else:
                 first = False
-                self._report(report, waiting)
+                self._relay.round_done.emit(report.conversations, report.finished, waiting)
                 if report.busy:
                     continue  # more may be due right away (a round takes at most 50)
             self._wake.wait(self._pause_s)
             self._wake.clear()
-
-    def _report(self, report: RoundReport, waiting: int) -> None:
-        self._relay.round_done.emit(report.conversations, report.finished, waiting)
