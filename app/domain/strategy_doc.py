@@ -18,8 +18,18 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from app.domain.enums import Horizon, Network, PolicyKind, StrategyItemType
+from app.domain.strategy_funnel import (
+    ALLOWED_PARENTS,
+    FUNNEL_ORDER,
+    HORIZONS,
+    TITLE_MAX,
+    TYPE_NAMES,
+    inputs_missing,
+    missing_parts,
+)
 
 __all__ = [
+    "ALLOWED_PARENTS",
     "FUNNEL_ORDER",
     "ITEM_FIELDS",
     "LINE_FIELDS",
@@ -38,27 +48,9 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 T = StrategyItemType
-FUNNEL_ORDER: tuple[StrategyItemType, ...] = (
-    T.BUSINESS_GOAL,
-    T.DEPARTMENT_GOAL,
-    T.AUDIENCE_INSIGHT,
-    T.SOCIAL_GOAL,
-    T.TACTIC,
-)
+# The funnel's order and which parents each type may have are the service's own rules.
 _RANK = {kind: rank for rank, kind in enumerate(FUNNEL_ORDER)}
 _POLICY_RANK = {kind: rank for rank, kind in enumerate(PolicyKind)}
-
-# Which items an item may derive from. Every parent is further up the funnel than its child.
-ALLOWED_PARENTS: Mapping[StrategyItemType, frozenset[StrategyItemType]] = MappingProxyType(
-    {
-        T.BUSINESS_GOAL: frozenset(),
-        T.DEPARTMENT_GOAL: frozenset({T.BUSINESS_GOAL}),
-        T.AUDIENCE_INSIGHT: frozenset({T.BUSINESS_GOAL, T.DEPARTMENT_GOAL}),
-        T.SOCIAL_GOAL: frozenset({T.BUSINESS_GOAL, T.DEPARTMENT_GOAL, T.AUDIENCE_INSIGHT}),
-        T.TACTIC: frozenset({T.SOCIAL_GOAL}),
-    }
-)
-_GOALS = frozenset({T.BUSINESS_GOAL, T.DEPARTMENT_GOAL})
 
 
 def _coerce(record: object, name: str, kinds: type[StrEnum]) -> None:
@@ -95,6 +87,7 @@ class StrategyItemDoc:
     horizon: Horizon | None = None
     parents: tuple[str, ...] = ()
     position: int = 0
+    created: date | None = None  # when it was made: a tactic's horizon counts from it
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parents", tuple(sorted(set(self.parents))))
@@ -232,32 +225,20 @@ def _check_item(item: StrategyItemDoc, doc: StrategyDoc) -> list[str]:
             )
         else:
             kinds.append(parent.type)
-    if item.type == T.TACTIC:
-        if not item.parents:
-            out.append("a tactic needs a social goal; it has none")
-        elif len(item.parents) > 1:
-            out.append(f"a tactic serves exactly one social goal; it names {len(item.parents)}")
-        if item.horizon is None:
-            out.append("a tactic needs a horizon (short, medium or long)")
-        elif item.horizon not in tuple(Horizon):
-            out.append(f"the horizon {item.horizon!r} is not short, medium or long")
-    elif item.type == T.SOCIAL_GOAL:
-        if not any(k in _GOALS for k in kinds):
-            out.append("a social goal derives from at least one business or department goal")
-        if T.AUDIENCE_INSIGHT not in kinds:
-            out.append("a social goal derives from at least one audience insight")
-        if not _has(item.kpi):
-            out.append("a social goal needs a KPI")
-        if item.kpi_target is None:
-            out.append("a social goal needs a numeric KPI target")
-        if not _has(item.kpi_unit):
-            out.append("a social goal needs the KPI's unit")
-        if item.baseline is None:
-            out.append("a social goal needs a baseline")
-        if item.deadline is None:
-            out.append("a social goal needs a deadline")
-        if not _has(item.owner):
-            out.append("a social goal needs an owner")
+    if len(item.title.strip()) > TITLE_MAX:
+        out.append(f"a title has at most {TITLE_MAX} characters")
+    if item.horizon is not None and item.horizon not in HORIZONS:
+        out.append(f"the horizon {item.horizon!r} is not short, medium or long")
+    elif item.horizon is not None and item.type != T.TACTIC:
+        out.append(f"only tactics have a horizon, not a {TYPE_NAMES[item.type]}")
+    known = [doc.items[p].type for p in item.parents if p in doc.items and p != item.id]
+    if len(known) == len(item.parents):  # every parent known: are they enough?
+        inputs = inputs_missing(item.type, known)
+        if inputs:
+            out.append(inputs[0].lower() + inputs[1:].rstrip("."))
+    missing = missing_parts(item.type, item, has_unit=_has(item.unit), has_owner=_has(item.owner))
+    if missing:
+        out.append(f"a {TYPE_NAMES[item.type]} needs {', '.join(missing)}")
     return out
 
 

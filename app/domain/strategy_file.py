@@ -256,6 +256,7 @@ def _read_item(node: CommentedMap, item_id: str) -> StrategyItemDoc:
         horizon=f.choice("horizon", Horizon, optional=True),
         parents=f.ids("parents"),
         position=position if position is not None else 0,
+        created=f.day("created"),
     )
 
 

@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Protocol
 
 from app.domain.enums import Horizon, StrategyItemType
 
@@ -87,6 +88,83 @@ class FunnelNode:
     title: str
 
 
+class HasParts(Protocol):
+    """What :func:`missing_parts` reads: an item's fields in the workspace or in a file."""
+
+    @property
+    def kpi(self) -> str: ...
+    @property
+    def kpi_target(self) -> float | None: ...
+    @property
+    def kpi_unit(self) -> str: ...
+    @property
+    def baseline(self) -> float | None: ...
+    @property
+    def deadline(self) -> date | None: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def cadence(self) -> str: ...
+    @property
+    def horizon(self) -> str | None: ...
+
+
+HORIZONS = frozenset(h.value for h in Horizon)
+
+
+def missing_parts(
+    kind: StrategyItemType, fields: HasParts, *, has_unit: bool, has_owner: bool
+) -> list[str]:
+    """What an item of ``kind`` lacks, in words ("a KPI", "an owner"); empty when whole.
+
+    The one statement of what each item needs, for the service (:func:`check_fields`) and for
+    a strategy file (:func:`app.domain.strategy_doc.validate`) alike.
+    """
+    missing: list[str] = []
+    if kind == T.DEPARTMENT_GOAL and not has_unit:
+        missing.append("its unit")
+    if kind == T.SOCIAL_GOAL:
+        if not fields.kpi.strip():
+            missing.append("a KPI")
+        if not _number(fields.kpi_target):
+            missing.append("a numeric target")
+        if not fields.kpi_unit.strip():
+            missing.append("the target's unit")
+        if not _number(fields.baseline):
+            missing.append("a baseline")
+        if fields.deadline is None:
+            missing.append("a deadline")
+        if not has_owner:
+            missing.append("an owner")
+    if kind == T.TACTIC:
+        if not fields.channel.strip():
+            missing.append("a channel")
+        if not fields.cadence.strip():
+            missing.append("a cadence")
+        if not has_owner:
+            missing.append("an owner")
+        if not fields.horizon:
+            missing.append("a horizon (short, medium or long)")
+    return missing
+
+
+def inputs_missing(kind: StrategyItemType, parent_types: Sequence[StrategyItemType]) -> str | None:
+    """Why parents of these types are not enough for an item of ``kind`` (None: they are)."""
+    if kind == T.SOCIAL_GOAL:
+        gaps = []
+        if not any(p in GOALS for p in parent_types):
+            gaps.append("at least one business or department goal")
+        if T.AUDIENCE_INSIGHT not in parent_types:
+            gaps.append("at least one audience insight")
+        if gaps:
+            return f"A social goal derives from {_listed(gaps)}."
+    if kind == T.TACTIC and len(parent_types) != 1:
+        return "A tactic serves exactly one social goal" + (
+            " (it has none)." if not parent_types else f" (not {len(parent_types)})."
+        )
+    return None
+
+
 def check_fields(kind: StrategyItemType, fields: ItemFields) -> ItemFields:
     """The fields cleaned (text stripped), or why they do not do for an item of ``kind``.
 
@@ -108,33 +186,11 @@ def check_fields(kind: StrategyItemType, fields: ItemFields) -> ItemFields:
         raise FunnelError(f"A {name} needs a title.")
     if len(clean.title) > TITLE_MAX:
         raise FunnelError(f"A title has at most {TITLE_MAX} characters.")
-    missing: list[str] = []
-    if kind == T.DEPARTMENT_GOAL and clean.unit_id is None:
-        missing.append("its unit")
-    if kind == T.SOCIAL_GOAL:
-        if not clean.kpi:
-            missing.append("a KPI")
-        if not _number(clean.kpi_target):
-            missing.append("a numeric target")
-        if not clean.kpi_unit:
-            missing.append("the target's unit")
-        if not _number(clean.baseline):
-            missing.append("a baseline")
-        if clean.deadline is None:
-            missing.append("a deadline")
-        if clean.owner_id is None:
-            missing.append("an owner")
-    if kind == T.TACTIC:
-        if not clean.channel:
-            missing.append("a channel")
-        if not clean.cadence:
-            missing.append("a cadence")
-        if clean.owner_id is None:
-            missing.append("an owner")
-        if clean.horizon is None:
-            missing.append("a horizon (short, medium or long)")
-        elif clean.horizon not in {h.value for h in Horizon}:
-            raise FunnelError(f"A horizon is short, medium or long, not {clean.horizon!r}.")
+    if clean.horizon is not None and clean.horizon not in HORIZONS:
+        raise FunnelError(f"A horizon is short, medium or long, not {clean.horizon!r}.")
+    missing = missing_parts(
+        kind, clean, has_unit=clean.unit_id is not None, has_owner=clean.owner_id is not None
+    )
     if missing:
         raise FunnelError(f"A {name} needs {_listed(missing)}.")
     if kind != T.TACTIC and clean.horizon is not None:
@@ -158,19 +214,9 @@ def check_parents(kind: StrategyItemType, parents: Sequence[FunnelNode]) -> None
                 f"A {name} cannot derive from the {TYPE_NAMES[parent.type]} "
                 f"{parent.title!r}: only from {_listed(sorted(TYPE_NAMES[t] for t in allowed))}."
             )
-    if kind == T.SOCIAL_GOAL:
-        gaps = []
-        if not any(p.type in GOALS for p in parents):
-            gaps.append("at least one business or department goal")
-        if not any(p.type == T.AUDIENCE_INSIGHT for p in parents):
-            gaps.append("at least one audience insight")
-        if gaps:
-            raise FunnelError(f"A social goal derives from {_listed(gaps)}.")
-    if kind == T.TACTIC and len(parents) != 1:
-        raise FunnelError(
-            "A tactic serves exactly one social goal"
-            + (" (it has none)." if not parents else f" (not {len(parents)}).")
-        )
+    problem = inputs_missing(kind, [p.type for p in parents])
+    if problem:
+        raise FunnelError(problem)
 
 
 def would_cycle(

@@ -32,6 +32,7 @@ def tactic(tid: str, parent: str, **kw: object) -> StrategyItemDoc:
     values: dict[str, object] = {
         "channel": "x",
         "cadence": "daily",
+        "owner": "ana@acme.example",
         "horizon": Horizon.SHORT,
         "parents": (parent,),
     }
@@ -110,7 +111,7 @@ def docs(draw: st.DrawFn) -> StrategyDoc:
             tactic(
                 new_id("tc"),
                 draw(st.sampled_from(socials)).id,
-                cadence=draw(TEXT),
+                cadence=draw(LINE),
                 horizon=draw(st.sampled_from(list(Horizon))),
             )
         )

@@ -125,7 +125,7 @@ def test_a_tactic_without_a_social_goal_is_refused() -> None:
     )
     error = refused(text)
     assert error.item_id == "tc2"
-    assert "a tactic needs a social goal" in str(error)
+    assert "a tactic serves exactly one social goal (it has none)" in str(error)
 
 
 def test_wrong_types_are_refused_naming_the_field() -> None:
