@@ -308,26 +308,31 @@ class FileSource:
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the doc to ``path`` (default: where it was read from); comments stay.
 
+        Calls come one at a time (the editor's worker); the doc is not locked while it is
+        written, so reading it (:attr:`doc`, :attr:`dirty`) never waits on a save.
+
         Raises:
             Refused: no place to save to, or the file cannot be written there (in words).
         """
-        with self._lock:
+        with self._lock:  # the doc as it is now; rendering it may take a while for a big one
             target = Path(path) if path is not None else self._path
-            if target is None:
-                raise Refused("Choose where to save the strategy file first (Save as…).")
-            doc = self._doc
-            text = self._file.render(doc) if self._file is not None else dump_strategy(doc)
-            try:
-                write_atomically(target, text)
-            except OSError as e:
-                raise Refused(
-                    f"The strategy file could not be saved to {target} ({e.strerror or e}). "
-                    "Nothing was changed there: choose another place with Save as…."
-                ) from e
+            doc, file = self._doc, self._file
+        if target is None:
+            raise Refused("Choose where to save the strategy file first (Save as…).")
+        text = file.render(doc) if file is not None else dump_strategy(doc)
+        try:
+            write_atomically(target, text)
+        except OSError as e:
+            raise Refused(
+                f"The strategy file could not be saved to {target} ({e.strerror or e}). "
+                "Nothing was changed there: choose another place with Save as…."
+            ) from e
+        read_back = read_strategy(text, check_funnel=False) if file is None else None
+        with self._lock:
             if self._file is None:
-                self._file = read_strategy(text, check_funnel=False)
+                self._file = read_back  # later saves keep what a person adds by hand
             self._saved, self._path = doc, target
-            return target
+        return target
 
     # -- helpers (the lock is held) ---------------------------------------------------------
 

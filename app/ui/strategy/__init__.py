@@ -1,0 +1,1 @@
+"""The Strategy screen and the strategy file editor: one funnel editor over either source."""
