@@ -35,6 +35,7 @@ from app.services.saved_replies import SavedRepliesService
 from app.services.signals import shared_worker_signals
 from app.services.signin import SignInService
 from app.services.strategy import StrategyService
+from app.services.strategy_files import StrategyFiles
 from app.services.threads import ThreadSearchService
 from app.services.tokens import TokenStore
 from app.services.triage import TriageService
@@ -97,6 +98,7 @@ def services_for(db: Database, *, sandbox_pace_s: float = 20.0) -> Services:
         publishing=PublishingService(db),
         saved_replies=SavedRepliesService(db),
         strategy=StrategyService(db),
+        strategy_files=StrategyFiles(db),
     )
 
 

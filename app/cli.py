@@ -1,7 +1,7 @@
 """Command line: the GUI (default) and its commands (``demo``, ``publish``, ``poll``, …).
 
 The commands: ``init``, ``demo``, ``migrate``, ``poll``, ``publish``, ``people``, ``sandbox
-received``, ``workspace copy``.
+received``, ``strategy export|import``, ``workspace copy``.
 
 Only the GUI imports PySide6.
 """
@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     from app.cli_publish import add_publish_parser
 
     add_publish_parser(sub)
+
+    from app.cli_strategy import add_strategy_parser
+
+    add_strategy_parser(sub)
 
     migrate = sub.add_parser("migrate", help="upgrade a workspace to this version's schema")
     migrate.add_argument("--workspace", dest="migrate_workspace", metavar="URL", required=True)
@@ -130,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli_publish import run_publish
 
         return run_publish(args)
+    if args.command == "strategy":
+        from app.cli_strategy import run_strategy
+
+        return run_strategy(args)
     if args.command == "workspace":
         return _workspace_copy(args)
     if args.command == "sandbox":

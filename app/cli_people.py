@@ -67,7 +67,7 @@ def run_people(args: argparse.Namespace) -> int:
             operator = services.people.import_operator(args.people_operator)
         except UnknownOperatorError as exc:
             return _refuse(str(exc), nothing=True)
-        unproven = _signed_in(services, operator)
+        unproven = signed_in(services, operator)
         if unproven is not None:
             return _refuse(unproven, nothing=True)
         if args.people_dry_run:
@@ -93,7 +93,7 @@ def run_people(args: argparse.Namespace) -> int:
         services.close()
 
 
-def _signed_in(services: Any, person_id: int) -> str | None:
+def signed_in(services: Any, person_id: int) -> str | None:
     """``None`` when the person may act (sign-in off, or the passphrase is right), else why not."""
     import getpass
     import os

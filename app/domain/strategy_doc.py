@@ -39,6 +39,7 @@ __all__ = [
     "StrategyDoc",
     "StrategyItemDoc",
     "dependents",
+    "incomplete",
     "sort_key",
     "sorted_items",
     "sorted_lines",
@@ -236,9 +237,6 @@ def _check_item(item: StrategyItemDoc, doc: StrategyDoc) -> list[str]:
         inputs = inputs_missing(item.type, known)
         if inputs:
             out.append(inputs[0].lower() + inputs[1:].rstrip("."))
-    missing = missing_parts(item.type, item, has_unit=_has(item.unit), has_owner=_has(item.owner))
-    if missing:
-        out.append(f"a {TYPE_NAMES[item.type]} needs {', '.join(missing)}")
     return out
 
 
@@ -273,9 +271,9 @@ def validate(doc: StrategyDoc) -> list[Problem]:
 
     Checks: ids match their keys and are not used twice (items, policy lines, deleted ids);
     parents exist, are of the right type and form no cycle; a tactic has exactly one social
-    goal and a horizon; a social goal derives from a business or department goal and an
-    audience insight and has a KPI with a numeric target, its unit, a baseline, a deadline
-    and an owner; a policy line has a known kind and a value.
+    goal; a social goal derives from a business or department goal and an audience insight;
+    a policy line has a known kind and a value. The parts each type needs (a KPI, an owner, a
+    cadence…) are :func:`incomplete`'s.
     """
     problems: list[Problem] = []
     for key, item in doc.items.items():
@@ -305,6 +303,25 @@ def validate(doc: StrategyDoc) -> list[Problem]:
         if line.network is not None and line.network not in tuple(Network):
             problems.append(Problem(line.id, f"the network {line.network!r} is not known"))
     return problems
+
+
+def incomplete(doc: StrategyDoc) -> list[Problem]:
+    """What each item still lacks of the parts its type needs (a KPI, an owner, a cadence…).
+
+    Not a reason to refuse a file (a workspace may hold items from before a rule, and "what is
+    missing" lists them); the service refuses to save an item that lacks them, so an import
+    refuses an item it adds or changes without them.
+    """
+    out: list[Problem] = []
+    for item in sorted_items(doc):
+        if item.type not in _RANK:
+            continue
+        missing = missing_parts(
+            item.type, item, has_unit=_has(item.unit), has_owner=_has(item.owner)
+        )
+        if missing:
+            out.append(Problem(item.id, f"a {TYPE_NAMES[item.type]} needs {', '.join(missing)}"))
+    return out
 
 
 def dependents(doc: StrategyDoc, item_id: str) -> list[StrategyItemDoc]:

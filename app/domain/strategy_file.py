@@ -393,7 +393,13 @@ def read_strategy(text: str | bytes, *, check_funnel: bool = True) -> StrategyFi
                 line = _line(deleted_node, first.item_id)
             extra = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise StrategyFileError(
-                first.message + extra, line, first.item_id, tuple(str(p) for p in problems)
+                first.message + extra,
+                line,
+                first.item_id,
+                tuple(
+                    str(StrategyFileError(p.message, seen.get(p.item_id or ""), p.item_id))
+                    for p in problems
+                ),
             )
     return StrategyFile(doc, tree, text, seen)
 

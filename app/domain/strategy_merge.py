@@ -7,6 +7,8 @@ and field by field, and so is the mission:
 - a field changed on one side only takes that side's value; changed to the same value on both
   is no conflict; changed to different values on both is a :class:`Conflict` (the merged doc
   keeps ours until a person decides, :func:`resolve`);
+- an item's ``created`` day is the workspace's record, never a conflict: the file's only fills
+  it where the workspace has none;
 - a social goal's parents (its goals and insights) merge as a set: a link added on either side
   is added, a link removed on either side is removed. A tactic's one social goal is a plain
   field;
@@ -43,6 +45,7 @@ __all__ = [
 
 DELETED = "deleted"  # the conflict's field when one side deleted what the other kept or edited
 MISSION = "mission"
+CREATED = "created"  # when an item was made: the workspace's, filled from the file if unknown
 
 
 class Section(StrEnum):
@@ -139,6 +142,10 @@ def _merge_fields(section: Section, base: R | None, ours: R, theirs: R, out: lis
         name = f.name
         o, t = getattr(ours, name), getattr(theirs, name)
         if o == t:
+            continue
+        if name == CREATED:  # the workspace's record of it, never a person's edit
+            if o is None:
+                values[name] = t
             continue
         b = getattr(base, name) if base is not None else _MISSING
         if o == b:

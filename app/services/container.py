@@ -21,6 +21,7 @@ from app.services.rules import RulesService
 from app.services.saved_replies import SavedRepliesService
 from app.services.signin import SignInService
 from app.services.strategy import StrategyService
+from app.services.strategy_files import StrategyFiles
 from app.services.threads import ThreadSearchOutcome, ThreadSearchService
 from app.services.triage import TriageService
 from app.services.units import UnitsService
@@ -54,6 +55,7 @@ class Services:
     publishing: PublishingService  # the outbox's queue and calendar (read side)
     saved_replies: SavedRepliesService
     strategy: StrategyService  # the funnel, its policy lines, exported revisions
+    strategy_files: StrategyFiles  # export to a strategy file, import one through the merge
 
     def search_opened_thread(self, conversation_id: int) -> ThreadSearchOutcome:
         """Bring the rest of an X thread an agent just opened (call it off the GUI thread)."""

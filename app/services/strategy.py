@@ -403,28 +403,7 @@ class StrategyService(StrategyViews):
             NotAllowed: the operator may edit no part of the strategy.
         """
         with self._db.uow() as uow:
-            actor = actor_of(uow, operator)
-            require_some_part(uow, actor, "export the strategy")
-            number = (uow.strategy.last_revision() or 0) + 1
-            snapshot = snapshot_of(uow, number)
-            revision = RevisionRecord(
-                number=number,
-                created_at=self._clock(),
-                person_id=operator,
-                person_name=actor.name,
-                note=note.strip()[:500],
-                snapshot=snapshot,
-            )
-            uow.strategy.add_revision(revision)
-            record_change(
-                uow,
-                at=revision.created_at,
-                person_id=operator,
-                action="strategy.exported",
-                entity="strategy",
-                entity_id=number,
-                after={"revision": number, "items": len(snapshot["items"])},
-            )
+            revision = new_revision(uow, operator, note, self._clock())
             uow.commit()
         return revision
 
@@ -437,16 +416,7 @@ class StrategyService(StrategyViews):
             unit = uow.units.get(fields.unit_id)
             if unit is not None and unit.head_id is not None:
                 fields = ItemFields(**{**asdict(fields), "owner_id": unit.head_id})
-        clean = check_fields(kind, fields)
-        if clean.unit_id is not None:
-            place_of(uow, clean.unit_id)
-        if clean.owner_id is not None:
-            active = uow.strategy.person_active(clean.owner_id)
-            if active is None:
-                raise FunnelError(f"There is no person {clean.owner_id} to own it.")
-            if not active:
-                raise FunnelError("A deactivated person cannot own a strategy item.")
-        return clean
+        return check_item_fields(uow, kind, fields)
 
     def _parents(self, uow: StorageUnitOfWork, parent_ids: Sequence[int]) -> list[FunnelNode]:
         wanted = sorted(set(parent_ids))
@@ -557,3 +527,55 @@ def _checked_line(line: PolicyLineRecord) -> PolicyLineRecord:
         line.account_id,
         line.note.strip()[:500],
     )
+
+
+def check_item_fields(
+    uow: StorageUnitOfWork, kind: StrategyItemType, fields: ItemFields
+) -> ItemFields:
+    """The fields cleaned, or why not: the funnel's needs, a real unit, an active owner.
+
+    Raises:
+        FunnelError: a part is missing, or the owner is unknown or deactivated.
+        KeyError: there is no such unit.
+    """
+    clean = check_fields(kind, fields)
+    if clean.unit_id is not None:
+        place_of(uow, clean.unit_id)
+    if clean.owner_id is not None:
+        active = uow.strategy.person_active(clean.owner_id)
+        if active is None:
+            raise FunnelError(f"There is no person {clean.owner_id} to own it.")
+        if not active:
+            raise FunnelError("A deactivated person cannot own a strategy item.")
+    return clean
+
+
+def new_revision(uow: StorageUnitOfWork, operator: int, note: str, at: datetime) -> RevisionRecord:
+    """Keep the strategy as a new revision, audited, in the caller's unit of work.
+
+    Raises:
+        NotAllowed: the operator may edit no part of the strategy.
+    """
+    actor = actor_of(uow, operator)
+    require_some_part(uow, actor, "export the strategy")
+    number = (uow.strategy.last_revision() or 0) + 1
+    snapshot = snapshot_of(uow, number)
+    revision = RevisionRecord(
+        number=number,
+        created_at=at,
+        person_id=operator,
+        person_name=actor.name,
+        note=note.strip()[:500],
+        snapshot=snapshot,
+    )
+    uow.strategy.add_revision(revision)
+    record_change(
+        uow,
+        at=at,
+        person_id=operator,
+        action="strategy.exported",
+        entity="strategy",
+        entity_id=number,
+        after={"revision": number, "items": len(snapshot["items"])},
+    )
+    return revision

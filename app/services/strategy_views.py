@@ -309,6 +309,7 @@ def snapshot_of(uow: StorageUnitOfWork, number: int) -> dict[str, Any]:
                 **fields_json(r.fields),
                 "position": r.position,
                 "parents": sorted(parents.get(r.id, [])),
+                "created": r.created_at.date().isoformat(),
             }
             for r in items
         },

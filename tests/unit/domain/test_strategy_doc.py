@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.domain.strategy_doc import StrategyDoc, StrategyItemDoc, dependents, validate
+from app.domain.strategy_doc import StrategyDoc, StrategyItemDoc, dependents, incomplete, validate
 from tests.unit.domain.strategy_data import small_doc, social_goal, tactic
 
 
@@ -22,9 +22,9 @@ def test_a_valid_funnel_has_no_problems() -> None:
 
 def test_a_tactic_needs_exactly_one_social_goal_and_a_horizon() -> None:
     doc = with_item(small_doc(), tactic("t9", "sg1", parents=(), horizon=None))
-    assert messages(doc) == [
-        ("t9", "a tactic serves exactly one social goal (it has none)"),
-        ("t9", "a tactic needs a horizon (short, medium or long)"),
+    assert messages(doc) == [("t9", "a tactic serves exactly one social goal (it has none)")]
+    assert [(p.item_id, p.message) for p in incomplete(doc)] == [
+        ("t9", "a tactic needs a horizon (short, medium or long)")
     ]
     two = with_item(small_doc(), tactic("t9", "sg1", parents=("sg1", "dg1")))
     assert ("t9", "a tactic serves exactly one social goal (not 2)") in messages(two)
@@ -35,13 +35,19 @@ def test_a_social_goal_needs_its_inputs_a_kpi_and_an_owner() -> None:
     bare = social_goal(
         "s9", kpi="", kpi_target=None, kpi_unit="", baseline=None, deadline=None, owner=None
     )
-    found = [m for i, m in messages(with_item(small_doc(), bare)) if i == "s9"]
-    assert found == [
+    doc = with_item(small_doc(), bare)
+    assert [m for i, m in messages(doc) if i == "s9"] == [
         "a social goal derives from at least one business or department goal"
-        " and at least one audience insight",
-        "a social goal needs a KPI, a numeric target, the target's unit, a baseline,"
-        " a deadline, an owner",
+        " and at least one audience insight"
     ]
+    assert [(p.item_id, p.message) for p in incomplete(doc)] == [
+        (
+            "s9",
+            "a social goal needs a KPI, a numeric target, the target's unit, a baseline,"
+            " a deadline, an owner",
+        )
+    ]
+    assert incomplete(small_doc()) == []
 
 
 def test_dangling_references_wrong_types_cycles_and_duplicate_ids() -> None:
