@@ -338,24 +338,35 @@ class WorkspaceSource:
         )
 
     def names(self) -> EditorNames:
-        """The workspace's units (as name paths), active people and accounts."""
+        """Units (as paths, in tree order), the people who may own an item, the accounts."""
+        with refusals():
+            known = self._services.strategy_files.names(self.operator_id)
         units = self._services.inbox.units()
-        by_id = {u.id: u for u in units}
-
-        def path(unit_id: int) -> str:
-            parts: list[str] = []
-            at = by_id.get(unit_id)
-            while at is not None and len(parts) < 64:
-                parts.append(at.name)
-                at = by_id.get(at.parent_id) if at.parent_id is not None else None
-            return "/".join(reversed(parts))
-
         people = self._services.directory.people()
-        accounts = self._services.directory.accounts()
         return EditorNames(
-            units=tuple(Choice(str(u.id), path(u.id)) for u in units),
+            units=tuple(Choice(str(u.id), known.path(u.id) or u.name) for u in units),
             people=tuple(Choice(str(p.id), f"{p.name} <{p.email}>") for p in people),
-            accounts=tuple(Choice(str(a.id), f"@{a.handle} ({a.network})") for a in accounts),
+            accounts=tuple(
+                Choice(str(i), f"@{handle} ({network})")
+                for i, (network, handle) in known.accounts.items()
+            ),
+        )
+
+    def file_hints(self) -> EditorNames:
+        """The names as a file writes them (paths, e-mails, handles), to complete typing with.
+
+        A file window opened from this workspace offers them.
+        """
+        with refusals():
+            known = self._services.strategy_files.names(self.operator_id)
+        people = self._services.directory.people()
+        return EditorNames(
+            units=tuple(Choice(p, p) for p in sorted(known.unit_paths.values(), key=str.casefold)),
+            people=tuple(Choice(p.email, f"{p.name} <{p.email}>") for p in people),
+            accounts=tuple(
+                Choice(handle, f"@{handle}") for _network, handle in known.accounts.values()
+            ),
+            free_text=True,
         )
 
     def served(self, key: str) -> GoalServed:

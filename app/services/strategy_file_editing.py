@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -28,6 +28,7 @@ from app.domain.strategy_doc import (
     PolicyLineDoc,
     StrategyDoc,
     StrategyItemDoc,
+    incomplete,
     sorted_items,
     sorted_lines,
     validate,
@@ -80,6 +81,10 @@ NO_CONTENT_IN_A_FILE = (
     "A strategy file holds the strategy only: the posts, replies and conversations that served "
     "a goal are in the workspace."
 )
+INCOMPLETE = "Items lacking a part they need"
+INCOMPLETE_NOTE = (
+    "An import takes them as they are, but an item added or changed there needs every part."
+)
 NOTE_MAX = 500
 
 
@@ -125,6 +130,7 @@ class FileSource:
         path: Path | None = None,
         file: StrategyFile | None = None,
         today: date | None = None,
+        hints: EditorNames | None = None,
     ) -> None:
         self._lock = threading.RLock()
         self._doc = doc
@@ -133,10 +139,19 @@ class FileSource:
         self._file = file
         self._today = today
         self._born: set[str] = set()  # ids made here: deleting one records nothing
+        self._hints = hints  # names a workspace knows, to complete a person's typing
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, today: date | None = None) -> FileSource:
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        today: date | None = None,
+        hints: EditorNames | None = None,
+    ) -> FileSource:
         """Read the file; a doc that breaks the funnel opens, with its problems listed.
+
+        ``hints``: names a workspace knows (paths, e-mails, handles) to complete typing with.
 
         Raises:
             StrategyFileError: not a strategy file (not YAML, a wrong field, a duplicate id…),
@@ -144,7 +159,7 @@ class FileSource:
             OSError: it cannot be read.
         """
         file = read_strategy_file(path, check_funnel=False)
-        return cls(file.doc, path=Path(path), file=file, today=today)
+        return cls(file.doc, path=Path(path), file=file, today=today, hints=hints)
 
     # -- what it holds ----------------------------------------------------------------------
 
@@ -183,7 +198,7 @@ class FileSource:
             policy=tuple(_policy_row(line) for line in sorted_lines(doc)),
             missing=_sections(doc, today),
             problems=tuple(ProblemRow(p.item_id, sentence(p.message)) for p in validate(doc)),
-            names=_names(doc),
+            names=_names(doc, self._hints),
             today=today,
         )
 
@@ -529,16 +544,27 @@ def _policy_row(line: PolicyLineDoc) -> PolicyRow:
     )
 
 
-def _names(doc: StrategyDoc) -> EditorNames:
-    """The names a file already uses, to complete what a person types."""
+def _names(doc: StrategyDoc, hints: EditorNames | None) -> EditorNames:
+    """The names the file already uses and those ``hints`` knows, to complete typing with."""
     units = {i.unit for i in doc.items.values() if i.unit}
     units |= {line.unit for line in doc.policy.values() if line.unit}
     people = {i.owner for i in doc.items.values() if i.owner}
     accounts = {line.account for line in doc.policy.values() if line.account}
+
+    def merged(
+        used: Iterable[str | None], known: tuple[Choice, ...], label: str
+    ) -> tuple[Choice, ...]:
+        choices = {c.value: c for c in known}
+        for value in used:
+            if value is not None and value not in choices:
+                choices[value] = Choice(value, label.format(value))
+        return tuple(sorted(choices.values(), key=lambda c: c.label.casefold()))
+
+    hints = hints or EditorNames()
     return EditorNames(
-        units=tuple(Choice(u, u) for u in sorted(units, key=str.casefold)),
-        people=tuple(Choice(p, p) for p in sorted(people, key=str.casefold)),
-        accounts=tuple(Choice(a, f"@{a}") for a in sorted(accounts, key=str.casefold)),
+        units=merged(units, hints.units, "{}"),
+        people=merged(people, hints.people, "{}"),
+        accounts=merged(accounts, hints.accounts, "@{}"),
         free_text=True,
     )
 
@@ -555,4 +581,10 @@ def _sections(doc: StrategyDoc, today: date) -> tuple[GapSection, ...]:
     for key, ids in lists.items():
         entries = tuple(GapEntry(i, doc.items[i].title) for i in ids)
         sections.append(GapSection(key, GAP_SECTIONS[key], entries))
+    lacking = tuple(
+        GapEntry(p.item_id, f"{doc.items[p.item_id].title}: {sentence(p.message)}")
+        for p in incomplete(doc)
+        if p.item_id is not None
+    )
+    sections.append(GapSection("parts", INCOMPLETE, lacking, INCOMPLETE_NOTE if lacking else ""))
     return tuple(sections)

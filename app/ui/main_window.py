@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
         for closed in [w for w in self.strategy_windows if not w.isVisible()]:
             self.strategy_windows.remove(closed)  # closed since: let them go
             closed.deleteLater()
-        window = StrategyFileWindow()
+        window = StrategyFileWindow(hints=self.strategy.source.file_hints)
         self.strategy_windows.append(window)
         window.resize(min(1600, self.width()), min(960, self.height()))
         window.show()

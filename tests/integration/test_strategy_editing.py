@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from app.domain.enums import StrategyItemType
+from app.domain.strategy_file import dump_strategy
 from app.models import AuditEntry, Conversation
 from app.services.container import Services
 from app.services.strategy_editing import (
@@ -19,7 +21,9 @@ from app.services.strategy_editing import (
     StrategyState,
     WorkspaceSource,
 )
+from app.services.strategy_file_editing import FileSource
 from tests.integration.demo_lookup import person_id, social_goal
+from tests.unit.domain.strategy_data import small_doc
 
 T = StrategyItemType
 
@@ -179,3 +183,21 @@ def test_what_served_a_goal_pages_on_without_repeats(demo_services: Services) ->
     assert len(drafts) == min(50, counts.posts + counts.replies) > 0
     with pytest.raises(Refused, match="not a social goal"):
         source.served(_first(source.load(), T.TACTIC))
+
+
+def test_a_file_opened_from_the_workspace_completes_with_its_names(
+    demo_services: Services, tmp_path: Path
+) -> None:
+    hints = _source(demo_services, "helena.marsh").file_hints()
+    assert hints.free_text
+    assert "Acme Mobility/Customer Care" in {c.value for c in hints.units}
+    helena = next(c for c in hints.people if c.label.startswith("Helena Marsh"))
+    assert helena.value == "helena.marsh@acme-mobility.example"
+    assert "acme" in {c.value for c in hints.accounts}
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(dump_strategy(small_doc()), encoding="utf-8")
+    names = FileSource.open(plan, hints=hints).load().names
+    units = [c.value for c in names.units]
+    assert "Acme/Care" in units  # the file's own names stay among them
+    assert "Acme Mobility/Customer Care" in units
+    assert len(units) == len(set(units))

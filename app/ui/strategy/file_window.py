@@ -13,7 +13,9 @@ edited and its path, and :attr:`StrategyFileWindow.file_menu` is where such an a
 
 from __future__ import annotations
 
+import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.config import RESOURCES
 from app.domain.strategy_doc import StrategyDoc
 from app.domain.strategy_file import StrategyFileError
+from app.services.strategy_editing import EditorNames
 from app.services.strategy_file_editing import FileSource
 from app.ui.labels import plain_label
 from app.ui.strategy.editor import Outcome, StrategyEditor, attempt
@@ -38,6 +41,8 @@ from app.ui.strategy.editor import Outcome, StrategyEditor, attempt
 EXIT_OK, EXIT_ERROR = 0, 2
 FILTER = "Strategy files (*.yaml *.yml);;All files (*)"
 UNTITLED = "Untitled strategy"
+Hints = Callable[[], EditorNames]
+log = logging.getLogger("quiver.ui.strategy")
 
 
 def choose_file_to_open(parent: QWidget, folder: str) -> str | None:
@@ -100,10 +105,16 @@ class FileDocument:
     dirty: bool
 
 
-def _open(path: str) -> FileSource | str:
+def _open(path: str, hints: Hints | None) -> FileSource | str:
     """Read the file (worker thread): the source, or why not in words."""
+    known = None
+    if hints is not None:
+        try:
+            known = hints()
+        except Exception:  # the workspace's names only complete typing: the file opens anyway
+            log.warning("the workspace's names for completion could not be read", exc_info=True)
     try:
-        return FileSource.open(path)
+        return FileSource.open(path, hints=known)
     except (StrategyFileError, OSError) as e:
         return refusal_text(path, e)
 
@@ -120,9 +131,11 @@ class StrategyFileWindow(QMainWindow):
     #: Saving was refused (the words shown).
     save_failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, hints: Hints | None = None, parent: QWidget | None = None) -> None:
+        """Build it; ``hints`` reads names a workspace knows (completion; any thread)."""
         super().__init__(parent)
         self.setObjectName("strategyFileWindow")
+        self._hints = hints
         self.source = FileSource(StrategyDoc())
         self.dirty = False
         self.ever_opened = False
@@ -210,7 +223,8 @@ class StrategyFileWindow(QMainWindow):
                 self.save()
                 return
         self.statusBar().showMessage(f"Opening {path}…")
-        self.editor.submit(lambda: _open(path), self._on_opened)
+        hints = self._hints
+        self.editor.submit(lambda: _open(path, hints), self._on_opened)
 
     def _on_opened(self, result: FileSource | str) -> None:
         if isinstance(result, str):

@@ -154,7 +154,7 @@ class ItemForm(QWidget):
             ("Horizon", self.horizon),
             ("Derives from", self.parents),
         ):
-            self.rows.addRow(label, widget)
+            self.rows.addRow(plain_label(label, wrap=False), widget)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button, 0, TOP_LEFT)
         buttons.addWidget(self.outcome, 1)

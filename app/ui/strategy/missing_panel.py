@@ -61,12 +61,12 @@ class MissingPanel(QWidget):
             total += len(state.problems)
         for gap in state.missing:
             section = self._section(gap.name, len(gap.entries), None)
+            for entry in gap.entries:
+                self._entry(section, entry, None)
             if gap.note:
                 self._note(section, gap.note)
             elif not gap.entries:
                 self._note(section, "Nothing: every one is there.")
-            for entry in gap.entries:
-                self._entry(section, entry, None)
             total += len(gap.entries)
         self.tree.expandAll()
         self.summary.setText(

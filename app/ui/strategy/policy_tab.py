@@ -110,7 +110,7 @@ class PolicyTab(QWidget):
             ("Account", self.account),
             ("Note", self.note),
         ):
-            form.addRow(label, widget)
+            form.addRow(plain_label(label, wrap=False), widget)
         self.new_button = QPushButton("New line")
         self.new_button.clicked.connect(self.clear_form)
         self.add_button = QPushButton("Add the line")

@@ -199,14 +199,29 @@ def test_policy_lines_are_checked_added_and_deleted_by_their_ids(plan: Path) -> 
     assert source.doc.deleted["pl2"] is None
 
 
-def test_a_hand_written_problem_opens_and_is_listed(tmp_path: Path) -> None:
+def test_a_hand_written_gap_opens_and_is_listed_with_what_it_lacks(tmp_path: Path) -> None:
     path = tmp_path / "hand.yaml"
     text = dump_strategy(small_doc()).replace("    cadence: daily\n", "    cadence: ''\n", 1)
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(StrategyFileError):
+    state = FileSource.open(path, today=TODAY).load()
+    assert state.problems == ()  # an import takes it as it is
+    parts = next(s for s in state.missing if s.key == "parts")
+    assert [(e.key, e.title) for e in parts.entries] == [
+        ("tc1", "Tactic tc1: A tactic needs a cadence.")
+    ]
+    assert parts.note
+
+
+def test_a_dangling_parent_written_by_hand_opens_as_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "hand.yaml"
+    text = dump_strategy(small_doc()).replace("      - sg1\n", "      - sg9\n", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StrategyFileError, match="dangling reference"):
         read_strategy_file(path)  # what an import would say
     state = FileSource.open(path, today=TODAY).load()
-    assert [(p.key, p.message) for p in state.problems] == [("tc1", "A tactic needs a cadence.")]
+    assert [(p.key, p.message) for p in state.problems] == [
+        ("tc1", "Dangling reference: the parent sg9 does not exist.")
+    ]
 
 
 def test_a_malformed_file_is_refused_with_its_line(tmp_path: Path) -> None:
