@@ -1,0 +1,1 @@
+"""The strategy screens: the funnel, its timeline, and importing a strategy file."""
