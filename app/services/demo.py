@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, insert, select
 
@@ -939,6 +939,7 @@ class _ConversationWriter:
         self._db = db
         self._ids = ids
         self._rng = random.Random(seed * 7919 + 1)
+        self._goal_rng = random.Random(seed * 31 + 7)  # its own: the rest stays as it was
         self._text = TextFactory()
         self._now_ms = to_epoch_ms(now)
         self._topics = list(TOPIC_WEIGHTS)
@@ -1011,6 +1012,23 @@ class _ConversationWriter:
         if r < 0.86:
             return "x_main"
         return "fb_page"
+
+    #: Which conversations community managers tagged with the social goal they served.
+    GOAL_TAGS: ClassVar[dict[str, tuple[str, float]]] = {
+        "praise": ("sg_community", 0.5),
+        "sales_lead": ("sg_leads", 0.7),
+        "partnership": ("sg_leads", 0.3),
+        "complaint": ("sg_response", 0.25),  # answered ones only
+        "question": ("sg_response", 0.15),
+    }
+
+    def _goal_for(self, topic: str, answered: bool) -> int | None:
+        goal, share = self.GOAL_TAGS.get(topic, ("", 0.0))
+        if not goal or goal not in self._ids.goals or self._goal_rng.random() >= share:
+            return None
+        if goal == "sg_response" and not answered:
+            return None
+        return self._ids.goals[goal]
 
     def _one(
         self,
@@ -1118,7 +1136,7 @@ class _ConversationWriter:
                 "routing_reason": fit(decision.reason, REASON),
                 "spam_score": decision.spam_score,
                 "spam_reasons": decision.spam_reasons,
-                "social_goal_id": None,
+                "social_goal_id": self._goal_for(topic, first_out is not None),
                 "created_at": start_ms,
                 "claimed_at": (first_in or start_ms) if assignee else None,
                 "resolved_at": last_ms if status == ConversationStatus.RESOLVED else None,

@@ -488,6 +488,49 @@ class TriageService:
             uow.commit()
         return conversation_id
 
+    def social_goal(self, conversation_id: int) -> tuple[int, str] | None:
+        """The social goal the conversation is tagged with, (id, title); None: none."""
+        with self._db.uow() as uow:
+            return uow.triage.social_goal(conversation_id)
+
+    def social_goals(self) -> list[tuple[int, str]]:
+        """The strategy's social goals, (id, title), for the tag picker."""
+        with self._db.uow() as uow:
+            return uow.triage.social_goals()
+
+    def set_social_goal(self, operator: int, conversation_id: int, goal_id: int | None) -> int:
+        """Tag the conversation with the social goal it serves (None: with none).
+
+        Raises:
+            NotAllowed: the operator may not work conversations in its unit.
+            TriageError: no such conversation, or ``goal_id`` is not a social goal.
+        """
+        now = self._clock()
+        with self._db.uow() as uow:
+            state = self._state(uow, conversation_id)
+            actor = self._require(uow, operator, state, "tag its conversations")
+            before = uow.triage.social_goal(conversation_id)
+            goals = dict(uow.triage.social_goals())
+            if goal_id is not None and goal_id not in goals:
+                raise TriageError("That is not a social goal of the strategy (any more).")
+            if (before[0] if before else None) == goal_id:
+                return conversation_id
+            uow.triage.set_social_goal(conversation_id, goal_id)
+            old = {"social_goal_id": before[0], "social_goal": before[1]} if before else None
+            new = {"social_goal_id": goal_id, "social_goal": goals[goal_id]} if goal_id else None
+            self._record(
+                uow,
+                actor,
+                state,
+                now,
+                ConversationEventKind.TAGGED if new else ConversationEventKind.UNTAGGED,
+                "conversation.social_goal",
+                before=old,
+                after=new or old,
+            )
+            uow.commit()
+        return conversation_id
+
     def add_note(self, operator: int, conversation_id: int, text: str) -> int:
         """An internal note (plain text, never sent); at most 10,000 characters.
 

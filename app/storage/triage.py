@@ -22,6 +22,7 @@ from app.models import (
     ConversationTag,
     Note,
     Person,
+    StrategyItem,
     Tag,
 )
 
@@ -248,6 +249,31 @@ class SqlTriage:
             )
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def social_goal(self, conversation_id: int) -> tuple[int, str] | None:
+        """The social goal the conversation is tagged with: (id, title), or None."""
+        row = self._s.execute(
+            select(StrategyItem.id, StrategyItem.title)
+            .join(Conversation, Conversation.social_goal_id == StrategyItem.id)
+            .where(Conversation.id == conversation_id)
+        ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def social_goals(self) -> list[tuple[int, str]]:
+        """Every social goal of the strategy, (id, title), in the strategy's order."""
+        rows = self._s.execute(
+            select(StrategyItem.id, StrategyItem.title)
+            .where(StrategyItem.type == "social_goal")
+            .order_by(StrategyItem.position, StrategyItem.id)
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def set_social_goal(self, conversation_id: int, goal_id: int | None) -> None:
+        self._s.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(social_goal_id=goal_id)
+        )
 
     def add_note(self, conversation_id: int, person_id: int, text: str, at: datetime) -> int:
         note = Note(conversation_id=conversation_id, person_id=person_id, text=text, created_at=at)

@@ -366,6 +366,7 @@ def test_what_served_a_social_goal(demo_services: Services) -> None:
     assert [d.key for d in page + rest] == sorted((d.key for d in page + rest), reverse=True)
 
     with s.db.engine.begin() as conn:
+        conn.execute(update(Conversation).values(social_goal_id=None))  # the demo's tags aside
         tagged = list(conn.scalars(select(Conversation.id).order_by(Conversation.id).limit(5)))
         conn.execute(
             update(Conversation).where(Conversation.id.in_(tagged)).values(social_goal_id=goal)

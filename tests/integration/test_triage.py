@@ -266,6 +266,43 @@ def test_details_and_tag_names_read_what_the_actions_wrote(demo_services: Servic
     assert names == sorted(names)
 
 
+def test_a_conversation_is_tagged_with_the_social_goal_it_served(demo_services: Services) -> None:
+    s = demo_services
+    tom, jamal = _person(s, "tom.becker"), _person(s, "jamal.carter")
+    helena = person_id(s, "helena.marsh")
+    (cid,) = _conversations(s, _unit(s, "Orders & Delivery"))
+    goals = s.triage.social_goals()
+    assert len(goals) >= 3
+    goal_id, title = goals[0]
+    s.triage.set_social_goal(tom, cid, None)  # the demo may have tagged it already
+    served = s.strategy.goal_served(helena, goal_id).conversations
+    s.triage.set_social_goal(tom, cid, goal_id)
+    assert s.triage.social_goal(cid) == (goal_id, title)
+    assert s.strategy.goal_served(helena, goal_id).conversations == served + 1
+    listed = s.strategy.goal_conversations(helena, goal_id, limit=500)
+    assert cid in [c.id for c in listed]
+    # Only a social goal, and only by someone who works the conversation's unit.
+    other = next(o.item.id for o in s.strategy.outline(helena).items if o.item.type == "tactic")
+    with pytest.raises(TriageError, match="not a social goal"):
+        s.triage.set_social_goal(tom, cid, other)
+    with pytest.raises(NotAllowed, match="Orders"):
+        s.triage.set_social_goal(jamal, cid, None)
+    s.triage.set_social_goal(tom, cid, goal_id)  # the same again: nothing recorded
+    s.triage.set_social_goal(tom, cid, None)
+    assert s.triage.social_goal(cid) is None
+    events = [(e.kind, (e.after or {}).get("social_goal")) for e in _events(s, cid)]
+    assert events[-2:] == [("tagged", title), ("untagged", title)]
+    assert _audit(s, cid)[-2:] == ["conversation.social_goal", "conversation.social_goal"]
+
+
+def test_the_demo_tags_conversations_with_the_goals_they_served(demo_services: Services) -> None:
+    s = demo_services
+    helena = person_id(s, "helena.marsh")
+    counts = [s.strategy.goal_served(helena, g).conversations for g, _ in s.triage.social_goals()]
+    assert sum(counts) > 0
+    assert sum(1 for n in counts if n) >= 3
+
+
 # -- concurrent claims ------------------------------------------------------------------------
 
 ROUNDS = 8

@@ -157,6 +157,16 @@ def test_a_triage_session_with_the_keyboard_only(
         _key(qtbot, Qt.Key.Key_Return)
     assert "qa-keyboard" in s.triage.tags(cid)
     assert "qa-keyboard" in inbox.thread_pane.tags.text()
+    # t again: the social goal the conversation served, chosen from the strategy's.
+    _key(qtbot, Qt.Key.Key_T)
+    picker = _dialog(qtbot, window, TagPicker)
+    goal_id, title = s.triage.social_goals()[1]
+    assert picker.goal.count() == len(s.triage.social_goals()) + 1  # and "No social goal"
+    picker.goal.setCurrentIndex(picker.goal.findData(goal_id))
+    with qtbot.waitSignal(inbox.conversation_refreshed, timeout=5000):
+        _key(qtbot, Qt.Key.Key_Return)
+    assert s.triage.social_goal(cid) == (goal_id, title)
+    assert "qa-keyboard" in s.triage.tags(cid)  # the tags stay as they were
 
     # h: hand over to Technical Support with a reason and a note.
     _key(qtbot, Qt.Key.Key_H)
@@ -197,8 +207,8 @@ def test_a_triage_session_with_the_keyboard_only(
     assert resets == []
 
     kinds = [e.event.kind for e in s.triage.history(cid)]
-    assert kinds[-4:] == ["claimed", "tagged", "handed_over", "status"]
-    assert {e.event.person_name for e in s.triage.history(cid)[-4:]} == {"Marcus Kelly"}
+    assert kinds[-5:] == ["claimed", "tagged", "tagged", "handed_over", "status"]
+    assert {e.event.person_name for e in s.triage.history(cid)[-5:]} == {"Marcus Kelly"}
 
 
 def test_a_refusal_and_a_lost_claim_are_said_in_words(

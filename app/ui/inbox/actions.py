@@ -239,11 +239,19 @@ class TriageActions(QObject):
         if row is None:
             return
         triage, cid = self._services.triage, row.id
-        dialog = TagPicker(triage.tags(cid), triage.tag_names(), self._host)
+        current = triage.social_goal(cid)
+        dialog = TagPicker(
+            triage.tags(cid),
+            triage.tag_names(),
+            self._host,
+            goals=triage.social_goals(),
+            goal=current[0] if current else None,
+        )
 
         def accepted() -> None:
             add, remove = dialog.changes()
-            if not add and not remove:
+            goal_changed, goal = dialog.goal_change()
+            if not add and not remove and not goal_changed:
                 return
             me = self._operator.id
 
@@ -252,9 +260,13 @@ class TriageActions(QObject):
                     triage.add_tag(me, cid, name)
                 for name in remove:
                     triage.remove_tag(me, cid, name)
+                if goal_changed:
+                    triage.set_social_goal(me, cid, goal)
                 return cid
 
             words = [f"+{t}" for t in add] + [f"-{t}" for t in remove]
+            if goal_changed:
+                words.append(f"social goal: {dialog.goal.currentText()}")
             self._run(cid, apply, "Tags: " + ", ".join(words))
 
         self._show(dialog, accepted)

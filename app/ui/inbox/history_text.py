@@ -60,6 +60,10 @@ def describe(event: NewEvent, units: Mapping[int, str], people: Mapping[int, str
         return f"set the status from {_status(old)} to {_status(new)}"
     if kind == ConversationEventKind.PRIORITY:
         return f"set the priority to {after.get('priority', '?')}"
+    if kind == ConversationEventKind.TAGGED and "social_goal" in after:
+        return f"tagged it with the social goal “{after.get('social_goal', '')}”"
+    if kind == ConversationEventKind.UNTAGGED and "social_goal" in after:
+        return f"removed the social goal “{after.get('social_goal', '')}”"
     if kind == ConversationEventKind.TAGGED:
         return f"tagged it “{after.get('tag', '')}”"
     if kind == ConversationEventKind.UNTAGGED:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QCompleter,
     QDialog,
     QDialogButtonBox,
@@ -34,7 +35,13 @@ class TagPicker(QDialog):
     """Edits the conversation's tags; :meth:`changes` says what to add and what to remove."""
 
     def __init__(
-        self, current: Sequence[str], known: Sequence[str], parent: QWidget | None = None
+        self,
+        current: Sequence[str],
+        known: Sequence[str],
+        parent: QWidget | None = None,
+        *,
+        goals: Sequence[tuple[int, str]] = (),
+        goal: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("tagPicker")
@@ -52,6 +59,16 @@ class TagPicker(QDialog):
         self.list = _TagList()
         self.list.setObjectName("tagList")
         self.list.addItems(list(current))
+        # The social goal the conversation served (the Strategy screen lists them per goal).
+        self._goal_before = goal
+        self.goal = QComboBox()
+        self.goal.setObjectName("goalCombo")
+        self.goal.addItem("No social goal", None)
+        for goal_id, title in goals:
+            self.goal.addItem(title, goal_id)
+        self.goal.setCurrentIndex(max(0, self.goal.findData(goal)))
+        self.goal.setToolTip("the social goal of the strategy this conversation serves")
+        self.goal.setVisible(bool(goals) or goal is not None)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -62,6 +79,9 @@ class TagPicker(QDialog):
         layout.addWidget(self.edit)
         layout.addWidget(plain_label(HINT, object_name="dialogHint"))
         layout.addWidget(self.list)
+        if self.goal.isVisibleTo(self):
+            layout.addWidget(plain_label("Serves the social goal", object_name="dialogHint"))
+        layout.addWidget(self.goal)
         layout.addWidget(buttons)
         self.edit.setFocus()
 
@@ -80,6 +100,11 @@ class TagPicker(QDialog):
         return [t for t in after if t not in self._before], [
             t for t in self._before if t not in after
         ]
+
+    def goal_change(self) -> tuple[bool, int | None]:
+        """(whether the social goal changed, the one chosen; None: none)."""
+        chosen = self.goal.currentData()
+        return chosen != self._goal_before, chosen
 
     def _on_edit_return_pressed(self) -> None:
         popup = self.edit.completer().popup()

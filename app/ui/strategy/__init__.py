@@ -1,1 +1,1 @@
-"""The Strategy screen and the strategy file editor: one funnel editor over either source."""
+"""The strategy screens: the funnel editor, its timeline, strategy files and their import."""
