@@ -235,6 +235,10 @@ class StrategySource(Protocol):
     def has_units(self) -> bool:
         """Whether the source knows every unit (so which lack department goals)."""
 
+    @property
+    def writes_through(self) -> bool:
+        """Whether a change is stored as it is made (a file waits for Save)."""
+
     def load(self) -> StrategyState: ...
 
     def create(
@@ -306,6 +310,7 @@ class WorkspaceSource:
 
     has_served = True
     has_units = True
+    writes_through = True
 
     def __init__(self, services: Services, operator_id: int) -> None:
         self._services = services

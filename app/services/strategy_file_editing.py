@@ -73,10 +73,7 @@ from app.services.strategy_editing import (
 
 __all__ = ["NO_UNITS_IN_A_FILE", "FileSource", "StrategyFileError", "write_atomically"]
 
-NO_UNITS_IN_A_FILE = (
-    "A strategy file has no list of the units, so which of them lack department goals shows "
-    "only in the workspace."
-)
+NO_UNITS_IN_A_FILE = "Only the workspace can tell: a file has no list of its units."
 NO_CONTENT_IN_A_FILE = (
     "A strategy file holds the strategy only: the posts, replies and conversations that served "
     "a goal are in the workspace."
@@ -122,6 +119,7 @@ class FileSource:
 
     has_served = False
     has_units = False
+    writes_through = False  # the file changes on save()
 
     def __init__(
         self,

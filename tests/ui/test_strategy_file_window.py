@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from app.domain.strategy_file import dump_strategy, read_strategy_file
 from app.services.strategy_file_editing import INCOMPLETE
 from app.ui.strategy import file_window
+from app.ui.strategy.editor import UNSAVED
 from app.ui.strategy.file_window import StrategyFileWindow, run_file_editor
 from app.ui.strategy.missing_panel import PROBLEMS
 from app.ui.strategy.outline import MISSION_KEY
@@ -57,7 +58,7 @@ def test_an_edit_saved_with_ctrl_s_reads_back_with_the_comment_kept(qtbot: Any, 
     editor.form.cadence.setText("hourly")
     with qtbot.waitSignal(editor.outcome_shown, timeout=LOAD_MS) as said:
         editor.form.save_button.click()
-    assert said.args[0] == "Saved."
+    assert said.args[0] == UNSAVED
     qtbot.waitUntil(lambda: window.dirty, timeout=LOAD_MS)
     assert window.windowTitle().startswith("• plan.yaml")
     assert COMMENT in plan.read_text(encoding="utf-8")  # nothing written before Save
@@ -95,7 +96,8 @@ def test_a_file_has_no_units_list_and_holds_no_posts_and_says_so(qtbot: Any, pla
     tree = editor.missing.tree
     units = tree.topLevelItem(0)
     assert units.text(0).startswith("Units without department goals")
-    assert "no list of the units" in units.child(0).text(0)
+    assert "no list of its units" in units.child(0).text(0)
+    assert units.text(0).endswith("(—)")
 
 
 def test_a_malformed_file_is_refused_with_its_line_and_item(qtbot: Any, tmp_path: Path) -> None:

@@ -17,23 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QMenu,
     QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
-    QToolButton,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.enums import StrategyItemType
-from app.domain.strategy_funnel import ALLOWED_PARENTS, FUNNEL_ORDER, TYPE_NAMES
+from app.domain.strategy_funnel import ALLOWED_PARENTS, TYPE_NAMES
 from app.services.strategy_editing import (
     DependentRow,
     GapEntry,
@@ -47,6 +42,7 @@ from app.ui.strategy.confirm import ConfirmDialog, dependents_text
 from app.ui.strategy.item_form import FormRequest, ItemForm, MissionForm
 from app.ui.strategy.missing_panel import MissingPanel
 from app.ui.strategy.outline import KEY_ROLE, KIND_ROLE, MISSION_KEY, SECTION_NAMES, OutlineModel
+from app.ui.strategy.outline_panel import OutlinePanel
 from app.ui.strategy.policy_tab import PolicyTab
 from app.ui.strategy.served import ServedPanel
 from app.ui.strategy.timeline import TacticTimeline
@@ -55,6 +51,7 @@ from app.ui.tasks import SerialTaskRunner
 log = logging.getLogger("quiver.ui.strategy")
 
 T = StrategyItemType
+UNSAVED = "Changed. The file itself changes when you save it (Ctrl+S)."
 TIMELINE_NOTE = (
     "Each bar runs from the day a tactic was made to the end of its horizon (short 3 months, "
     "medium 12, long 36). Red: past its horizon, due for review. Click a bar to edit it."
@@ -108,46 +105,17 @@ class StrategyEditor(QWidget):
         self.busy = 0  # jobs asked for whose result has not arrived
 
         self.model = OutlineModel(self)
-        self.tree = QTreeView()
-        self.tree.setObjectName("strategyOutline")
-        self.tree.setModel(self.model)
-        self.tree.setHeaderHidden(True)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.outline = OutlinePanel(self.model)
+        self.tree = self.outline.tree
+        self.add_actions = self.outline.add_actions
+        self.add_button, self.delete_button = self.outline.add_button, self.outline.delete_button
+        self.up_button, self.down_button = self.outline.up_button, self.outline.down_button
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection_changed)
-        self.add_menu = QMenu(self)
-        self.add_actions: dict[StrategyItemType, QAction] = {}
-        for kind in FUNNEL_ORDER:
-            text = TYPE_NAMES[kind].capitalize()
-            if kind == T.TACTIC:
-                text += " (under the selected social goal)"
-            action = self.add_menu.addAction(text)
-            action.setData(kind.value)
+        for action in self.add_actions.values():
             action.triggered.connect(self._on_add_action_triggered)
-            self.add_actions[kind] = action
-        self.add_button = _tool("Add", "add an item to the funnel")
-        self.add_button.setMenu(self.add_menu)
-        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.delete_button = _tool("Delete…", "delete the selected item (Delete)")
-        self.delete_button.clicked.connect(self.delete_selected)
-        self.up_button = _tool("Move up", "earlier in its level (Alt+Up)")
-        self.up_button.clicked.connect(self._on_up_button_clicked)
-        self.down_button = _tool("Move down", "later in its level (Alt+Down)")
-        self.down_button.clicked.connect(self._on_down_button_clicked)
-        tools = QHBoxLayout()
-        tools.setSpacing(4)
-        for button in (self.add_button, self.delete_button, self.up_button, self.down_button):
-            tools.addWidget(button)
-        tools.addStretch(1)
-        left = QWidget()
-        left.setObjectName("sidePanel")
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(10, 10, 8, 8)
-        left_layout.addWidget(plain_label("The funnel", object_name="sectionLabel"))
-        left_layout.addLayout(tools)
-        left_layout.addWidget(self.tree, 1)
+        self.outline.delete_requested.connect(self.delete_selected)
+        self.outline.move_requested.connect(self.move_selected)
+        left = self.outline
 
         self.form = ItemForm()
         self.form.save_requested.connect(self._on_form_save_requested)
@@ -212,13 +180,6 @@ class StrategyEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
 
-        for keys, slot in (
-            (QKeySequence(Qt.Key.Key_Delete), self.delete_selected),
-            (QKeySequence("Alt+Up"), self._on_up_button_clicked),
-            (QKeySequence("Alt+Down"), self._on_down_button_clicked),
-        ):
-            shortcut = QShortcut(keys, self.tree, slot)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self._update_tools()
 
     # -- the source ---------------------------------------------------------------------------
@@ -416,7 +377,11 @@ class StrategyEditor(QWidget):
             source.update(key, request.fields, request.parents)
             return key
 
-        self.change(update, self.form.show_outcome, "Saved.")
+        self.change(update, self.form.show_outcome, self.saved_words())
+
+    def saved_words(self) -> str:
+        """What a change that went through is called: stored, or kept until the file is saved."""
+        return "Saved." if self._source.writes_through else UNSAVED
 
     def _on_mission_form_save_requested(self, text: str) -> None:
         source = self._source
@@ -518,12 +483,6 @@ class StrategyEditor(QWidget):
 
         self.change(move, self._say, "Moved.")
 
-    def _on_up_button_clicked(self) -> None:
-        self.move_selected(-1)
-
-    def _on_down_button_clicked(self) -> None:
-        self.move_selected(1)
-
     # -- the panels ---------------------------------------------------------------------------
 
     def _on_missing_entry_activated(self, entry: GapEntry) -> None:
@@ -585,12 +544,3 @@ class StrategyEditor(QWidget):
         self.notice.style().unpolish(self.notice)
         self.notice.style().polish(self.notice)
         self.notice.setVisible(bool(text))
-
-
-def _tool(text: str, tip: str) -> QToolButton:
-    button = QToolButton()
-    button.setObjectName("actionButton")
-    button.setText(text)
-    button.setToolTip(tip)
-    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    return button

@@ -60,7 +60,8 @@ class MissingPanel(QWidget):
                 self._entry(section, GapEntry(key, text), PROBLEM)
             total += len(state.problems)
         for gap in state.missing:
-            section = self._section(gap.name, len(gap.entries), None)
+            unknown = bool(gap.note) and not gap.entries  # cannot be told from here
+            section = self._section(gap.name, None if unknown else len(gap.entries), None)
             for entry in gap.entries:
                 self._entry(section, entry, None)
             if gap.note:
@@ -69,11 +70,13 @@ class MissingPanel(QWidget):
                 self._note(section, "Nothing: every one is there.")
             total += len(gap.entries)
         self.tree.expandAll()
-        self.summary.setText(
-            "Nothing is missing."
-            if total == 0
-            else f"{total} thing{'s' if total != 1 else ''} to look at. Click one to go to it."
-        )
+        if not state.items:
+            summary = "The strategy is empty: start with a business goal (Add)."
+        elif total == 0:
+            summary = "Nothing is missing."
+        else:
+            summary = f"{total} thing{'s' if total != 1 else ''} to look at. Click one to go to it."
+        self.summary.setText(summary)
 
     def entries(self) -> list[tuple[str, GapEntry]]:
         """Every entry listed, with its section's name (for tests and the palette)."""
@@ -90,8 +93,8 @@ class MissingPanel(QWidget):
                     found.append((name, entry))
         return found
 
-    def _section(self, name: str, n: int, colour: QColor | None) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([f"{name}  ({n})"])
+    def _section(self, name: str, n: int | None, colour: QColor | None) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([f"{name}  ({'—' if n is None else n})"])
         item.setData(0, ENTRY_ROLE, name)
         font = QFont(self.font())
         font.setBold(True)

@@ -260,6 +260,7 @@ class TacticTimeline(QWidget):
         bold.setBold(True)
         painter.setFont(bold)
         painter.drawText(QPointF(px + 4, AXIS - 26), f"today {self.today.isoformat()}")
+        painter.setFont(self.font())
 
     # -- pointing -----------------------------------------------------------------------------
 
