@@ -61,6 +61,7 @@ def build(rng: random.Random) -> StrategyDoc:
     add(
         T.TACTIC,
         3_000,
+        owner="ana@acme.example",
         channel="x",
         cadence="daily",
         horizon=lambda i: list(Horizon)[i % 3],
