@@ -23,43 +23,42 @@ was exported from and the ids known deleted:
     deleted:
       0f3e…: 11
 
-Reading (:func:`read_strategy`, :func:`read_strategy_file`) uses ruamel.yaml's round-trip
-loader, so comments a person adds are kept: :meth:`StrategyFile.render` writes an edited doc
-back into the same tree, changing only the values that changed, and a doc that did not change
-comes back byte for byte. Every refusal is one :class:`StrategyFileError` naming the line
-and, where there is one, the item.
+Writing (:func:`dump_strategy`) builds the text directly (:mod:`app.domain.strategy_emit`),
+byte for byte what ruamel.yaml's dumper gives the same doc. Reading (:func:`read_strategy`,
+:func:`read_strategy_file`) first tries a strict reader for the file's own shape
+(:mod:`app.domain.strategy_scan`) and hands anything outside it to ruamel.yaml's round-trip
+loader; both trees go through the same checks, so the doc and every error are the same
+either way. Comments a person adds are kept: :meth:`StrategyFile.render` writes an edited doc
+back into ruamel's tree of the file (built only then), changing only the values that changed,
+and a doc that did not change comes back byte for byte. Every refusal is one
+:class:`StrategyFileError` naming the line and, where there is one, the item.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from app.domain.enums import Horizon, Network, PolicyKind, StrategyItemType
 from app.domain.strategy_doc import (
-    ALLOWED_PARENTS,
     ITEM_FIELDS,
     LINE_FIELDS,
     SCHEMA_VERSION,
     PolicyLineDoc,
     StrategyDoc,
     StrategyItemDoc,
-    sort_key,
-    sorted_items,
-    sorted_lines,
     validate,
 )
+from app.domain.strategy_emit import HEADER as HEADER  # where it was defined before
+from app.domain.strategy_emit import TOP_FIELDS, emit
+from app.domain.strategy_scan import Node, Seq, scan
+from app.domain.strategy_tree import dump_tree, new_tree, update_tree, yaml
 
 __all__ = [
     "MAX_BYTES",
@@ -72,24 +71,8 @@ __all__ = [
 
 MAX_BYTES = 20 * 1024 * 1024  # a 5,000-item strategy is about 2 MB
 MAX_ID = 36  # strategy_items.uuid is String(36)
-HEADER = (
-    "Quiver strategy file. Edit it in Quiver (quiver strategy edit FILE) or by hand;\n"
-    "keep the ids: an import matches items by them. Comments are kept."
-)
-TOP_FIELDS = (
-    "schema_version",
-    "base_revision",
-    "exported_at",
-    "mission",
-    "items",
-    "policy",
-    "deleted",
-)
-_TEXT_FIELDS = frozenset({"title", "body", "kpi", "kpi_unit", "channel", "cadence"})
-_OPTIONAL_TEXT = frozenset({"unit", "owner"})
-_NUMBERS = frozenset({"kpi_target", "baseline"})
-_SOCIAL = ("kpi", "kpi_target", "kpi_unit", "baseline", "deadline")
-_TACTIC = ("channel", "cadence", "horizon")
+_MAPS = (CommentedMap, Node)  # a mapping as ruamel read it, or as the fast reader did
+_SEQS = (CommentedSeq, Seq)
 
 
 class StrategyFileError(ValueError):
@@ -110,19 +93,17 @@ class StrategyFileError(ValueError):
         self.problems = problems or (str(self),)
 
 
-def _yaml() -> YAML:
-    yaml = YAML()  # round trip: comments, key order, quotes, line numbers
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096  # long titles stay on one line
-    return yaml
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 
 def _line(node: Any, key: Any = None) -> int | None:
-    """The 1-based line of ``node`` (or of its ``key``), where ruamel knows it."""
+    """The 1-based line of ``node`` (or of its ``key``), where the reader knows it."""
+    if isinstance(node, Node):
+        return node.line if key is None else node.lines.get(key, node.line)
+    if isinstance(node, Seq):
+        if key is None or not 0 <= key < len(node.lines):
+            return node.line
+        return int(node.lines[key])
     lc = getattr(node, "lc", None)
     if lc is None:
         return None
@@ -139,7 +120,7 @@ def _line(node: Any, key: Any = None) -> int | None:
 class _Fields:
     """Reads the fields of one mapping, refusing with the line and the item id."""
 
-    def __init__(self, node: CommentedMap, item_id: str | None, allowed: Iterable[str]) -> None:
+    def __init__(self, node: Any, item_id: str | None, allowed: Iterable[str]) -> None:
         self.node, self.item_id = node, item_id
         for key in node:
             if key not in allowed:
@@ -225,8 +206,8 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _id_of(node: Any, seq: CommentedSeq, index: int, what: str) -> str:
-    if not isinstance(node, CommentedMap):
+def _id_of(node: Any, seq: Any, index: int, what: str) -> str:
+    if not isinstance(node, _MAPS):
         raise StrategyFileError(f"each {what} is a mapping of fields", _line(seq, index))
     value = node.get("id")
     if not isinstance(value, str) or not value.strip():
@@ -236,7 +217,7 @@ def _id_of(node: Any, seq: CommentedSeq, index: int, what: str) -> str:
     return str(value)
 
 
-def _read_item(node: CommentedMap, item_id: str) -> StrategyItemDoc:
+def _read_item(node: Any, item_id: str) -> StrategyItemDoc:
     f = _Fields(node, item_id, ITEM_FIELDS)
     position = f.whole("position")
     return StrategyItemDoc(
@@ -260,7 +241,7 @@ def _read_item(node: CommentedMap, item_id: str) -> StrategyItemDoc:
     )
 
 
-def _read_line(node: CommentedMap, line_id: str) -> PolicyLineDoc:
+def _read_line(node: Any, line_id: str) -> PolicyLineDoc:
     f = _Fields(node, line_id, LINE_FIELDS)
     return PolicyLineDoc(
         id=line_id,
@@ -274,16 +255,16 @@ def _read_line(node: CommentedMap, line_id: str) -> PolicyLineDoc:
 
 
 def _records(
-    top: CommentedMap,
+    top: Any,
     key: str,
     what: str,
-    read: Callable[[CommentedMap, str], Any],
+    read: Callable[[Any, str], Any],
     seen: dict[str, int | None],
 ) -> dict[str, Any]:
     seq = top.get(key)
     if seq is None:
         return {}
-    if not isinstance(seq, CommentedSeq):
+    if not isinstance(seq, _SEQS):
         raise StrategyFileError(f"{key} is a list of {what}s", _line(top, key))
     out: dict[str, Any] = {}
     for index, node in enumerate(seq):
@@ -297,27 +278,70 @@ def _records(
     return out
 
 
-@dataclass
 class StrategyFile:
-    """A strategy file as read: the doc, ruamel's tree (comments and layout), the text."""
+    """A strategy file as read: the doc, the text, and ruamel's tree of it (comments, layout).
 
-    doc: StrategyDoc
-    tree: CommentedMap
-    text: str
-    lines: dict[str, int | None]  # id -> 1-based line, for messages
+    The tree is built the first time it is needed (:attr:`tree`): a file read and never
+    rendered with a changed doc never pays for ruamel.
+    """
+
+    def __init__(
+        self,
+        doc: StrategyDoc,
+        tree: CommentedMap | None,
+        text: str,
+        lines: dict[str, int | None],
+    ) -> None:
+        self.doc = doc
+        self._tree = tree  # None: not built yet
+        self.text = text
+        self.lines = lines  # id -> 1-based line, for messages
+
+    def __repr__(self) -> str:
+        return f"StrategyFile({len(self.doc.items)} items, {len(self.text)} characters)"
+
+    @property
+    def tree_loaded(self) -> bool:
+        return self._tree is not None
+
+    @property
+    def tree(self) -> CommentedMap:
+        """The round-trip tree ruamel makes of :attr:`text`, built on first use."""
+        if self._tree is None:
+            tree = _load(self.text)
+            if not isinstance(tree, CommentedMap):  # pragma: no cover - the text was read
+                raise StrategyFileError("not a strategy file: expected a mapping", 1)
+            self._tree = tree
+        return self._tree
 
     def render(self, doc: StrategyDoc) -> str:
         """The file's text with ``doc`` in it: the tree updated in place, comments kept.
 
-        An unchanged doc gives the text back as it was read, byte for byte.
+        An unchanged doc gives the text back as it was read, byte for byte. A file with
+        nothing of a person's in it (exactly the text :func:`dump_strategy` writes, no tree
+        built yet) is simply written anew for ``doc``.
         """
         if doc == self.doc:
             return self.text
-        _update(self.tree, doc)
-        buf = io.StringIO()
-        _yaml().dump(self.tree, buf)
-        self.doc, self.text = doc, buf.getvalue()
-        return self.text
+        if self._tree is None and emit(self.doc) == self.text:
+            text = dump_strategy(doc)
+        else:
+            update_tree(self.tree, doc)
+            text = dump_tree(self.tree)
+        self.doc, self.text = doc, text
+        return text
+
+
+def _load(text: str) -> Any:
+    """The round-trip tree ruamel makes of ``text``; its errors as :class:`StrategyFileError`."""
+    try:
+        return yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise StrategyFileError(f"not valid YAML: {exc.problem or exc.context}", line) from None
+    except YAMLError as exc:
+        raise StrategyFileError(f"not valid YAML: {exc}") from None
 
 
 def read_strategy(text: str | bytes, *, check_funnel: bool = True) -> StrategyFile:
@@ -339,15 +363,10 @@ def read_strategy(text: str | bytes, *, check_funnel: bool = True) -> StrategyFi
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise StrategyFileError(f"the file is not UTF-8 text (byte {exc.start})") from None
-    try:
-        tree = _yaml().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise StrategyFileError(f"not valid YAML: {exc.problem or exc.context}", line) from None
-    except YAMLError as exc:
-        raise StrategyFileError(f"not valid YAML: {exc}") from None
-    if not isinstance(tree, CommentedMap):
+    tree: Any = scan(text)  # the file's own shape, read fast; None: anything else
+    if tree is None:
+        tree = _load(text)
+    if not isinstance(tree, _MAPS):
         raise StrategyFileError("not a strategy file: expected a mapping with schema_version", 1)
     top = _Fields(tree, None, TOP_FIELDS)
     version = tree.get("schema_version")
@@ -370,7 +389,7 @@ def read_strategy(text: str | bytes, *, check_funnel: bool = True) -> StrategyFi
     deleted_node = tree.get("deleted")
     deleted: dict[str, int | None] = {}
     if deleted_node is not None:
-        if not isinstance(deleted_node, CommentedMap):
+        if not isinstance(deleted_node, _MAPS):
             top.fail("deleted", "deleted maps ids to the revision they were deleted in")
         gone = _Fields(deleted_node, None, list(deleted_node))
         for key in deleted_node:
@@ -401,7 +420,7 @@ def read_strategy(text: str | bytes, *, check_funnel: bool = True) -> StrategyFi
                     for p in problems
                 ),
             )
-    return StrategyFile(doc, tree, text, seen)
+    return StrategyFile(doc, tree if isinstance(tree, CommentedMap) else None, text, seen)
 
 
 def read_strategy_file(path: str | os.PathLike[str], **kwargs: bool) -> StrategyFile:
@@ -415,150 +434,7 @@ def read_strategy_file(path: str | os.PathLike[str], **kwargs: bool) -> Strategy
     return read_strategy(Path(path).read_bytes(), **kwargs)
 
 
-# -- writing ---------------------------------------------------------------------------------
-
-
-def _value(value: Any) -> Any:
-    """How a doc value goes into the tree."""
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, str):
-        if _literal_ok(value):
-            return LiteralScalarString(value) if "\n" in value else value
-        # ruamel writes NEL and the Unicode line separators raw, where a reader sees a break.
-        return DoubleQuotedScalarString(value)
-    if isinstance(value, tuple):
-        seq = CommentedSeq(value)
-        return seq
-    return value
-
-
-_ODD = frozenset("\x85\u2028\u2029\ufeff\t\r")
-
-
-def _literal_ok(text: str) -> bool:
-    """A ``|`` block shows the text as it is: only printable characters and new lines."""
-    return all(c == "\n" or (c.isprintable() and c not in _ODD) for c in text)
-
-
-def _same(old: Any, new: Any) -> bool:
-    if isinstance(new, tuple):
-        return isinstance(old, list) and sorted(set(map(str, old))) == list(new)
-    if new is None or old is None:
-        return old is None and new is None
-    if isinstance(new, str):
-        return isinstance(old, str) and str(old) == str(new)
-    if isinstance(new, float | int) and not isinstance(new, bool):
-        return isinstance(old, int | float) and not isinstance(old, bool) and old == new
-    if isinstance(new, datetime):
-        return isinstance(old, datetime | str) and str(old) == new.isoformat()
-    return bool(old == new)
-
-
-def _set(node: CommentedMap, key: str, value: Any, order: tuple[str, ...]) -> None:
-    if key in node:
-        if not _same(node[key], value):
-            node[key] = _value(value)
-        return
-    rank = order.index(key)
-    pos = sum(1 for k in node if k in order and order.index(k) < rank)
-    node.insert(pos, key, _value(value))
-
-
-def _item_fields(item: StrategyItemDoc) -> list[str]:
-    """The fields an item is written with: its type's fields, and any other that is set."""
-    wanted = {"id", "type", "title", "body", "unit", "owner", "position"}
-    if item.type == StrategyItemType.SOCIAL_GOAL:
-        wanted.update(_SOCIAL)
-    if item.type == StrategyItemType.TACTIC:
-        wanted.update(_TACTIC)
-    if ALLOWED_PARENTS.get(item.type):
-        wanted.add("parents")
-    empty = StrategyItemDoc(item.id, item.type, "")
-    return [
-        name
-        for name in ITEM_FIELDS
-        if name in wanted or getattr(item, name) != getattr(empty, name)
-    ]
-
-
-def _fill(node: CommentedMap, record: Any, names: Iterable[str], order: tuple[str, ...]) -> None:
-    for name in names:
-        _set(node, name, getattr(record, name), order)
-
-
-def _update_records(
-    top: CommentedMap,
-    key: str,
-    wanted: list[Any],
-    names: Callable[[Any], Iterable[str]],
-    order: tuple[str, ...],
-    rank: Callable[[Any], Any],
-) -> None:
-    seq = top.get(key)
-    if not isinstance(seq, CommentedSeq):
-        seq = CommentedSeq()
-        _set(top, key, (), TOP_FIELDS)
-        top[key] = seq
-    by_id = {r.id: r for r in wanted}
-    for index in range(len(seq) - 1, -1, -1):
-        if str(seq[index].get("id")) not in by_id:
-            del seq[index]
-    present: dict[str, CommentedMap] = {str(node["id"]): node for node in seq}
-    for record in wanted:
-        node = present.get(record.id)
-        if node is not None:
-            _fill(node, record, names(record), order)
-            continue
-        node = CommentedMap()
-        _fill(node, record, names(record), order)
-        mine = rank(record)
-        pos = len(seq)
-        for index, other in enumerate(seq):  # before the first that sorts after it
-            if rank(by_id[str(other["id"])]) > mine:
-                pos = index
-                break
-        seq.insert(pos, node)
-
-
-def _update(tree: CommentedMap, doc: StrategyDoc) -> None:
-    _set(tree, "schema_version", doc.schema_version, TOP_FIELDS)
-    _set(tree, "base_revision", doc.base_revision, TOP_FIELDS)
-    exported = doc.exported_at.isoformat() if doc.exported_at is not None else None
-    if not _same(tree.get("exported_at"), doc.exported_at):
-        _set(tree, "exported_at", exported, TOP_FIELDS)
-    _set(tree, "mission", doc.mission, TOP_FIELDS)
-    _update_records(tree, "items", sorted_items(doc), _item_fields, ITEM_FIELDS, sort_key)
-    _update_records(
-        tree,
-        "policy",
-        sorted_lines(doc),
-        lambda _line: LINE_FIELDS,
-        LINE_FIELDS,
-        lambda line: (list(PolicyKind).index(line.kind), line.value, line.id),
-    )
-    gone = tree.get("deleted")
-    if not isinstance(gone, CommentedMap):
-        gone = CommentedMap()
-        _set(tree, "deleted", None, TOP_FIELDS)
-        tree["deleted"] = gone
-    for key in [k for k in gone if k not in doc.deleted]:
-        del gone[key]
-    order = tuple(sorted(doc.deleted))
-    for key in order:
-        if key in gone:
-            if not _same(gone[key], doc.deleted[key]):
-                gone[key] = doc.deleted[key]
-        else:
-            pos = sum(1 for k in gone if str(k) < key)
-            gone.insert(pos, key, doc.deleted[key])
-
-
 def dump_strategy(doc: StrategyDoc) -> str:
     """The doc as a new strategy file: every field named, in the file's order."""
-    tree = CommentedMap()
-    tree.yaml_set_start_comment(HEADER)
-    _update(tree, replace(doc))
-    buf = io.StringIO()
-    _yaml().dump(tree, buf)
-    return buf.getvalue()
+    text = emit(doc)
+    return text if text is not None else dump_tree(new_tree(doc))

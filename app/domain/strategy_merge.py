@@ -17,8 +17,9 @@ and field by field, and so is the mission:
   conflict on the field :data:`DELETED`, and so is a record the file brings back that the
   workspace has recorded as deleted.
 
-Nothing is silently overwritten. The merged doc is validated (:func:`validate`); a merge whose
-result breaks the funnel lists its problems and is refused.
+Nothing is silently overwritten. The merged doc is validated (:func:`validate`), and every item
+the merge adds or changes must have the parts its type needs (:func:`incomplete`); a merge
+whose result breaks the funnel lists its problems and is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from app.domain.enums import StrategyItemType
-from app.domain.strategy_doc import PolicyLineDoc, Problem, StrategyDoc, StrategyItemDoc, validate
+from app.domain.strategy_doc import (
+    PolicyLineDoc,
+    Problem,
+    StrategyDoc,
+    StrategyItemDoc,
+    incomplete,
+    validate,
+)
 
 __all__ = [
     "DELETED",
@@ -226,11 +234,15 @@ def _finish(
         changes.append(Change(Section.DOCUMENT, None, "changed", ours.mission, merged.mission))
     changes += _changes(Section.ITEMS, ours.items, merged.items)
     changes += _changes(Section.POLICY, ours.policy, merged.policy)
+    # An item the merge adds or changes must be whole, as the service asks of any edit; one it
+    # leaves alone may stay as it was (a workspace may hold items from before a rule).
+    touched = {c.item_id for c in changes if c.section is Section.ITEMS and c.after is not None}
+    lacking = [p for p in incomplete(merged) if p.item_id in touched]
     return MergeResult(
         merged,
         tuple(conflicts),
         tuple(changes),
-        tuple(validate(merged)),
+        tuple(validate(merged)) + tuple(lacking),
         base,
         ours,
         theirs,

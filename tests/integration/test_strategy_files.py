@@ -210,7 +210,7 @@ def test_what_the_workspace_lacks_or_the_service_refuses_is_refused(
     assert "nobody with the e-mail 'who@nowhere.example'" in why
     assert tactic.id in why
     [why] = _refused(s, helena, _with(doc, replace(tactic, cadence="")))
-    assert why.endswith("A tactic needs a cadence.")
+    assert why == f"item {tactic.id}: a tactic needs a cadence"
     # The funnel: a tactic serving an insight.
     insight = _first(doc, T.AUDIENCE_INSIGHT)
     refusals = _refused(s, helena, _with(doc, replace(tactic, parents=(insight.id,))))

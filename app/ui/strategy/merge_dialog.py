@@ -55,33 +55,6 @@ Choice = str | Custom  # "ours", "theirs" or what the person wrote
 
 OURS, THEIRS = "ours", "theirs"
 
-_STYLE = """
-QLabel#mergeSummary { font-size: 12pt; font-weight: 600; padding: 2px 0; }
-QLabel#mergeStatus { color: #3e4c59; }
-QLabel#mergeStatus[problem="true"] { color: #8a1c1c; }
-QListWidget#mergeProblems { color: #8a1c1c; background: #fdecea; border: 1px solid #f4c7c3; }
-QListWidget#mergeProblems::item { padding: 2px 4px; }
-QListWidget#mergeConflictList::item { padding: 6px 6px; border-bottom: 1px solid #eef1f4; }
-QLabel#mergeConflictTitle { font-size: 11pt; font-weight: 600; }
-QLabel#mergeConflictWhat { color: #3e4c59; padding-bottom: 4px; }
-QLabel#mergeColumnHeading { font-weight: 600; color: #3e4c59; }
-QLabel#mergeFieldName { color: #52606d; padding-top: 7px; }
-QLabel#mergeValue, QLabel#mergeGone {
-    background: #ffffff; border: 1px solid #e3e7ec; border-radius: 4px; padding: 6px 8px;
-}
-QLabel#mergeGone { color: #8a1c1c; font-style: italic; }
-QLabel#mergeValue[changed="true"] { border-left: 4px solid #f0b429; }
-QLabel#mergeValue[chosen="true"], QLabel#mergeGone[chosen="true"] {
-    background: #e8f0fe; border: 1px solid #3b82f6;
-}
-QLabel#mergeValue[chosen="true"][changed="true"] { border-left: 4px solid #f0b429; }
-QLabel#mergeDecision { font-weight: 600; padding-top: 4px; }
-QScrollArea#mergeCompareScroll, QWidget#mergeCompare { background: transparent; }
-QPushButton:disabled, QPushButton:default:disabled {
-    color: #9aa5b1; background: #f3f5f8; border: 1px solid #e3e7ec;
-}
-"""
-
 
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
@@ -142,7 +115,6 @@ class MergeDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mergeDialog")
-        self.setStyleSheet(_STYLE)
         self.setWindowTitle(f"Import {one_line(source_name, 80)} into {workspace_name}")
         self.resize(1080, 680)
         self._plan = plan

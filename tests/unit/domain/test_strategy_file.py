@@ -70,6 +70,18 @@ def test_comments_a_person_adds_are_kept_when_the_doc_is_written_back() -> None:
     assert again.doc == replace(doc, items=items, mission="New mission")
 
 
+def test_a_field_cleared_in_the_doc_leaves_the_file() -> None:
+    items = dict(small_doc().items)
+    items["bg1"] = replace(items["bg1"], kpi="reach")  # not a business goal's field: set anyway
+    before = replace(small_doc(), items=items)
+    f = read_strategy("# ours\n" + dump_strategy(before))
+    items["bg1"] = replace(items["bg1"], kpi="")
+    out = f.render(replace(before, items=items))
+    assert "kpi: reach" not in out
+    assert out.startswith("# ours\n")
+    assert read_strategy(out).doc == replace(before, items=items)
+
+
 def refused(text: str | bytes) -> StrategyFileError:
     with pytest.raises(StrategyFileError) as caught:
         read_strategy(text)
