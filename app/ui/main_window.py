@@ -40,6 +40,8 @@ from app.ui.publisher import PublisherController
 from app.ui.publishing.publishing_page import PublishingPage
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.shortcut_sheet import ShortcutSheet, window_keys
+from app.ui.strategy.file_window import StrategyFileWindow, choose_file_to_open
+from app.ui.strategy.strategy_page import StrategyPage
 
 SCREEN_NAMES = ("Inbox", *SCREENS)
 
@@ -60,8 +62,12 @@ What works in this version:
   moves one between the two.
 • A new organization set up from scratch: units, people and their roles, permissions checked on
   every action, sign-in with a passphrase, and an audit log of every change.
+• The strategy as a funnel (mission, business and department goals, audience insights, social
+  goals with KPIs, tactics) with what is missing, a timeline of the tactics, what served each
+  goal, and the social media policy; a strategy file edited offline in the same editor
+  (File > Open strategy file…, or quiver strategy edit FILE).
 
-Not in this version yet: the strategy editor and reports. Their screens say so."""
+Not in this version yet: reports. Its screen says so."""
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +109,9 @@ class MainWindow(QMainWindow):
         self.publishing.status_message.connect(self._on_inbox_status_message)
         self.approvals = ApprovalsPage(services, self.operator_binding)
         self.compose_page = ComposePage(services, self.operator_binding)
+        self.strategy = StrategyPage(services, self.operator_binding)
+        self.strategy.open_file_requested.connect(self.open_strategy_file)
+        self.strategy_windows: list[StrategyFileWindow] = []  # kept, or they would be collected
         self.publishing.insertTab(0, self.compose_page, "New post")
         self.publishing.setCurrentIndex(0)
         for name in SCREENS:
@@ -114,6 +123,9 @@ class MainWindow(QMainWindow):
                 continue
             if name == "Approvals":
                 self.stack.addWidget(self.approvals)
+                continue
+            if name == "Strategy":
+                self.stack.addWidget(self.strategy)
                 continue
             screen = PlaceholderScreen(name)
             self.placeholders[name] = screen
@@ -162,6 +174,10 @@ class MainWindow(QMainWindow):
         self.new_workspace_action = QAction("New workspace…", self)
         self.new_workspace_action.triggered.connect(self.new_workspace_requested)
         file_menu.addAction(self.new_workspace_action)
+        self.open_strategy_action = QAction("Open strategy file…", self)
+        self.open_strategy_action.setStatusTip("edit a strategy file offline, in its own window")
+        self.open_strategy_action.triggered.connect(self.open_strategy_file)
+        file_menu.addAction(self.open_strategy_action)
         file_menu.addSeparator()
         switch = QAction("Switch operator…", self)
         switch.triggered.connect(self.operator_switch_requested)
@@ -210,6 +226,22 @@ class MainWindow(QMainWindow):
         self.show_screen(COMPOSE_SCREEN)
         self.publishing.setCurrentWidget(self.compose_page)
         self.compose_page.focus_editor()
+
+    def open_strategy_file(self, path: str | None = None) -> StrategyFileWindow | None:
+        """A strategy file in a window of its own (no workspace needed); asks which if not given."""
+        if not path:
+            path = choose_file_to_open(self, str(Path.home()))
+            if not path:
+                return None
+        for closed in [w for w in self.strategy_windows if not w.isVisible()]:
+            self.strategy_windows.remove(closed)  # closed since: let them go
+            closed.deleteLater()
+        window = StrategyFileWindow(hints=self.strategy.source.file_hints)
+        self.strategy_windows.append(window)
+        window.resize(min(1600, self.width()), min(960, self.height()))
+        window.show()
+        window.open_file(path)
+        return window
 
     def _on_reroute_action_triggered(self) -> None:
         self.show_screen("Inbox")
@@ -473,6 +505,7 @@ class MainWindow(QMainWindow):
         self.inbox.shutdown()
         self.approvals.shutdown()
         self.compose_page.shutdown()
+        self.strategy.shutdown()
         self.settings.accounts.shutdown()
         self.publishing.shutdown()
         super().closeEvent(event)

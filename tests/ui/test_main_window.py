@@ -144,7 +144,7 @@ def test_placeholder_screens_say_what_will_be_there(
 ) -> None:
     window = _window(qtbot, demo_services, tmp_path)
     window.show()
-    built = {"Settings", "Compose & Publishing", "Approvals"}
+    built = {"Settings", "Compose & Publishing", "Approvals", "Strategy"}
     assert set(window.placeholders) == set(SCREEN_NAMES[1:]) - built
     for name in window.placeholders:
         window.show_screen(name)

@@ -1,1 +1,1 @@
-"""The strategy screens: the funnel, its timeline, and importing a strategy file."""
+"""The strategy screens: the funnel editor, its timeline, strategy files and their import."""
