@@ -1,7 +1,7 @@
 """Command line: the GUI (default) and its commands (``demo``, ``publish``, ``poll``, …).
 
 The commands: ``init``, ``demo``, ``migrate``, ``poll``, ``publish``, ``people``, ``sandbox
-received``, ``strategy export|import``, ``workspace copy``.
+received``, ``strategy export|import|edit``, ``workspace copy``.
 
 Only the GUI imports PySide6.
 """

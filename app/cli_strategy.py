@@ -1,4 +1,4 @@
-"""``quiver strategy export|import``: the strategy as a file, in and out of a workspace.
+"""``quiver strategy export|import|edit``: the strategy as a file, in and out of a workspace.
 
 - ``export FILE --workspace URL``: keep the strategy as a new revision and write it to FILE.
 - ``import FILE --workspace URL [--dry-run]``: merge FILE into the workspace against the
@@ -7,6 +7,7 @@
   and the three values; nothing changed. Exit 2: refused (a malformed file, a rule the result
   breaks, a part the operator may not change, a workspace that cannot be opened); nothing
   changed.
+- ``edit FILE``: open FILE in the strategy editor, with no workspace and no network.
 
 Who exports or imports: ``--operator EMAIL``, else the only active administrator of the root
 unit; with sign-in on, they prove it with their passphrase as for ``quiver people import``.
@@ -15,9 +16,7 @@ unit; with sign-in on, they prove it with their passphrase as for ``quiver peopl
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +59,13 @@ def add_strategy_parser(sub: Any) -> None:
         action="store_true",
         help="say what the import would change, and change nothing",
     )
+    edit = actions.add_parser(
+        "edit",
+        help="open a strategy file in the editor (no workspace, no network)",
+        description="Open FILE in Quiver's strategy editor, on its own: no workspace and no "
+        "network needed. Exit 2 when the file cannot be opened (the window says why).",
+    )
+    edit.add_argument("strategy_file", metavar="FILE")
 
 
 def _workspace_options(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +79,10 @@ def _workspace_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_strategy(args: argparse.Namespace) -> int:
+    if args.strategy_command == "edit":
+        from app.ui.strategy.file_window import run_file_editor  # late: only the GUI pulls in Qt
+
+        return run_file_editor(args.strategy_file)
     from app.bootstrap import build_services
     from app.storage.workspace import WorkspaceError
 
@@ -122,13 +132,11 @@ def _operator(services: Any, email: str | None) -> int | str:
 def _export(services: Any, operator: int, args: argparse.Namespace) -> int:
     from app.services.access import NotAllowed
 
-    try:
-        exported = services.strategy_files.export(operator, args.strategy_note)
-    except NotAllowed as exc:
-        return _refuse("export", str(exc))
     path = Path(args.strategy_file)
     try:
-        write_atomically(path, exported.text)
+        exported = services.strategy_files.export_file(operator, path, args.strategy_note)
+    except NotAllowed as exc:
+        return _refuse("export", str(exc))
     except OSError as exc:
         return _refuse("export", f"cannot write {path}: {exc.strerror or exc}")
     doc = exported.doc
@@ -137,20 +145,6 @@ def _export(services: Any, operator: int, args: argparse.Namespace) -> int:
         f"{len(doc.policy)} policy lines."
     )
     return 0
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it (never half a file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _import(services: Any, operator: int, theirs: Any, args: argparse.Namespace) -> int:

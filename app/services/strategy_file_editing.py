@@ -14,10 +14,8 @@ half a file. One lock guards the doc: calls may come from any thread, one at a t
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Sequence
-from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,6 +49,7 @@ from app.domain.strategy_funnel import (
     would_cycle,
 )
 from app.domain.strategy_gaps import doc_gaps, item_horizon_end
+from app.services.files import write_atomically
 from app.services.strategy_editing import (
     GAP_SECTIONS,
     Choice,
@@ -71,7 +70,7 @@ from app.services.strategy_editing import (
     sentence,
 )
 
-__all__ = ["NO_UNITS_IN_A_FILE", "FileSource", "StrategyFileError", "write_atomically"]
+__all__ = ["NO_UNITS_IN_A_FILE", "FileSource", "StrategyFileError"]
 
 NO_UNITS_IN_A_FILE = "Only the workspace can tell: a file has no list of its units."
 NO_CONTENT_IN_A_FILE = (
@@ -83,27 +82,6 @@ INCOMPLETE_NOTE = (
     "An import takes them as they are, but an item added or changed there needs every part."
 )
 NOTE_MAX = 500
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and one rename.
-
-    Raises:
-        OSError: the folder cannot be written to (the target is then untouched).
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _has(text: str | None) -> bool:

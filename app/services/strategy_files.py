@@ -17,9 +17,11 @@ writes that revision as the file. An import merges the file (theirs) into the wo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 from app.domain.enums import StrategyItemType
@@ -28,6 +30,7 @@ from app.domain.strategy_funnel import TYPE_NAMES, FunnelError, ItemFields
 from app.domain.strategy_merge import Change, MergeResult, Section, merge, resolve
 from app.services.access import NotAllowed
 from app.services.auditing import record_change
+from app.services.files import write_atomically
 from app.services.strategy import check_item_fields, new_revision
 from app.services.strategy_access import actor_of, require_item, require_sponsor
 from app.services.strategy_views import snapshot_of
@@ -285,6 +288,19 @@ class StrategyFiles:
             )
             uow.commit()
         return ExportedStrategy(revision.number, doc, dump_strategy(doc))
+
+    def export_file(
+        self, operator: int, path: str | os.PathLike[str], note: str = ""
+    ) -> ExportedStrategy:
+        """:meth:`export`, written to ``path`` atomically (a whole file or none).
+
+        Raises:
+            NotAllowed: the operator may edit no part of the strategy.
+            OSError: the file cannot be written (the revision is kept all the same).
+        """
+        exported = self.export(operator, note)
+        write_atomically(Path(path), exported.text)
+        return exported
 
     def plan_import(
         self, operator: int, theirs: StrategyDoc, resolutions: Resolutions | None = None

@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.compose_page = ComposePage(services, self.operator_binding)
         self.strategy = StrategyPage(services, self.operator_binding)
         self.strategy.open_file_requested.connect(self.open_strategy_file)
+        # An import from a file window ends on the Strategy screen, with the result in it.
+        self.strategy.transfer.imported.connect(self._on_strategy_imported)
         self.strategy_windows: list[StrategyFileWindow] = []  # kept, or they would be collected
         self.publishing.insertTab(0, self.compose_page, "New post")
         self.publishing.setCurrentIndex(0)
@@ -237,11 +239,18 @@ class MainWindow(QMainWindow):
             self.strategy_windows.remove(closed)  # closed since: let them go
             closed.deleteLater()
         window = StrategyFileWindow(hints=self.strategy.source.file_hints)
+        window.offer_import(
+            Path(self.services.workspace_name).name, self.strategy.transfer.start_import
+        )
         self.strategy_windows.append(window)
         window.resize(min(1600, self.width()), min(960, self.height()))
         window.show()
         window.open_file(path)
         return window
+
+    def _on_strategy_imported(self, _plan: object) -> None:
+        self.show_screen("Strategy")
+        self.activateWindow()
 
     def _on_reroute_action_triggered(self) -> None:
         self.show_screen("Inbox")

@@ -170,7 +170,8 @@ class StrategyFileWindow(QMainWindow):
         self.save_action = self._action("&Save", "Ctrl+S", self.save)
         self.save_as_action = self._action("Save &as…", "Ctrl+Shift+S", self.save_as)
         self.file_menu.addSeparator()
-        # The workspace import goes here ("Import into the workspace…", over document()).
+        self._import_slot = self.file_menu.addSeparator()  # "Import into…" goes before it
+        self.import_action: QAction | None = None
         self.close_action = self._action("&Close", "Ctrl+W", self.close)
 
     def _action(self, text: str, keys: str, slot: object) -> QAction:
@@ -179,6 +180,22 @@ class StrategyFileWindow(QMainWindow):
         action.triggered.connect(slot)
         self.file_menu.addAction(action)
         return action
+
+    def offer_import(
+        self, workspace: str, start: Callable[[StrategyDoc, str, QWidget], None]
+    ) -> None:
+        """Add File > "Import into <workspace>…": ``start(doc, name, window)`` imports the doc.
+
+        The doc as it stands in the editor (unsaved changes included) is what is imported.
+        """
+        action = QAction(f"&Import into {workspace}…", self)
+        action.setShortcut(QKeySequence("Ctrl+I"))
+        action.setStatusTip(
+            "merge this strategy into the workspace: what conflicts is yours to decide"
+        )
+        action.triggered.connect(lambda: start(self.source.doc, self.name(), self))
+        self.file_menu.insertAction(self._import_slot, action)
+        self.import_action = action
 
     # -- what is open -------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from app.services.strategy_editing import WorkspaceSource
 from app.ui.labels import plain_label
 from app.ui.operator import OperatorBinding
 from app.ui.strategy.editor import StrategyEditor
+from app.ui.strategy.import_flow import StrategyTransfer
 
 
 def _who(name: str) -> str:
@@ -46,16 +47,39 @@ class StrategyPage(QWidget):
         self.open_button = QPushButton("Open a strategy file…")
         self.open_button.setToolTip("edit a strategy file offline, with no workspace")
         self.open_button.clicked.connect(self.open_file_requested)
+        self.transfer = StrategyTransfer(services, operator, self)
+        self.export_button = QPushButton("Export to a file…")
+        self.export_button.setToolTip(
+            "write the strategy to one YAML file to edit offline (kept as a revision, so its "
+            "import merges item by item)"
+        )
+        self.export_button.clicked.connect(self.transfer.choose_and_export)
+        self.import_button = QPushButton("Import a file…")
+        self.import_button.setToolTip(
+            "merge a strategy file back: a change on one side applies, a field changed on "
+            "both sides is yours to decide"
+        )
+        self.import_button.clicked.connect(self.transfer.choose_and_import)
+        self.notice = plain_label(object_name="threadNotice")
+        self.notice.hide()
+        self.transfer.message.connect(self._on_transfer_message)
+        self.transfer.imported.connect(self._on_transfer_imported)
         header = QHBoxLayout()
         header.setContentsMargins(16, 10, 16, 6)
         header.addWidget(self.title)
         header.addWidget(self.who, 1)
+        header.addWidget(self.export_button)
+        header.addWidget(self.import_button)
         header.addWidget(self.open_button)
         self.editor = StrategyEditor(self.source)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(header)
+        notice_row = QHBoxLayout()
+        notice_row.setContentsMargins(16, 0, 16, 6)
+        notice_row.addWidget(self.notice)
+        layout.addLayout(notice_row)
         layout.addWidget(self.editor, 1)
         operator.changed.connect(self._on_operator_changed)
 
@@ -69,7 +93,15 @@ class StrategyPage(QWidget):
         self.editor.reload()
 
     def shutdown(self) -> None:
+        self.transfer.shutdown()
         self.editor.shutdown()
+
+    def _on_transfer_message(self, words: str) -> None:
+        self.notice.setText(words)
+        self.notice.setVisible(bool(words))
+
+    def _on_transfer_imported(self, _plan: object) -> None:
+        self.reload()
 
     def _on_operator_changed(self, person: PersonRow) -> None:
         self.source.act_as(person.id)
