@@ -31,11 +31,13 @@ def _page(qtbot: Any, s: Services, local: str) -> StrategyPage:
     return page
 
 
-def _said(qtbot: Any, page: StrategyPage, act: Any) -> str:
+def _said(qtbot: Any, page: StrategyPage, act: Any, *, trouble: bool = False) -> str:
     with qtbot.waitSignal(page.transfer.message, timeout=LOAD_MS) as said:
         act()
     assert page.notice.isVisible()
     assert page.notice.text() == said.args[0]
+    assert said.args[1] is trouble
+    assert page.notice.property("trouble") is trouble  # styled as news or as trouble
     return str(said.args[0])
 
 
@@ -64,12 +66,12 @@ def test_a_malformed_or_refused_file_is_said_in_words(
     s = demo_services
     page = _page(qtbot, s, "jamal.carter")  # an agent: may export nothing
     path = tmp_path / "strategy.yaml"
-    words = _said(qtbot, page, lambda: page.transfer.export_to(str(path)))
+    words = _said(qtbot, page, lambda: page.transfer.export_to(str(path)), trouble=True)
     assert "Jamal Carter holds no such role" in words
     assert not path.exists()
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 9\n", encoding="utf-8")
-    words = _said(qtbot, page, lambda: page.transfer.import_file(str(bad)))
+    words = _said(qtbot, page, lambda: page.transfer.import_file(str(bad)), trouble=True)
     assert (
         words
         == "bad.yaml cannot be imported: line 1: unknown schema version 9 (this Quiver reads 1)"

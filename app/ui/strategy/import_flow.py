@@ -43,8 +43,9 @@ def _summary(plan: ImportPlan) -> str:
 class StrategyTransfer(QObject):
     """Import a strategy doc into the workspace, or export the workspace's to a file."""
 
-    #: Words for the status bar or a banner: what happened, or why not.
-    message = Signal(str)
+    #: Words for the status bar or a banner: what happened, or why not; and whether it is
+    #: trouble (a refusal, a failure) rather than news.
+    message = Signal(str, bool)
     #: An import was applied (the plan applied): the Strategy screen reads the strategy again.
     imported = Signal(object)
     #: An export was written (its path).
@@ -72,7 +73,7 @@ class StrategyTransfer(QObject):
         ``parent``: the window the dialog belongs to (a file window; else the screen's).
         """
         if self.busy:
-            self.message.emit("An import is already under way.")
+            self.message.emit("An import is already under way.", False)
             return
         self.busy = True
         self._dialog_parent = parent or self._parent
@@ -102,7 +103,7 @@ class StrategyTransfer(QObject):
 
         def read_done(result: StrategyDoc | str) -> None:
             if isinstance(result, str):
-                self.message.emit(result)
+                self.message.emit(result, True)
             else:
                 self.start_import(result, Path(path).name)
 
@@ -126,7 +127,7 @@ class StrategyTransfer(QObject):
         dialog.finished.connect(lambda _code: self._closed(dialog))
         dialog.open()
         if plan.nothing_to_do:
-            self.message.emit("Nothing to import: the file and the workspace agree.")
+            self.message.emit("Nothing to import: the file and the workspace agree.", False)
 
     def _closed(self, dialog: MergeDialog) -> None:
         if self.dialog is dialog and dialog.result() != MergeDialog.DialogCode.Accepted:
@@ -151,10 +152,10 @@ class StrategyTransfer(QObject):
             kind, plan = outcome
             if kind == "again":
                 note = "The workspace's strategy changed while you decided: look again."
-                self.message.emit(note)
+                self.message.emit(note, True)
                 self._show(doc, source_name, plan, note)
                 return
-            self.message.emit(f"Imported {source_name}: {_summary(plan)}.")
+            self.message.emit(f"Imported {source_name}: {_summary(plan)}.", False)
             self.imported.emit(plan)
 
         self._jobs.submit(apply, applied, self._failed)
@@ -187,7 +188,7 @@ class StrategyTransfer(QObject):
 
         def exported(outcome: tuple[bool, str]) -> None:
             ok, words = outcome
-            self.message.emit(words)
+            self.message.emit(words, not ok)
             if ok:
                 self.exported.emit(path)
 
@@ -196,7 +197,7 @@ class StrategyTransfer(QObject):
     def _failed(self, why: str) -> None:
         self.busy = False
         log.warning("strategy transfer failed: %s", why)
-        self.message.emit(f"That did not work: {why}")
+        self.message.emit(f"That did not work: {why}", True)
 
     def shutdown(self) -> None:
         self._jobs.wait(3000)

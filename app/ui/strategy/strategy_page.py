@@ -60,7 +60,7 @@ class StrategyPage(QWidget):
             "both sides is yours to decide"
         )
         self.import_button.clicked.connect(self.transfer.choose_and_import)
-        self.notice = plain_label(object_name="threadNotice")
+        self.notice = plain_label(object_name="strategyNotice")
         self.notice.hide()
         self.transfer.message.connect(self._on_transfer_message)
         self.transfer.imported.connect(self._on_transfer_imported)
@@ -96,8 +96,11 @@ class StrategyPage(QWidget):
         self.transfer.shutdown()
         self.editor.shutdown()
 
-    def _on_transfer_message(self, words: str) -> None:
+    def _on_transfer_message(self, words: str, trouble: bool) -> None:
         self.notice.setText(words)
+        self.notice.setProperty("trouble", trouble)
+        self.notice.style().unpolish(self.notice)
+        self.notice.style().polish(self.notice)
         self.notice.setVisible(bool(words))
 
     def _on_transfer_imported(self, _plan: object) -> None:
