@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import shutil
 import signal
@@ -215,6 +216,24 @@ def workspace_url(
         return str(_copy_workspace(src, tmp_path, f"{kind}-{len(made)}.sqlite"))
 
     yield make_file
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Qt tests collect garbage on the main thread only, as Quiver does (app.ui.main_thread_gc).
+
+    Otherwise a worker thread's allocation may collect the widgets of a test that just ended,
+    off the GUI thread, and crash the process. The test's garbage goes after it, here.
+    """
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,10 +12,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QThread, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
 
-from app.config import RESOURCES, GuiOptions, LocalPrefs, default_paths
+from app.config import GuiOptions, LocalPrefs, default_paths
 from app.domain.rows import PersonRow
 from app.services.container import Services, WorkspaceError
 from app.services.demo import Connectors, DemoError, generate_demo_workspace, is_demo_missing
+from app.ui.application import styled_application
 from app.ui.main_window import MainWindow
 from app.ui.operator_dialog import OperatorDialog, confirm_identity
 from app.ui.setup.first_run import first_run, maybe_welcome, new_workspace
@@ -142,13 +142,7 @@ def run_gui(
     options: GuiOptions, open_workspace: OpenWorkspace, demo_connectors: Connectors | None = None
 ) -> int:
     """Open Quiver's window; returns the process exit code."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("Quiver")
-    app.setOrganizationName("Quiver")
-    style = RESOURCES / "style" / "quiver.qss"
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    app = styled_application()
     paths = default_paths().ensure()
     prefs = LocalPrefs(paths.prefs_file)
 

@@ -25,6 +25,7 @@ from app.ui.strategy.missing_panel import MissingPanel
 from app.ui.strategy.outline import MISSION_KEY
 from app.ui.strategy.strategy_page import StrategyPage
 from tests.integration.demo_lookup import person_id, social_goal
+from tests.ui.strategy_pages import strategy_page
 from tests.unit.domain.strategy_data import small_doc
 
 T = StrategyItemType
@@ -32,16 +33,7 @@ LOAD_MS = 8000
 
 
 def _page(qtbot: Any, s: Services, local: str) -> StrategyPage:
-    person = s.directory.person_by_email(f"{local}@acme-mobility.example")
-    assert person is not None
-    binding = OperatorBinding(person)
-    page = StrategyPage(s, binding)
-    page._binding = binding  # kept alive with the page
-    qtbot.addWidget(page)
-    page.resize(1424, 860)
-    with qtbot.waitSignal(page.editor.loaded, timeout=LOAD_MS):
-        page.show()
-    return page
+    return strategy_page(qtbot, s, local)
 
 
 def _keys(editor: StrategyEditor, kind: StrategyItemType) -> list[str]:

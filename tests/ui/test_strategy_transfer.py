@@ -10,25 +10,16 @@ from typing import Any
 from app.domain.enums import StrategyItemType
 from app.domain.strategy_file import read_strategy_file
 from app.services.container import Services
-from app.ui.operator import OperatorBinding
 from app.ui.strategy.strategy_page import StrategyPage
 from tests.integration.demo_lookup import person_id
+from tests.ui.strategy_pages import strategy_page
 
 LOAD_MS = 8000
 T = StrategyItemType
 
 
 def _page(qtbot: Any, s: Services, local: str) -> StrategyPage:
-    person = s.directory.person_by_email(f"{local}@acme-mobility.example")
-    assert person is not None
-    binding = OperatorBinding(person)
-    page = StrategyPage(s, binding)
-    page._binding = binding  # kept alive with the page
-    qtbot.addWidget(page)
-    page.resize(1424, 860)
-    with qtbot.waitSignal(page.editor.loaded, timeout=LOAD_MS):
-        page.show()
-    return page
+    return strategy_page(qtbot, s, local)
 
 
 def _said(qtbot: Any, page: StrategyPage, act: Any, *, trouble: bool = False) -> str:

@@ -222,6 +222,7 @@ class StrategyEditor(QWidget):
 
     def shutdown(self, msecs: int = 3000) -> None:
         self._jobs.wait(msecs)
+        self.served.shutdown(msecs)
 
     def _on_loaded(self, state: StrategyState) -> None:
         self.state = state

@@ -14,7 +14,6 @@ edited and its path, and :attr:`StrategyFileWindow.file_menu` is where such an a
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QMainWindow,
     QMessageBox,
@@ -30,11 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.config import RESOURCES
 from app.domain.strategy_doc import StrategyDoc
 from app.domain.strategy_file import StrategyFileError
 from app.services.strategy_editing import EditorNames
 from app.services.strategy_file_editing import FileSource
+from app.ui.application import styled_application
 from app.ui.labels import plain_label
 from app.ui.strategy.editor import Outcome, StrategyEditor, attempt
 
@@ -341,13 +339,7 @@ def run_file_editor(path: str) -> int:
     Returns:
         The exit code: 0 once a file was open, 2 if it never could be (the window said why).
     """
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("Quiver")
-    app.setOrganizationName("Quiver")
-    style = RESOURCES / "style" / "quiver.qss"
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    app = styled_application()
     window = StrategyFileWindow()
     area = window.screen().availableGeometry()
     window.resize(min(1600, int(area.width() * 0.94)), min(960, int(area.height() * 0.94)))

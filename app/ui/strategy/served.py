@@ -191,6 +191,10 @@ class ServedPanel(QWidget):
         layout.addStretch(0)
         self.set_source(source)
 
+    def shutdown(self, msecs: int = 3000) -> None:
+        """Wait for the pages and counts being read (closing)."""
+        self._runner.wait(msecs)
+
     def set_source(self, source: StrategySource) -> None:
         self._source = source
         self.show_goal(None, "")
