@@ -1,7 +1,9 @@
 """The GUI thread's largest event-loop gap while a worker thread ingests items.
 
 The worker is a plain daemon thread, as the poll scheduler's workers are
-(``app.services.scheduler``), storing batches of 1,000 through the ingest service.
+(``app.services.scheduler``), storing batches of 1,000 through the ingest service. Garbage is
+collected on the GUI thread only, as in the app (``app.ui.main_thread_gc``): its collections
+count in the gap.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from app.domain.items import InboundItem
 from app.services.ingest import IngestService
 from app.ui.app import settle_heap
+from app.ui.main_thread_gc import MainThreadCollector
 
 BATCH = 1000
 
@@ -29,9 +32,11 @@ def max_gap_during_ingest(
     app = QCoreApplication.instance()
     assert app is not None, "needs a running Q(Core)Application"
     settle_heap()  # as the window does once its first page is painted (app.ui.app)
+    collector = MainThreadCollector()  # as the app does: garbage collected on this thread only
     try:
         return _measure(app, ingest, account_id, items, timeout_s)
     finally:
+        collector.stop()
         gc.unfreeze()
 
 
