@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -40,8 +42,10 @@ from app.ui.publisher import PublisherController
 from app.ui.publishing.publishing_page import PublishingPage
 from app.ui.settings.settings_page import SettingsPage
 from app.ui.shortcut_sheet import ShortcutSheet, window_keys
-from app.ui.strategy.file_window import StrategyFileWindow, choose_file_to_open
-from app.ui.strategy.strategy_page import StrategyPage
+
+if TYPE_CHECKING:  # built when first wanted: start-up does not pay for the strategy editor
+    from app.ui.strategy.file_window import StrategyFileWindow
+    from app.ui.strategy.strategy_page import StrategyPage
 
 SCREEN_NAMES = ("Inbox", *SCREENS)
 
@@ -109,10 +113,12 @@ class MainWindow(QMainWindow):
         self.publishing.status_message.connect(self._on_inbox_status_message)
         self.approvals = ApprovalsPage(services, self.operator_binding)
         self.compose_page = ComposePage(services, self.operator_binding)
-        self.strategy = StrategyPage(services, self.operator_binding)
-        self.strategy.open_file_requested.connect(self.open_strategy_file)
-        # An import from a file window ends on the Strategy screen, with the result in it.
-        self.strategy.transfer.imported.connect(self._on_strategy_imported)
+        # The Strategy screen is built the first time it is wanted (shown, or a file opened).
+        self._strategy: StrategyPage | None = None
+        self.strategy_slot = QWidget()
+        self.strategy_slot.setObjectName("strategySlot")
+        slot_layout = QVBoxLayout(self.strategy_slot)
+        slot_layout.setContentsMargins(0, 0, 0, 0)
         self.strategy_windows: list[StrategyFileWindow] = []  # kept, or they would be collected
         self.publishing.insertTab(0, self.compose_page, "New post")
         self.publishing.setCurrentIndex(0)
@@ -127,7 +133,7 @@ class MainWindow(QMainWindow):
                 self.stack.addWidget(self.approvals)
                 continue
             if name == "Strategy":
-                self.stack.addWidget(self.strategy)
+                self.stack.addWidget(self.strategy_slot)
                 continue
             screen = PlaceholderScreen(name)
             self.placeholders[name] = screen
@@ -139,6 +145,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        self.stack.currentChanged.connect(self._on_stack_current_changed)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
 
@@ -229,8 +236,31 @@ class MainWindow(QMainWindow):
         self.publishing.setCurrentWidget(self.compose_page)
         self.compose_page.focus_editor()
 
+    @property
+    def strategy(self) -> StrategyPage:
+        """The Strategy screen (built now if it was not yet)."""
+        if self._strategy is None:
+            from app.ui.strategy.strategy_page import StrategyPage
+
+            page = StrategyPage(self.services, self.operator_binding)
+            page.open_file_requested.connect(self.open_strategy_file)
+            # An import from a file window ends on the Strategy screen, with the result in it.
+            page.transfer.imported.connect(self._on_strategy_imported)
+            layout = self.strategy_slot.layout()
+            assert layout is not None
+            layout.addWidget(page)
+            page.setVisible(True)  # a child added to a shown slot stays hidden otherwise
+            self._strategy = page
+        return self._strategy
+
+    def _on_stack_current_changed(self, index: int) -> None:
+        if self.stack.widget(index) is self.strategy_slot:
+            self.strategy  # noqa: B018 - built on first showing
+
     def open_strategy_file(self, path: str | None = None) -> StrategyFileWindow | None:
         """A strategy file in a window of its own (no workspace needed); asks which if not given."""
+        from app.ui.strategy.file_window import StrategyFileWindow, choose_file_to_open
+
         if not path:
             path = choose_file_to_open(self, str(Path.home()))
             if not path:
@@ -514,7 +544,8 @@ class MainWindow(QMainWindow):
         self.inbox.shutdown()
         self.approvals.shutdown()
         self.compose_page.shutdown()
-        self.strategy.shutdown()
+        if self._strategy is not None:
+            self._strategy.shutdown()
         self.settings.accounts.shutdown()
         self.publishing.shutdown()
         super().closeEvent(event)

@@ -367,7 +367,8 @@ def test_the_main_window_opens_a_strategy_file_in_its_own_window(
     qtbot.addWidget(window)
     window.show()
     window.show_screen("Strategy")
-    assert window.stack.currentWidget() is window.strategy
+    assert window.stack.currentWidget() is window.strategy_slot
+    assert window.strategy.isVisible()  # built when first shown
     assert "Strategy" not in window.placeholders
     plan = tmp_path / "plan.yaml"
     plan.write_text(dump_strategy(small_doc()), encoding="utf-8")
