@@ -206,12 +206,13 @@ def _label(record: Any) -> str:
 
 def _record(value: Any, base: Any) -> str:
     """A deletion conflict's side: deleted, or there (with what differs from the export)."""
+    from app.domain.strategy_merge import changed_fields
+
     if value is None:
         return "deleted"
     if base is None or value == base:
         return "kept as exported" if base is not None else "there"
-    names = [f for f in type(value).__dataclass_fields__ if getattr(value, f) != getattr(base, f)]
-    return f"edited: {', '.join(names)}"
+    return f"edited: {', '.join(changed_fields(base, value))}"
 
 
 def conflict_lines(plan: Any) -> list[str]:
@@ -249,10 +250,7 @@ def change_lines(plan: Any) -> list[str]:
 
 
 def summary(plan: Any) -> str:
-    counts = {"added": 0, "changed": 0, "deleted": 0}
-    for change in plan.changes:
-        counts[change.action] += 1
-    return ", ".join(f"{n} {action}" for action, n in counts.items())
+    return ", ".join(f"{n} {action}" for action, n in plan.counts().items())
 
 
 def _refuse(doing: str, message: str) -> int:

@@ -47,6 +47,7 @@ __all__ = [
     "Custom",
     "MergeResult",
     "Section",
+    "changed_fields",
     "merge",
     "resolve",
 ]
@@ -100,11 +101,15 @@ class Change:
         """The fields that differ (all of them for an added or deleted record)."""
         if self.section is Section.DOCUMENT:
             return (MISSION,)
-        record = self.after if self.after is not None else self.before
-        names = tuple(f.name for f in fields(record))
         if self.before is None or self.after is None:
-            return names
-        return tuple(n for n in names if getattr(self.before, n) != getattr(self.after, n))
+            record = self.after if self.after is not None else self.before
+            return tuple(f.name for f in fields(record))
+        return changed_fields(self.before, self.after)
+
+
+def changed_fields(before: Record, after: Record) -> tuple[str, ...]:
+    """The fields of a record whose values differ between two versions of it, in order."""
+    return tuple(f.name for f in fields(after) if getattr(before, f.name) != getattr(after, f.name))
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.enums import StrategyItemType
+from app.domain.people_csv import unit_paths
 from app.domain.strategy_doc import PolicyLineDoc, StrategyDoc, StrategyItemDoc
 from app.domain.strategy_funnel import TYPE_NAMES, FunnelError, ItemFields
 from app.domain.strategy_merge import Change, MergeResult, Section, merge, resolve
@@ -110,19 +111,9 @@ class StrategyNames:
 
 
 def names_of(uow: StorageUnitOfWork) -> StrategyNames:
-    units = uow.units.all()
-    by_id = {u.id: u for u in units}
-
-    def path(unit_id: int) -> str:
-        parts: list[str] = []
-        at: int | None = unit_id
-        while at is not None and at in by_id and len(parts) <= len(by_id):
-            parts.append(by_id[at].name)
-            at = by_id[at].parent_id
-        return "/".join(reversed(parts))
-
+    by_path = unit_paths((u.id, u.parent_id, u.name) for u in uow.units.all())
     return StrategyNames(
-        unit_paths={u.id: path(u.id) for u in units},
+        unit_paths={uid: path for path, uid in by_path.items()},
         people={p.id: (p.email, p.name) for p in uow.people.everyone()},
         accounts={a.id: (a.network, a.handle) for a in uow.directory.accounts()},
     )
@@ -225,6 +216,13 @@ class ImportPlan:
     @property
     def refused(self) -> bool:
         return bool(self.refusals)
+
+    def counts(self) -> dict[str, int]:
+        """How many records it adds, changes and deletes (the mission counts as changed)."""
+        counts = {"added": 0, "changed": 0, "deleted": 0}
+        for change in self.changes:
+            counts[change.action] += 1
+        return counts
 
     @property
     def nothing_to_do(self) -> bool:

@@ -239,6 +239,9 @@ class MainWindow(QMainWindow):
     @property
     def strategy(self) -> StrategyPage:
         """The Strategy screen (built now if it was not yet)."""
+        return self._built_strategy()
+
+    def _built_strategy(self) -> StrategyPage:
         if self._strategy is None:
             from app.ui.strategy.strategy_page import StrategyPage
 
@@ -255,7 +258,7 @@ class MainWindow(QMainWindow):
 
     def _on_stack_current_changed(self, index: int) -> None:
         if self.stack.widget(index) is self.strategy_slot:
-            self.strategy  # noqa: B018 - built on first showing
+            self._built_strategy()  # on first showing
 
     def open_strategy_file(self, path: str | None = None) -> StrategyFileWindow | None:
         """A strategy file in a window of its own (no workspace needed); asks which if not given."""

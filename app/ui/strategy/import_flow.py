@@ -34,10 +34,8 @@ FILTER = "Strategy files (*.yaml *.yml);;All files (*)"
 
 
 def _summary(plan: ImportPlan) -> str:
-    counts = {"added": 0, "changed": 0, "deleted": 0}
-    for change in plan.changes:
-        counts[change.action] += 1
-    return ", ".join(f"{n} {action}" for action, n in counts.items() if n) or "nothing"
+    counts = plan.counts().items()
+    return ", ".join(f"{n} {action}" for action, n in counts if n) or "nothing"
 
 
 class StrategyTransfer(QObject):
