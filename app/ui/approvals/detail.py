@@ -16,10 +16,8 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QColor, QTextCharFormat, QTextCursor, QTextOption
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QSizePolicy,
     QTextEdit,
     QToolButton,
@@ -34,7 +32,12 @@ from app.domain.word_diff import Span, SpanKind, word_diff
 from app.services.approval_news import KIND_WORDS
 from app.services.drafts import DraftView, PendingRow
 from app.ui.formatting import long_time
-from app.ui.inbox.thread_view import MessageBubble
+from app.ui.inbox.thread_view import (
+    MessageBubble,
+    action_bar,
+    thread_header,
+    thread_scroll_area,
+)
 from app.ui.labels import isolated, plain_label
 
 CONVERSATION_MESSAGES = 12
@@ -93,29 +96,18 @@ class DraftDetail(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
-        self.header = QWidget()
-        self.header.setObjectName("threadHeader")
-        head = QVBoxLayout(self.header)
-        head.setContentsMargins(18, 14, 18, 10)
-        head.setSpacing(6)
+        self.header, head = thread_header()
         self.title = plain_label(object_name="threadTitle")
         self.facts = plain_label(object_name="threadFacts")
         self.outcome = plain_label(object_name="routingReason")
-        self.action_bar = QWidget()
-        self._bar = QHBoxLayout(self.action_bar)
-        self._bar.setContentsMargins(0, 4, 0, 0)
-        self._bar.setSpacing(6)
+        self.action_bar, self._bar = action_bar()
         self.notice = plain_label(object_name="threadNotice")
         self.notice.hide()
         for widget in (self.title, self.facts, self.outcome, self.action_bar, self.notice):
             head.addWidget(widget)
         outer.addWidget(self.header)
 
-        self.area = QScrollArea()
-        self.area.setObjectName("threadPane")
-        self.area.setWidgetResizable(True)
-        self.area.setFrameShape(QFrame.Shape.NoFrame)
-        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.area = thread_scroll_area()
         content = QWidget()
         content.setObjectName("threadContent")
         self._layout = QVBoxLayout(content)

@@ -100,6 +100,36 @@ def permalink_of(thread: ThreadView) -> str | None:
     return None
 
 
+def thread_header() -> tuple[QWidget, QVBoxLayout]:
+    """The pane's header that stays in view (title, facts, actions), and its layout."""
+    header = QWidget()
+    header.setObjectName("threadHeader")
+    head = QVBoxLayout(header)
+    head.setContentsMargins(18, 14, 18, 10)
+    head.setSpacing(6)
+    return header, head
+
+
+def action_bar() -> tuple[QWidget, QHBoxLayout]:
+    """The header's row of action buttons, and its layout."""
+    bar = QWidget()
+    bar.setObjectName("actionBar")
+    row = QHBoxLayout(bar)
+    row.setContentsMargins(0, 4, 0, 0)
+    row.setSpacing(6)
+    return bar, row
+
+
+def thread_scroll_area() -> QScrollArea:
+    """The pane's scrolling part under the header (white, no frame, no sideways scrolling)."""
+    area = QScrollArea()
+    area.setObjectName("threadPane")
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
+
+
 class ThreadPane(QWidget):
     """Shows one conversation; ``show_thread(None)`` shows the empty state.
 
@@ -116,11 +146,7 @@ class ThreadPane(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
 
-        self.header = QWidget()
-        self.header.setObjectName("threadHeader")
-        head = QVBoxLayout(self.header)
-        head.setContentsMargins(18, 14, 18, 10)
-        head.setSpacing(6)
+        self.header, head = thread_header()
         self.title = plain_label(object_name="threadTitle")
         self.facts = plain_label(object_name="threadFacts")
         self.routing = plain_label(object_name="routingReason")
@@ -130,11 +156,7 @@ class ThreadPane(QWidget):
         self.link_button.setObjectName("permalinkButton")
         self.link_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.link_button.clicked.connect(self._on_link_button_clicked)
-        self.action_bar = QWidget()
-        self.action_bar.setObjectName("actionBar")
-        self._bar = QHBoxLayout(self.action_bar)
-        self._bar.setContentsMargins(0, 4, 0, 0)
-        self._bar.setSpacing(6)
+        self.action_bar, self._bar = action_bar()
         self.notice = plain_label(object_name="threadNotice")
         self.notice.hide()
         for widget in (self.title, self.facts, self.routing, self.tags, self.holder):
@@ -144,11 +166,7 @@ class ThreadPane(QWidget):
         head.addWidget(self.notice)
         outer.addWidget(self.header)
 
-        self.messages_area = QScrollArea()
-        self.messages_area.setObjectName("threadPane")
-        self.messages_area.setWidgetResizable(True)
-        self.messages_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.messages_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.messages_area = thread_scroll_area()
         outer.addWidget(self.messages_area, 1)
         # The reply composer, inline under the thread (the inbox puts it here on r).
         self.composer_area = QWidget()
